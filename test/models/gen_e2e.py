@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""Generate the end-to-end test models for glmc (random weights, opset 17, IR 8).
+
+Usage:
+    python3 test/models/gen_e2e.py OUTDIR [--check]
+
+Needs only the packages in requirements/test.txt (numpy, onnx, onnxruntime).
+Writes, deterministically (byte-identical on re-run), into OUTDIR:
+
+    <name>.onnx               the model (mlp_ext also writes mlp_ext.weights)
+    <name>.in.<k>.npy         sample input k (k = position in graph.input order)
+    <name>.out.<k>.npy        ONNX Runtime reference for output k (CPU EP,
+                              ORT_DISABLE_ALL, one thread)
+    bad_*.onnx                malformed / unsupported models (+ side files)
+    manifest.json             every model: inputs, outputs, shapes, tolerances;
+                              every bad input: what is wrong with it
+
+See test/models/README.md.
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 8  # libonnx 1.12 (the compiler's) rejects IR >= 9
+
+# Tolerances the e2e test should use when comparing glmc output with the
+# references (float32 everywhere; the compiler may fuse and reorder sums).
+DEFAULT_TOL = {"rtol": 1e-4, "atol": 1e-5}
+
+
+class GraphBuilder:
+    """Tiny helper: every node gets a stable, readable name."""
+
+    def __init__(self, name, seed):
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.nodes = []
+        self.inits = []
+        self.counter = {}
+
+    def _uniq(self, base):
+        n = self.counter.get(base, 0)
+        self.counter[base] = n + 1
+        return f"{base}_{n}"
+
+    def init(self, name, array):
+        self.inits.append(numpy_helper.from_array(np.asarray(array), name=name))
+        return name
+
+    def randn(self, name, shape, scale=None):
+        if scale is None:
+            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else int(shape[0])
+            scale = 1.0 / math.sqrt(max(fan_in, 1))
+        return self.init(name, (self.rng.standard_normal(shape) * scale).astype(np.float32))
+
+    def op(self, op_type, inputs, n_out=1, name=None, domain=None, **attrs):
+        name = name or self._uniq(op_type.lower())
+        outs = [f"{name}_out{i}" if n_out > 1 else f"{name}_out" for i in range(n_out)]
+        node = helper.make_node(op_type, inputs, outs, name=name, domain=domain, **attrs)
+        self.nodes.append(node)
+        return outs if n_out > 1 else outs[0]
+
+    def const(self, array, name=None):
+        """A Constant node (not an initializer), as exporters write them."""
+        name = name or self._uniq("const")
+        arr = np.asarray(array)
+        node = helper.make_node("Constant", [], [name + "_out"], name=name,
+                                value=numpy_helper.from_array(arr, name=name + "_value"))
+        self.nodes.append(node)
+        return name + "_out"
+
+    def bn(self, x, c, prefix):
+        rng = self.rng
+        scale = self.init(prefix + ".weight", (1.0 + 0.1 * rng.standard_normal(c)).astype(np.float32))
+        bias = self.init(prefix + ".bias", (0.1 * rng.standard_normal(c)).astype(np.float32))
+        mean = self.init(prefix + ".running_mean", (0.1 * rng.standard_normal(c)).astype(np.float32))
+        var = self.init(prefix + ".running_var", rng.uniform(0.5, 1.5, c).astype(np.float32))
+        return self.op("BatchNormalization", [x, scale, bias, mean, var], name=prefix, epsilon=1e-5)
+
+    def conv(self, x, cin, cout, k, prefix, stride=1, pad=None, group=1, bias=True,
+             dilations=None, pads=None):
+        w = self.randn(prefix + ".weight", [cout, cin // group, k, k])
+        ins = [x, w]
+        if bias:
+            ins.append(self.init(prefix + ".bias", (0.05 * self.rng.standard_normal(cout)).astype(np.float32)))
+        if pads is None:
+            p = (k // 2) if pad is None else pad
+            pads = [p, p, p, p]
+        attrs = dict(kernel_shape=[k, k], strides=[stride, stride], pads=pads, group=group)
+        if dilations:
+            attrs["dilations"] = dilations
+        return self.op("Conv", ins, name=prefix, **attrs)
+
+    def model(self, inputs, outputs, doc=""):
+        graph = helper.make_graph(self.nodes, self.name, inputs, outputs, initializer=self.inits)
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              ir_version=IR_VERSION, producer_name="glmc-gen_e2e",
+                              producer_version="1")
+        m.doc_string = doc
+        return m
+
+
+def vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+def build_mlp(name="mlp", seed=1):
+    g = GraphBuilder(name, seed)
+    x = "x"
+    w1 = g.randn("fc1.weight", [128, 64])          # [out, in]: Gemm transB=1
+    b1 = g.init("fc1.bias", (0.1 * g.rng.standard_normal(128)).astype(np.float32))
+    h = g.op("Gemm", [x, w1, b1], name="fc1", transB=1, alpha=1.0, beta=1.0)
+    h = g.op("Relu", [h], name="fc1_relu")
+    w2 = g.randn("fc2.weight", [128, 64], scale=1 / math.sqrt(128))  # [in, out]: MatMul
+    b2 = g.init("fc2.bias", (0.1 * g.rng.standard_normal(64)).astype(np.float32))
+    h = g.op("MatMul", [h, w2], name="fc2_matmul")
+    h = g.op("Add", [h, b2], name="fc2_add")
+    s = g.op("Sigmoid", [h], name="mix_sigmoid")
+    t = g.op("Tanh", [h], name="mix_tanh")
+    h = g.op("Mul", [s, t], name="mix_mul")                 # sigmoid(h)*tanh(h)
+    h = g.op("Add", [h, s], name="mix_add")                 # + sigmoid(h)
+    w3 = g.randn("fc3.weight", [64, 10], scale=1.0)
+    b3 = g.init("fc3.bias", (0.1 * g.rng.standard_normal(10)).astype(np.float32))
+    h = g.op("MatMul", [h, w3], name="fc3_matmul")
+    h = g.op("Add", [h, b3], name="fc3_add")
+    g.op("Softmax", [h], name="softmax", axis=-1)
+    g.nodes[-1].output[0] = "y"
+    m = g.model([vi("x", TensorProto.FLOAT, ["N", 64])], [vi("y", TensorProto.FLOAT, ["N", 10])],
+                doc="MLP: Gemm+Relu, MatMul+Add, sigmoid/tanh mix, softmax")
+    rng = np.random.default_rng(seed + 1000)
+    inputs = [rng.standard_normal((4, 64)).astype(np.float32)]
+    return m, inputs
+
+
+def build_cnn_bn(seed=2):
+    g = GraphBuilder("cnn_bn", seed)
+    h = g.conv("x", 3, 16, 3, "stem.conv", bias=False)
+    h = g.bn(h, 16, "stem.bn")
+    h = g.op("Relu", [h], name="stem.relu")
+    # block1: 16 -> 16, stride 1, identity skip
+    skip = h
+    r = g.conv(h, 16, 16, 3, "block1.conv1", bias=False)
+    r = g.bn(r, 16, "block1.bn1")
+    r = g.op("Relu", [r], name="block1.relu1")
+    r = g.conv(r, 16, 16, 3, "block1.conv2", bias=False)
+    r = g.bn(r, 16, "block1.bn2")
+    h = g.op("Add", [r, skip], name="block1.add")
+    h = g.op("Relu", [h], name="block1.relu_out")
+    # block2: 16 -> 32, stride 2, 1x1 projection on the skip
+    skip = g.conv(h, 16, 32, 1, "block2.proj.conv", stride=2, pad=0, bias=False)
+    skip = g.bn(skip, 32, "block2.proj.bn")
+    r = g.conv(h, 16, 32, 3, "block2.conv1", stride=2, bias=False)
+    r = g.bn(r, 32, "block2.bn1")
+    r = g.op("Relu", [r], name="block2.relu1")
+    r = g.conv(r, 32, 32, 3, "block2.conv2", bias=False)
+    r = g.bn(r, 32, "block2.bn2")
+    h = g.op("Add", [r, skip], name="block2.add")
+    h = g.op("Relu", [h], name="block2.relu_out")            # [1,32,16,16]
+    h = g.op("MaxPool", [h], name="maxpool", kernel_shape=[2, 2], strides=[2, 2])  # [1,32,8,8]
+    h = g.conv(h, 32, 32, 3, "dw.conv", group=32, bias=True)  # depthwise
+    h = g.op("Relu", [h], name="dw.relu")
+    h = g.op("GlobalAveragePool", [h], name="gap")            # [1,32,1,1]
+    h = g.op("Flatten", [h], name="flatten", axis=1)          # [1,32]
+    w = g.randn("fc.weight", [10, 32])
+    b = g.init("fc.bias", (0.1 * g.rng.standard_normal(10)).astype(np.float32))
+    g.op("Gemm", [h, w, b], name="fc", transB=1)
+    g.nodes[-1].output[0] = "logits"
+    m = g.model([vi("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+                [vi("logits", TensorProto.FLOAT, [1, 10])],
+                doc="residual CNN with inference-form BatchNormalization")
+    rng = np.random.default_rng(seed + 1000)
+    return m, [rng.standard_normal((1, 3, 32, 32)).astype(np.float32)]
+
+
+def build_cnn_misc(seed=3):
+    g = GraphBuilder("cnn_misc", seed)
+    # dilated conv with asymmetric pads: [2,4,16,16] -> [2,8,15,15]
+    c = g.conv("x", 4, 8, 3, "dconv", dilations=[2, 2], pads=[1, 2, 2, 1])
+    # GELU, erf form as exporters write it
+    d = g.op("Div", [c, g.const(np.array(math.sqrt(2.0), dtype=np.float32))], name="gelu.div")
+    e = g.op("Erf", [d], name="gelu.erf")
+    e = g.op("Add", [e, g.const(np.array(1.0, dtype=np.float32))], name="gelu.add")
+    gl = g.op("Mul", [c, e], name="gelu.mul")
+    gl = g.op("Mul", [gl, g.const(np.array(0.5, dtype=np.float32))], name="gelu.mul_half")
+    # AveragePool with pads, count_include_pad=0: [2,8,15,15] -> [2,8,8,8]
+    a = g.op("AveragePool", [gl], name="avgpool_pad", kernel_shape=[3, 3], strides=[2, 2],
+             pads=[1, 1, 1, 1], count_include_pad=0)
+    # second branch from the input: AveragePool 2x2 + Sigmoid: [2,4,8,8]
+    s = g.op("AveragePool", [ "x"], name="avgpool_in", kernel_shape=[2, 2], strides=[2, 2])
+    s = g.op("Sigmoid", [s], name="in_sigmoid")
+    cat = g.op("Concat", [a, s], name="concat", axis=1)      # [2,12,8,8]
+    # instance-norm-like: broadcasting Sub/Mul/Div with ReduceMean keepdims=1
+    mean = g.op("ReduceMean", [cat], name="rm_mean", axes=[2, 3], keepdims=1)
+    cen = g.op("Sub", [cat, mean], name="center")
+    sq = g.op("Mul", [cen, cen], name="square")
+    var = g.op("ReduceMean", [sq], name="rm_var", axes=[2, 3], keepdims=1)
+    var = g.op("Add", [var, g.const(np.array(1e-5, dtype=np.float32))], name="var_eps")
+    std = g.op("Sqrt", [var], name="std")
+    nrm = g.op("Div", [cen, std], name="normalize")
+    gamma = g.init("gamma", (1.0 + 0.2 * g.rng.standard_normal((12, 1, 1))).astype(np.float32))
+    nrm = g.op("Mul", [nrm, gamma], name="scale")
+    feat = g.op("Tanh", [nrm], name="feat_tanh")
+    g.nodes[-1].output[0] = "feat"
+    # Transpose + Reshape with 0 and -1, MatMul, ReduceMean keepdims=0
+    t = g.op("Transpose", ["feat"], name="to_nhwc", perm=[0, 2, 3, 1])     # [2,8,8,12]
+    shp = g.init("reshape_shape", np.array([0, -1, 12], dtype=np.int64))
+    r = g.op("Reshape", [t, shp], name="reshape")                         # [2,64,12]
+    w = g.randn("proj.weight", [12, 6])
+    p = g.op("MatMul", [r, w], name="proj")                               # [2,64,6]
+    g.op("ReduceMean", [p], name="pool_tokens", axes=[1], keepdims=0)     # [2,6]
+    g.nodes[-1].output[0] = "y"
+    m = g.model([vi("x", TensorProto.FLOAT, [2, 4, 16, 16])],
+                [vi("y", TensorProto.FLOAT, [2, 6]), vi("feat", TensorProto.FLOAT, [2, 12, 8, 8])],
+                doc="op coverage: dilated conv, asym pads, erf-GELU, avgpool pads, concat, "
+                    "reduce-mean, broadcasting, transpose, reshape 0/-1; two outputs")
+    rng = np.random.default_rng(seed + 1000)
+    return m, [rng.standard_normal((2, 4, 16, 16)).astype(np.float32)]
+
+
+def build_shape_ops(seed=5):
+    g = GraphBuilder("shape_ops", seed)
+    i64 = lambda v: np.array(v, dtype=np.int64)
+    shp = g.op("Shape", ["x"], name="shape_x")                               # [3]
+    B = g.op("Gather", [shp, g.const(i64(0))], name="gather_b", axis=0)      # scalar
+    S = g.op("Gather", [shp, g.const(i64(1))], name="gather_s", axis=0)      # scalar
+    axes0 = g.const(i64([0]), name="axes0")
+    B1 = g.op("Unsqueeze", [B, axes0], name="unsq_b")                        # [1]
+    S1 = g.op("Unsqueeze", [S, axes0], name="unsq_s")                        # [1]
+    # position ramp: Range(0, S, 1) -> Cast -> Unsqueeze to [1,S,1]
+    r = g.op("Range", [g.const(i64(0)), S, g.const(i64(1))], name="range_s")  # [S] int64
+    rf = g.op("Cast", [r], name="cast_pos", to=TensorProto.FLOAT)
+    pos = g.op("Unsqueeze", [rf, g.const(i64([0, 2]))], name="unsq_pos")   # [1,S,1]
+    pos = g.op("Mul", [pos, g.const(np.array(0.01, dtype=np.float32))], name="pos_scale")
+    y = g.op("Add", ["x", pos], name="add_pos")                              # [B,S,16]
+    # Reshape to [B*S,16] with a computed shape, MatMul, reshape back
+    BS = g.op("Mul", [B1, S1], name="mul_bs")
+    shp2 = g.op("Concat", [BS, g.const(i64([16]))], name="concat_flat", axis=0)
+    y2 = g.op("Reshape", [y, shp2], name="reshape_flat")                     # [B*S,16]
+    w = g.randn("proj.weight", [16, 8])
+    h = g.op("MatMul", [y2, w], name="proj")                                 # [B*S,8]
+    shp3 = g.op("Concat", [B1, S1, g.const(i64([8]))], name="concat_back", axis=0)
+    h = g.op("Reshape", [h, shp3], name="reshape_back")                      # [B,S,8]
+    # mixing matrix [S,S] from Equal/Expand/Where over the position range
+    ri = g.op("Unsqueeze", [r, g.const(i64([1]))], name="unsq_ri")           # [S,1]
+    rj = g.op("Unsqueeze", [r, axes0], name="unsq_rj")                       # [1,S]
+    SS = g.op("Concat", [S1, S1], name="concat_ss", axis=0)
+    rie = g.op("Expand", [ri, SS], name="expand_ri")                          # [S,S]
+    eq = g.op("Equal", [rie, rj], name="eq_diag")                            # bool [S,S]
+    zeros = g.op("ConstantOfShape", [SS], name="zeros_ss",
+                 value=numpy_helper.from_array(np.array([0.1], dtype=np.float32), "v"))
+    mix = g.op("Where", [eq, g.const(np.array(1.0, dtype=np.float32)), zeros], name="where_mix")
+    z = g.op("MatMul", [mix, h], name="mix_tokens")                          # [B,S,8]
+    # outputs: slice on the channel axis, and the last token squeezed
+    g.op("Slice", [z, g.const(i64([0])), g.const(i64([4])), g.const(i64([2]))], name="slice_ch")
+    g.nodes[-1].output[0] = "y"
+    last = g.op("Slice", [z, g.const(i64([-1])), g.const(i64([np.iinfo(np.int64).max])),
+                          g.const(i64([1]))], name="slice_last")               # [B,1,8]
+    g.op("Squeeze", [last, g.const(i64([1]))], name="squeeze_last")          # [B,8]
+    g.nodes[-1].output[0] = "last"
+    m = g.model([vi("x", TensorProto.FLOAT, ["B", "S", 16])],
+                [vi("y", TensorProto.FLOAT, ["B", "S", 4]), vi("last", TensorProto.FLOAT, ["B", 8])],
+                doc="shape subgraphs (Shape/Gather/Unsqueeze/Concat/Reshape, Range, Expand, "
+                    "Where, ConstantOfShape, Slice, Squeeze) with dynamic B and S")
+    rng = np.random.default_rng(seed + 1000)
+    return m, [rng.standard_normal((2, 5, 16)).astype(np.float32)]
+
+
+# --------------------------------------------------------------------------
+# Bad inputs
+# --------------------------------------------------------------------------
+
+def simple_model(nodes, inputs, outputs, inits=(), name="bad", opset=OPSET, extra_opsets=()):
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    ops = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in extra_opsets]
+    return helper.make_model(graph, opset_imports=ops, ir_version=IR_VERSION,
+                             producer_name="glmc-gen_e2e")
+
+
+def write_bad(outdir, good_bytes):
+    """Returns {file: description}."""
+    bad = {}
+
+    def save(name, model_or_bytes, what, **extra):
+        path = os.path.join(outdir, name)
+        if isinstance(model_or_bytes, (bytes, bytearray)):
+            with open(path, "wb") as f:
+                f.write(model_or_bytes)
+        else:
+            with open(path, "wb") as f:
+                f.write(model_or_bytes.SerializeToString())
+        bad[name] = dict(problem=what, **extra)
+
+    save("bad_truncated.onnx", good_bytes["cnn_bn.onnx"][: len(good_bytes["cnn_bn.onnx"]) // 2],
+         "cnn_bn.onnx cut at half its bytes (protobuf parse error)")
+    save("bad_empty.onnx", b"", "zero-byte file")
+    save("bad_not_onnx.onnx", b"this is not an ONNX model\njust some text\n",
+         "a text file, not a protobuf")
+
+    x = vi("x", TensorProto.FLOAT, [1, 4])
+    y = vi("y", TensorProto.FLOAT, [1, 4])
+
+    # valid model with an op the compiler does not support (NonMaxSuppression)
+    boxes = vi("boxes", TensorProto.FLOAT, [1, 6, 4])
+    scores = vi("scores", TensorProto.FLOAT, [1, 1, 6])
+    sel = vi("selected", TensorProto.INT64, ["K", 3])
+    m = simple_model(
+        [helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_out"], ["selected"],
+                          name="nms_unsupported", center_point_box=0)],
+        [boxes, scores], [sel],
+        inits=[numpy_helper.from_array(np.array([3], dtype=np.int64), "max_out")], name="bad_nms")
+    onnx.checker.check_model(m)
+    save("bad_unsupported_op.onnx", m, "valid model; NonMaxSuppression is unsupported",
+         node="nms_unsupported", op="NonMaxSuppression")
+
+    # custom-domain op
+    m = simple_model([helper.make_node("FancyOp", ["x"], ["y"], name="custom_fancy",
+                                       domain="com.example.glmc")],
+                     [x], [y], name="bad_custom", extra_opsets=[("com.example.glmc", 1)])
+    save("bad_custom_domain.onnx", m, "op FancyOp from unknown domain com.example.glmc",
+         node="custom_fancy", op="com.example.glmc.FancyOp")
+
+    # external data problems
+    ext = onnx.ModelProto()
+    ext.ParseFromString(good_bytes["mlp_ext.onnx"])
+    missing = onnx.ModelProto()
+    missing.CopyFrom(ext)
+    for t in missing.graph.initializer:
+        for kv in t.external_data:
+            if kv.key == "location":
+                kv.value = "bad_missing_external.weights"   # does not exist
+    save("bad_missing_external.onnx", missing,
+         "mlp_ext.onnx whose external weights file (bad_missing_external.weights) is absent")
+
+    trav = onnx.ModelProto()
+    trav.CopyFrom(ext)
+    for t in trav.graph.initializer:
+        for kv in t.external_data:
+            if kv.key == "location":
+                kv.value = "../../etc/passwd"
+    save("bad_external_traversal.onnx", trav,
+         "external data location ../../etc/passwd (path traversal, must be refused)")
+
+    absol = onnx.ModelProto()
+    absol.CopyFrom(ext)
+    for t in absol.graph.initializer:
+        for kv in t.external_data:
+            if kv.key == "location":
+                kv.value = "/etc/passwd"
+    save("bad_external_absolute.onnx", absol,
+         "external data location /etc/passwd (absolute path, must be refused)")
+
+    # offset/length past the end of the side file
+    oob = onnx.ModelProto()
+    oob.CopyFrom(ext)
+    with open(os.path.join(outdir, "bad_external_oob.weights"), "wb") as f:
+        f.write(b"\0" * 64)
+    for t in oob.graph.initializer:
+        for kv in t.external_data:
+            if kv.key == "location":
+                kv.value = "bad_external_oob.weights"
+    save("bad_external_oob.onnx", oob,
+         "external data offset/length past the end of bad_external_oob.weights (64 bytes)")
+
+    # MatMul with inner dims that disagree
+    m = simple_model([helper.make_node("MatMul", ["a", "w"], ["y"], name="bad_matmul")],
+                     [vi("a", TensorProto.FLOAT, [2, 3])], [vi("y", TensorProto.FLOAT, [2, 5])],
+                     inits=[numpy_helper.from_array(np.ones((4, 5), np.float32), "w")],
+                     name="bad_shape")
+    save("bad_shape.onnx", m, "MatMul [2,3] x [4,5]: inner dims disagree", node="bad_matmul")
+
+    # cycle
+    m = simple_model([helper.make_node("Add", ["x", "b"], ["a"], name="cycle_a"),
+                      helper.make_node("Relu", ["a"], ["b"], name="cycle_b"),
+                      helper.make_node("Identity", ["a"], ["y"], name="cycle_out")],
+                     [x], [y], name="bad_cycle")
+    save("bad_cycle.onnx", m, "graph has a cycle (cycle_a <-> cycle_b)", node="cycle_a")
+
+    # dangling input
+    m = simple_model([helper.make_node("Add", ["x", "never_produced"], ["y"], name="dangling_add")],
+                     [x], [y], name="bad_dangling")
+    save("bad_dangling_input.onnx", m, "node input 'never_produced' is never produced",
+         node="dangling_add")
+
+    # two nodes write the same value
+    m = simple_model([helper.make_node("Relu", ["x"], ["t"], name="dup_a"),
+                      helper.make_node("Sigmoid", ["x"], ["t"], name="dup_b"),
+                      helper.make_node("Identity", ["t"], ["y"], name="dup_out")],
+                     [x], [y], name="bad_duplicate")
+    save("bad_duplicate_output.onnx", m, "value 't' is produced by two nodes (not SSA)",
+         node="dup_b")
+
+    # graph output never produced
+    m = simple_model([helper.make_node("Relu", ["x"], ["t"], name="relu")], [x], [y],
+                     name="bad_missing_output")
+    save("bad_missing_output.onnx", m, "graph output 'y' is produced by no node")
+
+    # initializer whose raw data size does not match its dims
+    w = TensorProto()
+    w.name = "w"
+    w.data_type = TensorProto.FLOAT
+    w.dims.extend([4, 4])
+    w.raw_data = b"\0" * 10
+    m = simple_model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm_badinit")],
+                     [x], [y], inits=[w], name="bad_init")
+    save("bad_initializer_size.onnx", m, "initializer 'w' dims [4,4] but 10 bytes of raw_data",
+         tensor="w")
+
+    # an opset nobody knows
+    m = simple_model([helper.make_node("Relu", ["x"], ["y"], name="relu")], [x], [y],
+                     name="bad_opset", opset=99)
+    save("bad_opset_future.onnx", m, "default-domain opset 99 (unknown)")
+
+    # wrong attribute type / missing required attribute
+    m = simple_model([helper.make_node("Transpose", ["x"], ["y"], name="transpose_badperm",
+                                       perm=[0, 5])],
+                     [x], [vi("y", TensorProto.FLOAT, [1, 4])], name="bad_attr")
+    save("bad_attribute.onnx", m, "Transpose perm=[0,5] out of range for rank 2",
+         node="transpose_badperm")
+
+    # a model with no graph at all
+    m = onnx.ModelProto()
+    m.ir_version = IR_VERSION
+    m.opset_import.extend([helper.make_opsetid("", OPSET)])
+    save("bad_no_graph.onnx", m, "ModelProto without a graph")
+    return bad
+
+
+# --------------------------------------------------------------------------
+
+def run_ort(path, inputs):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    return sess.run(None, dict(zip(names, inputs)))
+
+
+def io_desc(vis, arrays):
+    out = []
+    for v, a in zip(vis, arrays):
+        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or -1)
+                for d in v.type.tensor_type.shape.dim]
+        out.append(dict(name=v.name, dtype=str(a.dtype), dims=dims, sample_shape=list(a.shape)))
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("outdir")
+    args = ap.parse_args(argv)
+    outdir = args.outdir
+    os.makedirs(outdir, exist_ok=True)
+
+    models = [
+        ("mlp", build_mlp("mlp", 1), None),
+        ("cnn_bn", build_cnn_bn(), None),
+        ("cnn_misc", build_cnn_misc(), None),
+        ("mlp_ext", build_mlp("mlp_ext", 4), "mlp_ext.weights"),
+        ("shape_ops", build_shape_ops(), None),
+    ]
+    manifest = {"generator": "test/models/gen_e2e.py", "opset": OPSET, "ir_version": IR_VERSION,
+                "onnx": onnx.__version__, "naming": "<name>.in.<k>.npy / <name>.out.<k>.npy, "
+                "k = position in graph.input / graph.output", "models": {}, "bad": {}}
+    good_bytes = {}
+    for name, (model, inputs), ext in models:
+        path = os.path.join(outdir, name + ".onnx")
+        if ext:
+            wpath = os.path.join(outdir, ext)
+            if os.path.exists(wpath):
+                os.remove(wpath)  # onnx appends to an existing side file
+            onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                            location=ext, size_threshold=0)
+            onnx.checker.check_model(path, full_check=True)
+        else:
+            onnx.save_model(model, path)
+            onnx.checker.check_model(model, full_check=True)
+        with open(path, "rb") as f:
+            good_bytes[name + ".onnx"] = f.read()
+        outs = run_ort(path, inputs)
+        for k, a in enumerate(inputs):
+            np.save(os.path.join(outdir, f"{name}.in.{k}.npy"), a)
+        for k, a in enumerate(outs):
+            np.save(os.path.join(outdir, f"{name}.out.{k}.npy"), a)
+        manifest["models"][name] = dict(
+            file=name + ".onnx", external_data=ext, doc=model.doc_string,
+            inputs=io_desc(model.graph.input, inputs), outputs=io_desc(model.graph.output, outs),
+            ops=sorted({n.op_type for n in model.graph.node}), tolerance=DEFAULT_TOL)
+    manifest["bad"] = write_bad(outdir, good_bytes)
+    with open(os.path.join(outdir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.write("\n")
+    # digest, handy to check determinism
+    h = hashlib.sha256()
+    for fn in sorted(os.listdir(outdir)):
+        p = os.path.join(outdir, fn)
+        if os.path.isfile(p):
+            with open(p, "rb") as f:
+                h.update(fn.encode() + b"\0" + f.read())
+    print(f"gen_e2e: wrote {len(models)} models + {len(manifest['bad'])} bad inputs to {outdir} "
+          f"(sha256 {h.hexdigest()[:16]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
