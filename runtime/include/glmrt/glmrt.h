@@ -1,0 +1,475 @@
+/*===- glmrt/glmrt.h - The glmc runtime C API -------------------------------===*
+ *
+ * glmrt loads a model.so written by glmc and runs it. This header is the whole
+ * public C API. It is plain C11, includes only <stddef.h> and <stdint.h>, and
+ * compiles as C++.
+ *
+ * Typical use:
+ *
+ *   glmrt_model_t *model = NULL;
+ *   glmrt_session_t *session = NULL;
+ *   glmrt_tensor_t *y = NULL;
+ *   glmrt_status_t *st = glmrt_model_load("model.so", NULL, &model);
+ *   if (!st) st = glmrt_session_create(model, NULL, &session);
+ *   if (!st) {
+ *     int64_t dims[2] = {1, 4};
+ *     float x[4] = {1, 2, 3, 4};
+ *     glmrt_tensor_view_t in =
+ *         glmrt_tensor_view_make(GLMRT_DTYPE_F32, 2, dims, x, sizeof(x));
+ *     st = glmrt_session_run(session, NULL, &in, 1, &y, 1);
+ *   }
+ *   if (st) {
+ *     fprintf(stderr, "%s\n", glmrt_status_message(st));
+ *     glmrt_status_free(st);
+ *   }
+ *   glmrt_tensor_release(y);
+ *   glmrt_session_release(session);
+ *   glmrt_model_release(model);
+ *
+ * Conventions (the same for every function):
+ *  - Every fallible call returns a glmrt_status_t*. NULL is success. A
+ *    non-NULL status carries a stable code and a message that names what
+ *    failed and why, and belongs to the caller until glmrt_status_free().
+ *  - Results go through out_ parameters, which are written only on success.
+ *  - Objects returned by _load/_create are the caller's and are released with
+ *    the matching _release (NULL is a no-op). A session retains its model.
+ *  - Accessors return borrowed pointers, valid while their owner lives.
+ *  - Options and info structs start with `struct_size`; initialise them with
+ *    their static inline _init() function, so that the library knows which
+ *    fields the caller's version of this header has. Fields are only ever
+ *    appended.
+ *  - The library never prints, aborts, exits or reads the environment.
+ *
+ * Threading: a loaded model is immutable and may be shared by any number of
+ * threads; each thread runs it through its own session. A session is used by
+ * one thread at a time. Statuses and tensors may move between threads.
+ *===----------------------------------------------------------------------===*/
+#ifndef GLMRT_GLMRT_H
+#define GLMRT_GLMRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===*
+ * Macros and version
+ *===----------------------------------------------------------------------===*/
+
+#if defined(_WIN32)
+#define GLMRT_API
+#else
+#define GLMRT_API __attribute__((visibility("default")))
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GLMRT_MUST_USE_RESULT __attribute__((warn_unused_result))
+#else
+#define GLMRT_MUST_USE_RESULT
+#endif
+
+/** Version of this header. The library's version: glmrt_runtime_version(). */
+#define GLMRT_VERSION_MAJOR 0
+#define GLMRT_VERSION_MINOR 1
+#define GLMRT_VERSION_PATCH 0
+/** Packs a version into one comparable integer. */
+#define GLMRT_MAKE_VERSION(major, minor, patch)                               \
+  ((((uint32_t)(major)) << 16) | (((uint32_t)(minor)) << 8) |               \
+   ((uint32_t)(patch)))
+#define GLMRT_VERSION                                                       \
+  GLMRT_MAKE_VERSION(GLMRT_VERSION_MAJOR, GLMRT_VERSION_MINOR,              \
+                     GLMRT_VERSION_PATCH)
+
+/* Zero-initialiser for the _init() functions below ({0} warns in C++). */
+#ifdef __cplusplus
+#define GLMRT_ZERO_INIT {}
+#else
+#define GLMRT_ZERO_INIT {0}
+#endif
+
+/** Maximum rank of a model input or output (GLM_ABI_MAX_RANK). */
+#define GLMRT_MAX_RANK 8
+
+/*===----------------------------------------------------------------------===*
+ * Status
+ *===----------------------------------------------------------------------===*/
+
+/** Status codes. Stable: never renumbered, only appended. */
+typedef enum glmrt_status_code {
+  GLMRT_STATUS_OK = 0,
+  /** A bad argument, a malformed file, inputs that do not match the model. */
+  GLMRT_STATUS_INVALID_ARGUMENT = 1,
+  /** A file, an entry or another named thing does not exist. */
+  GLMRT_STATUS_NOT_FOUND = 2,
+  /** The artifact does not fit this runtime or machine: ABI version,
+   *  architecture, CPU features. */
+  GLMRT_STATUS_INCOMPATIBLE = 3,
+  /** Checksum mismatch, truncated file. */
+  GLMRT_STATUS_DATA_LOSS = 4,
+  /** Out of memory, threads or another resource. */
+  GLMRT_STATUS_RESOURCE_EXHAUSTED = 5,
+  /** An index or a size outside its range (e.g. a KV cache that is full). */
+  GLMRT_STATUS_OUT_OF_RANGE = 6,
+  /** A service that is not available here (e.g. no CUDA driver). */
+  GLMRT_STATUS_UNAVAILABLE = 7,
+  /** A broken invariant inside glmrt or inside the model's code. */
+  GLMRT_STATUS_INTERNAL = 8,
+} glmrt_status_code_t;
+
+/** Opaque status; NULL means success. */
+typedef struct glmrt_status glmrt_status_t;
+
+/** The code of a status; GLMRT_STATUS_OK for NULL. */
+GLMRT_API glmrt_status_code_t glmrt_status_code(const glmrt_status_t *status);
+
+/** The message of a status ("OK" for NULL). Borrowed from the status. */
+GLMRT_API const char *glmrt_status_message(const glmrt_status_t *status);
+
+/** Releases a status. NULL is a no-op. */
+GLMRT_API void glmrt_status_free(glmrt_status_t *status);
+
+/** The name of a code, e.g. "INVALID_ARGUMENT"; "UNKNOWN" for other values.
+ *  Static storage. */
+GLMRT_API const char *glmrt_status_code_name(glmrt_status_code_t code);
+
+/*===----------------------------------------------------------------------===*
+ * Runtime
+ *===----------------------------------------------------------------------===*/
+
+/** The library's version, GLMRT_MAKE_VERSION(major, minor, patch). */
+GLMRT_API uint32_t glmrt_runtime_version(void);
+
+/** The library's version as text, e.g. "0.1.0". Static storage. */
+GLMRT_API const char *glmrt_runtime_version_string(void);
+
+/** The artifact ABI this library reads: (major << 16) | minor. It loads
+ *  artifacts with the same major and any minor. */
+GLMRT_API uint32_t glmrt_runtime_abi_version(void);
+
+/** The GLM_CPU_* feature bits (see <glmrt/artifact_abi.h>) detected on this
+ *  machine (cpuid/xgetbv on x86-64, the auxiliary vector on AArch64). */
+GLMRT_API uint64_t glmrt_runtime_cpu_features(void);
+
+/** A name for this machine's CPU, e.g. "AMD EPYC 7B13" or "cortex-a76".
+ *  Static storage. */
+GLMRT_API const char *glmrt_runtime_cpu_name(void);
+
+/** This machine's architecture, e.g. "x86-64" or "aarch64". Static storage. */
+GLMRT_API const char *glmrt_runtime_arch_name(void);
+
+/** The names of the feature bits in `features`, comma separated, e.g.
+ *  "avx2, fma" (unknown bits as "bit N"), written NUL-terminated into
+ *  `buffer` and truncated to `capacity`. Returns the length the full text
+ *  needs, without the NUL (as snprintf). */
+GLMRT_API size_t glmrt_cpu_features_format(uint64_t features, char *buffer,
+                                           size_t capacity);
+
+/*===----------------------------------------------------------------------===*
+ * Element types
+ *===----------------------------------------------------------------------===*/
+
+/** Element types; the same values as glm_dtype_t in <glmrt/artifact_abi.h>. */
+typedef enum glmrt_dtype {
+  GLMRT_DTYPE_INVALID = 0,
+  GLMRT_DTYPE_F32 = 1,
+  GLMRT_DTYPE_F16 = 2,
+  GLMRT_DTYPE_BF16 = 3,
+  GLMRT_DTYPE_F64 = 4,
+  GLMRT_DTYPE_I8 = 5,
+  GLMRT_DTYPE_U8 = 6,
+  GLMRT_DTYPE_I16 = 7,
+  GLMRT_DTYPE_U16 = 8,
+  GLMRT_DTYPE_I32 = 9,
+  GLMRT_DTYPE_U32 = 10,
+  GLMRT_DTYPE_I64 = 11,
+  GLMRT_DTYPE_U64 = 12,
+  GLMRT_DTYPE_BOOL = 13, /**< one byte per element, 0 or 1 */
+} glmrt_dtype_t;
+
+/** Bytes per element; 0 for an invalid dtype. */
+GLMRT_API size_t glmrt_dtype_size(glmrt_dtype_t dtype);
+
+/** A short name, e.g. "f32", "bool"; "invalid" for unknown values. */
+GLMRT_API const char *glmrt_dtype_name(glmrt_dtype_t dtype);
+
+/*===----------------------------------------------------------------------===*
+ * Models
+ *===----------------------------------------------------------------------===*/
+
+/** A loaded artifact. Opaque, reference counted, immutable, thread-safe. */
+typedef struct glmrt_model glmrt_model_t;
+
+/** One entry point of a model ("main" for a plain model). Borrowed from the
+ *  model: valid while the model lives. */
+typedef struct glmrt_entry glmrt_entry_t;
+
+/** glmrt_load_options_t::flags */
+/** Do not verify the weights checksum (saves a read of the weights). */
+#define GLMRT_LOAD_FLAG_SKIP_CHECKSUM (1u << 0)
+
+typedef struct glmrt_load_options {
+  uint32_t struct_size; /**< sizeof(glmrt_load_options_t); set by _init */
+  uint32_t flags;       /**< GLMRT_LOAD_FLAG_* */
+  /** GLM_CPU_* bits to treat as absent on this machine, as if the CPU lacked
+   *  them (for tests, or to refuse code paths a deployment distrusts). */
+  uint64_t cpu_features_disabled;
+} glmrt_load_options_t;
+
+static inline void glmrt_load_options_init(glmrt_load_options_t *options) {
+  glmrt_load_options_t zero = GLMRT_ZERO_INIT;
+  *options = zero;
+  options->struct_size = (uint32_t)sizeof(*options);
+}
+
+/** Loads a model.so.
+ *
+ * Before any code from the file runs, the file's bytes are checked, in this
+ * order: the file exists and is readable (NOT_FOUND); it is a 64-bit
+ * little-endian ELF file (INVALID_ARGUMENT); the file holds every section it
+ * lists (DATA_LOSS); its machine is this CPU's architecture (INCOMPATIBLE);
+ * it has a valid `.glm_header` section (INVALID_ARGUMENT); its artifact ABI
+ * major is this runtime's (INCOMPATIBLE); the header's architecture and CPU
+ * features are present here (INCOMPATIBLE); the weights (embedded, or the
+ * external side file, which must sit in the directory of the resolved
+ * model path and may not name another directory) have the recorded size and
+ * checksum (NOT_FOUND, DATA_LOSS). Only then is the file dlopen()ed, its
+ * descriptor cross-checked (INVALID_ARGUMENT) and bound to the runtime's
+ * host services.
+ *
+ * @param path     path of the model.so.
+ * @param options  NULL for defaults.
+ * @param out_model receives the model; release with glmrt_model_release().
+ */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_model_load(const char *path, const glmrt_load_options_t *options,
+                 glmrt_model_t **out_model);
+
+/** Adds a reference to a model. NULL is a no-op. */
+GLMRT_API void glmrt_model_retain(glmrt_model_t *model);
+
+/** Drops a reference; the last one unloads the model. NULL is a no-op.
+ *  Output tensors stay valid after their model is released. */
+GLMRT_API void glmrt_model_release(glmrt_model_t *model);
+
+/** The model name recorded by the compiler. Borrowed. */
+GLMRT_API const char *glmrt_model_name(const glmrt_model_t *model);
+
+/** The --target the model was compiled for, e.g. "x86-64-v3". Borrowed. */
+GLMRT_API const char *glmrt_model_target(const glmrt_model_t *model);
+
+/** Metadata JSON (compile flags, compression report, producer); "{}" when
+ *  the artifact has none. Borrowed. */
+GLMRT_API const char *glmrt_model_metadata_json(const glmrt_model_t *model);
+
+/** Everything else the header says about a model. */
+typedef struct glmrt_model_info {
+  uint32_t struct_size; /**< set by glmrt_model_info_init */
+  uint16_t abi_major;   /**< artifact ABI of the writer */
+  uint16_t abi_minor;
+  uint32_t arch;          /**< glm_arch_t */
+  uint32_t flags;         /**< GLM_ARTIFACT_FLAG_* */
+  uint64_t cpu_features;  /**< GLM_CPU_* bits the code needs */
+  uint64_t weights_size;  /**< bytes of weights */
+  uint64_t weights_checksum;
+  const char *name;       /**< borrowed from the model */
+  const char *target;     /**< borrowed */
+  const char *cpu;        /**< LLVM CPU name, e.g. "haswell"; borrowed */
+  const char *path;       /**< resolved path of the model.so; borrowed */
+  const char *weights_path; /**< the side file, or NULL when embedded */
+} glmrt_model_info_t;
+
+static inline void glmrt_model_info_init(glmrt_model_info_t *info) {
+  glmrt_model_info_t zero = GLMRT_ZERO_INIT;
+  *info = zero;
+  info->struct_size = (uint32_t)sizeof(*info);
+}
+
+/** Fills `info` (initialised with glmrt_model_info_init) about `model`. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_model_info(const glmrt_model_t *model, glmrt_model_info_t *info);
+
+/** Number of entry points (at least 1). */
+GLMRT_API size_t glmrt_model_entry_count(const glmrt_model_t *model);
+
+/** The entry at `index`, or NULL when index >= glmrt_model_entry_count(). */
+GLMRT_API const glmrt_entry_t *glmrt_model_entry_at(const glmrt_model_t *model,
+                                                    size_t index);
+
+/** Finds an entry by name; NULL name means "main". NOT_FOUND names the
+ *  entries the model has. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_model_entry_find(const glmrt_model_t *model, const char *name,
+                       const glmrt_entry_t **out_entry);
+
+/*===----------------------------------------------------------------------===*
+ * Entries
+ *===----------------------------------------------------------------------===*/
+
+/** Name, dtype and shape of an entry's input or output. */
+typedef struct glmrt_tensor_info {
+  uint32_t struct_size; /**< set by glmrt_tensor_info_init */
+  uint32_t dtype;       /**< glmrt_dtype_t */
+  const char *name;     /**< borrowed from the model */
+  uint32_t rank;        /**< <= GLMRT_MAX_RANK */
+  uint32_t reserved;
+  int64_t dims[GLMRT_MAX_RANK]; /**< rank entries; -1 is dynamic */
+} glmrt_tensor_info_t;
+
+static inline void glmrt_tensor_info_init(glmrt_tensor_info_t *info) {
+  glmrt_tensor_info_t zero = GLMRT_ZERO_INIT;
+  *info = zero;
+  info->struct_size = (uint32_t)sizeof(*info);
+}
+
+/** The entry's name. Borrowed. */
+GLMRT_API const char *glmrt_entry_name(const glmrt_entry_t *entry);
+
+/** Number of inputs of an entry. */
+GLMRT_API size_t glmrt_entry_input_count(const glmrt_entry_t *entry);
+
+/** Number of outputs of an entry. */
+GLMRT_API size_t glmrt_entry_output_count(const glmrt_entry_t *entry);
+
+/** Describes input `index` (OUT_OF_RANGE past the count). */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_entry_input_info(const glmrt_entry_t *entry, size_t index,
+                       glmrt_tensor_info_t *info);
+
+/** Describes output `index` (OUT_OF_RANGE past the count). */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_entry_output_info(const glmrt_entry_t *entry, size_t index,
+                        glmrt_tensor_info_t *info);
+
+/*===----------------------------------------------------------------------===*
+ * Sessions
+ *===----------------------------------------------------------------------===*/
+
+/** A model plus a thread pool; runs entries. Used by one thread at a time. */
+typedef struct glmrt_session glmrt_session_t;
+
+/** A memory allocator for a session. All three fields or none. `alloc` must
+ *  return blocks aligned to at least `alignment` (a power of two, >= 64) or
+ *  NULL; both functions must be thread-safe and outlive every output tensor
+ *  that the session returned. */
+typedef struct glmrt_allocator {
+  void *(*alloc)(void *self, size_t size, size_t alignment);
+  void (*free)(void *self, void *ptr);
+  void *self;
+} glmrt_allocator_t;
+
+typedef struct glmrt_session_options {
+  uint32_t struct_size; /**< set by _init */
+  /** Threads that run the model's parallel loops, the calling thread
+   *  included. 0 means one per CPU this process may run on. 1 runs
+   *  everything on the calling thread. */
+  uint32_t num_threads;
+  /** Where model memory comes from; all NULL (the default) means 64-byte
+   *  aligned blocks from libc. */
+  glmrt_allocator_t allocator;
+} glmrt_session_options_t;
+
+static inline void
+glmrt_session_options_init(glmrt_session_options_t *options) {
+  glmrt_session_options_t zero = GLMRT_ZERO_INIT;
+  *options = zero;
+  options->struct_size = (uint32_t)sizeof(*options);
+}
+
+/** Creates a session over `model` (which it retains) and starts its worker
+ *  threads; they live until glmrt_session_release().
+ *  @param options NULL for defaults. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_create(glmrt_model_t *model,
+                     const glmrt_session_options_t *options,
+                     glmrt_session_t **out_session);
+
+/** Joins the workers and releases the session (and its model reference).
+ *  NULL is a no-op. Output tensors stay valid. */
+GLMRT_API void glmrt_session_release(glmrt_session_t *session);
+
+/** The session's model. Borrowed. */
+GLMRT_API glmrt_model_t *glmrt_session_model(const glmrt_session_t *session);
+
+/** Threads the session uses, the calling thread included. */
+GLMRT_API uint32_t glmrt_session_num_threads(const glmrt_session_t *session);
+
+/*===----------------------------------------------------------------------===*
+ * Tensors
+ *===----------------------------------------------------------------------===*/
+
+/** An input: a borrowed, dense, row-major view of the caller's data. This
+ *  struct's layout is frozen (it is passed as an array). */
+typedef struct glmrt_tensor_view {
+  uint32_t dtype;        /**< glmrt_dtype_t */
+  uint32_t rank;         /**< <= GLMRT_MAX_RANK */
+  const int64_t *dims;   /**< rank entries, all >= 0 */
+  const void *data;      /**< may be NULL only when byte_size is 0 */
+  size_t byte_size;      /**< product(dims) * glmrt_dtype_size(dtype) */
+} glmrt_tensor_view_t;
+
+static inline glmrt_tensor_view_t
+glmrt_tensor_view_make(glmrt_dtype_t dtype, uint32_t rank,
+                       const int64_t *dims, const void *data,
+                       size_t byte_size) {
+  glmrt_tensor_view_t view;
+  view.dtype = (uint32_t)dtype;
+  view.rank = rank;
+  view.dims = dims;
+  view.data = data;
+  view.byte_size = byte_size;
+  return view;
+}
+
+/** An output: dense row-major data owned by the caller, released with
+ *  glmrt_tensor_release(). Independent of the session and model that made
+ *  it. Opaque. */
+typedef struct glmrt_tensor glmrt_tensor_t;
+
+GLMRT_API glmrt_dtype_t glmrt_tensor_dtype(const glmrt_tensor_t *tensor);
+GLMRT_API uint32_t glmrt_tensor_rank(const glmrt_tensor_t *tensor);
+/** rank entries. Borrowed from the tensor. */
+GLMRT_API const int64_t *glmrt_tensor_dims(const glmrt_tensor_t *tensor);
+/** Product of the dims (1 for rank 0). */
+GLMRT_API int64_t glmrt_tensor_element_count(const glmrt_tensor_t *tensor);
+/** The data, at least 64-byte aligned with the default allocator. The caller
+ *  may read and write it. */
+GLMRT_API void *glmrt_tensor_data(const glmrt_tensor_t *tensor);
+GLMRT_API size_t glmrt_tensor_byte_size(const glmrt_tensor_t *tensor);
+/** Frees the tensor and its data. NULL is a no-op. */
+GLMRT_API void glmrt_tensor_release(glmrt_tensor_t *tensor);
+
+/*===----------------------------------------------------------------------===*
+ * Running
+ *===----------------------------------------------------------------------===*/
+
+/** Runs an entry.
+ *
+ * Inputs are checked against the entry before the model runs: count, dtype,
+ * rank, every static dim, and byte_size (INVALID_ARGUMENT, naming the input
+ * and the values). Inputs are borrowed for the call and never written.
+ *
+ * @param session     the session; not used by another thread meanwhile.
+ * @param entry       an entry of the session's model, or NULL for "main".
+ * @param inputs      one view per entry input, in entry order.
+ * @param num_inputs  glmrt_entry_input_count(entry).
+ * @param out_outputs receives one new tensor per entry output, in entry
+ *                    order; the caller releases each. Written only on
+ *                    success.
+ * @param num_outputs glmrt_entry_output_count(entry).
+ *
+ * A model that reports failure gives RESOURCE_EXHAUSTED (out of memory),
+ * INVALID_ARGUMENT (shapes it cannot run, e.g. dynamic dims that disagree)
+ * or INTERNAL.
+ */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
+                  const glmrt_tensor_view_t *inputs, size_t num_inputs,
+                  glmrt_tensor_t **out_outputs, size_t num_outputs);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GLMRT_GLMRT_H */
