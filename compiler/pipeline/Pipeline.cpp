@@ -1,0 +1,82 @@
+//===- Pipeline.cpp - pass pipelines from options and targets -------------===//
+
+#include "compiler/pipeline/Pipeline.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void glmc::pipeline::buildCanonicalPipeline(OpPassManager &pm) {
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(glm::createInferShapesPass());
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(glm::createFoldConstantsPass());
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(createCSEPass());
+  fpm.addPass(glm::createInferShapesPass());
+  fpm.addPass(createCanonicalizerPass());
+}
+
+void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {
+  {
+    OpPassManager &fpm = pm.nest<func::FuncOp>();
+    fpm.addPass(glm::createLowerToLinalgPass());
+    fpm.addPass(createCanonicalizerPass());
+    fpm.addPass(createLinalgElementwiseOpFusionPass());
+    fpm.addPass(createCanonicalizerPass());
+    fpm.addPass(createCSEPass());
+    glm::TileAndVectorizePassOptions tv;
+    tv.vectorBits = target.vectorBits;
+    tv.numRegisters = target.numVectorRegisters;
+    fpm.addPass(glm::createTileAndVectorizePass(tv));
+    fpm.addPass(createCanonicalizerPass());
+    fpm.addPass(createCSEPass());
+  }
+  // Tensors → buffers. Function boundaries get identity layouts: the entry
+  // wrapper hands dense row-major buffers in and expects them back.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferize.bufferAlignment = 64;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  pm.nest<func::FuncOp>().addPass(glm::createEnsureFreshResultsPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(glm::createOutlineWeightsPass());
+  pm.addPass(createCanonicalizerPass());
+  {
+    OpPassManager &fpm = pm.nest<func::FuncOp>();
+    fpm.addPass(createConvertLinalgToLoopsPass());
+    fpm.addPass(glm::createApproximateMathPass());
+    fpm.addPass(createLowerAffinePass());
+    fpm.addPass(createConvertVectorToSCFPass());
+    fpm.addPass(createSCFToControlFlowPass());
+    fpm.addPass(createCanonicalizerPass());
+  }
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOpts;
+  // Allocations go through _mlir_memref_to_llvm_alloc/free, which the
+  // artifact's support code routes to the runtime's host table.
+  memrefOpts.useGenericFunctions = true;
+  memrefOpts.useAlignedAlloc = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOpts));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(glm::createEmitEntryPointPass());
+}

@@ -1,0 +1,22 @@
+//===- Pipeline.h - pass pipelines from options and targets ------*- C++ -*-===//
+
+#ifndef GLMC_COMPILER_PIPELINE_PIPELINE_H
+#define GLMC_COMPILER_PIPELINE_PIPELINE_H
+
+#include "compiler/pipeline/Targets.h"
+
+#include "mlir/Pass/PassManager.h"
+
+namespace glmc::pipeline {
+
+/// Clean-up after import: fold shape subgraphs and constants, infer shapes,
+/// remove dead code. Registered as `glm-canonical-pipeline`.
+void buildCanonicalPipeline(mlir::OpPassManager &pm);
+
+/// glm on tensors → LLVM dialect with the artifact entry point, for one
+/// target. Registered as `glm-lowering-pipeline{target=...}`.
+void buildLoweringPipeline(mlir::OpPassManager &pm, const TargetInfo &target);
+
+} // namespace glmc::pipeline
+
+#endif // GLMC_COMPILER_PIPELINE_PIPELINE_H

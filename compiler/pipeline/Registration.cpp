@@ -1,0 +1,65 @@
+//===- Registration.cpp - dialects, passes and pipelines of glmc ----------===//
+
+#include "compiler/pipeline/Registration.h"
+
+#include "compiler/pipeline/Pipeline.h"
+#include "compiler/pipeline/Targets.h"
+#include "dialects/glm/GLMDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void glmc::pipeline::registerDialects(DialectRegistry &registry) {
+  registry.insert<glm::GLMDialect, func::FuncDialect, arith::ArithDialect, math::MathDialect,
+                  linalg::LinalgDialect, tensor::TensorDialect, memref::MemRefDialect,
+                  scf::SCFDialect, cf::ControlFlowDialect, vector::VectorDialect,
+                  bufferization::BufferizationDialect, affine::AffineDialect, ub::UBDialect,
+                  LLVM::LLVMDialect>();
+  // External models (bufferization, tiling, value bounds, to-LLVM
+  // interfaces) attach only to dialects that get loaded.
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+namespace {
+struct LoweringPipelineOptions : public PassPipelineOptions<LoweringPipelineOptions> {
+  Option<std::string> target{*this, "target", llvm::cl::desc("Target name (glmc --print-targets)"),
+                             llvm::cl::init("host")};
+};
+} // namespace
+
+void glmc::pipeline::registerPassesAndPipelines() {
+  glm::registerGLMPasses();
+  // Upstream passes the pipelines use, so glm-opt can replay any step.
+  registerTransformsPasses();
+  registerConversionPasses();
+  registerLinalgPasses();
+  bufferization::registerBufferizationPasses();
+  memref::registerMemRefPasses();
+
+  PassPipelineRegistration<>("glm-canonical-pipeline",
+                             "Fold shape subgraphs and constants, infer shapes, remove dead code",
+                             [](OpPassManager &pm) { buildCanonicalPipeline(pm); });
+  PassPipelineRegistration<LoweringPipelineOptions>(
+      "glm-lowering-pipeline", "Lower glm on tensors to the LLVM dialect for a target",
+      [](OpPassManager &pm, const LoweringPipelineOptions &opts) {
+        auto target = lookupTarget(opts.target);
+        buildLoweringPipeline(pm, target ? *target : detectHostTarget());
+      });
+}

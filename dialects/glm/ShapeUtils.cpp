@@ -1,0 +1,223 @@
+//===- ShapeUtils.cpp - shape and constant helpers for glm ops ------------===//
+
+#include "dialects/glm/ShapeUtils.h"
+
+#include "dialects/glm/GLMOps.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::glm;
+
+FailureOr<SmallVector<int64_t>> mlir::glm::broadcastShapes(ArrayRef<int64_t> a,
+                                                          ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == 1) {
+      out[i] = db;
+    } else if (db == 1) {
+      out[i] = da;
+    } else if (ShapedType::isDynamic(da)) {
+      out[i] = db; // db is dynamic or static > 1: the result equals db
+    } else if (ShapedType::isDynamic(db)) {
+      out[i] = da;
+    } else if (da == db) {
+      out[i] = da;
+    } else {
+      return failure();
+    }
+  }
+  return out;
+}
+
+std::optional<int64_t> mlir::glm::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+ElementsAttr mlir::glm::getConstantElements(Value value) {
+  if (!value)
+    return {};
+  if (auto cst = value.getDefiningOp<ConstantOp>())
+    return cst.getValue();
+  return {};
+}
+
+ArrayRef<char> mlir::glm::getRawBytes(ElementsAttr attr) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.getRawData();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->getData();
+  }
+  return {};
+}
+
+int64_t mlir::glm::getNumElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::optional<SmallVector<int64_t>> mlir::glm::getIntValues(ElementsAttr attr) {
+  if (!attr)
+    return std::nullopt;
+  auto intTy = dyn_cast<IntegerType>(attr.getElementType());
+  if (!intTy)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (const APInt &v : dense.getValues<APInt>())
+      out.push_back(intTy.isUnsigned() || intTy.getWidth() == 1 ? (int64_t)v.getZExtValue()
+                                                                : v.getSExtValue());
+    return out;
+  }
+  ArrayRef<char> raw = getRawBytes(attr);
+  int64_t n = attr.getNumElements();
+  unsigned bytes = intTy.getWidth() / 8;
+  if (intTy.getWidth() % 8 != 0 || raw.size() != size_t(n) * bytes)
+    return std::nullopt;
+  for (int64_t i = 0; i < n; ++i) {
+    const char *p = raw.data() + i * bytes;
+    switch (bytes) {
+    case 1: out.push_back(intTy.isUnsigned() ? (int64_t)(uint8_t)*p : (int64_t)(int8_t)*p); break;
+    case 2: { int16_t v; memcpy(&v, p, 2); out.push_back(v); break; }
+    case 4: { int32_t v; memcpy(&v, p, 4); out.push_back(v); break; }
+    case 8: { int64_t v; memcpy(&v, p, 8); out.push_back(v); break; }
+    default: return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::optional<SmallVector<double>> mlir::glm::getFloatValues(ElementsAttr attr) {
+  if (!attr || !isa<FloatType>(attr.getElementType()))
+    return std::nullopt;
+  SmallVector<double> out;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    for (const APFloat &v : dense.getValues<APFloat>())
+      out.push_back(v.convertToDouble());
+    return out;
+  }
+  auto fty = cast<FloatType>(attr.getElementType());
+  ArrayRef<char> raw = getRawBytes(attr);
+  int64_t n = attr.getNumElements();
+  unsigned bytes = fty.getWidth() / 8;
+  if (raw.size() != size_t(n) * bytes)
+    return std::nullopt;
+  for (int64_t i = 0; i < n; ++i) {
+    APInt bits(fty.getWidth(), 0);
+    uint64_t word = 0;
+    memcpy(&word, raw.data() + i * bytes, bytes);
+    bits = APInt(fty.getWidth(), word);
+    out.push_back(APFloat(fty.getFloatSemantics(), bits).convertToDouble());
+  }
+  return out;
+}
+
+std::optional<SmallVector<int64_t>> mlir::glm::getConstantIntValues(Value value) {
+  return getIntValues(getConstantElements(value));
+}
+
+DenseElementsAttr mlir::glm::makeIntElements(ShapedType type, ArrayRef<int64_t> values) {
+  Type et = type.getElementType();
+  if (auto it = dyn_cast<IntegerType>(et)) {
+    SmallVector<APInt> ints;
+    for (int64_t v : values)
+      ints.push_back(APInt(it.getWidth(), v, /*isSigned=*/!it.isUnsigned(), /*implicitTrunc=*/true));
+    return DenseElementsAttr::get(type, ints);
+  }
+  auto ft = cast<FloatType>(et);
+  SmallVector<APFloat> fls;
+  for (int64_t v : values) {
+    APFloat f((double)v);
+    bool lost;
+    f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    fls.push_back(f);
+  }
+  return DenseElementsAttr::get(type, fls);
+}
+
+std::optional<SmallVector<int64_t>> mlir::glm::getPartialIntValues(Value value) {
+  if (auto vals = getConstantIntValues(value))
+    return vals;
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto shape = dyn_cast<ShapeOp>(def)) {
+    auto ty = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!ty)
+      return std::nullopt;
+    auto [b, e] = shape.getDimRange();
+    return SmallVector<int64_t>(ty.getShape().slice(b, e - b));
+  }
+  if (auto cast = dyn_cast<CastOp>(def)) {
+    if (isa<IntegerType>(getElementTypeOrSelf(cast.getInput().getType())))
+      return getPartialIntValues(cast.getInput());
+    return std::nullopt;
+  }
+  if (auto concat = dyn_cast<ConcatOp>(def)) {
+    SmallVector<int64_t> out;
+    for (Value in : concat.getInputs()) {
+      auto part = getPartialIntValues(in);
+      if (!part)
+        return std::nullopt;
+      out.append(*part);
+    }
+    return out;
+  }
+  if (auto unsq = dyn_cast<UnsqueezeOp>(def))
+    return getPartialIntValues(unsq.getData());
+  if (auto sq = dyn_cast<SqueezeOp>(def))
+    return getPartialIntValues(sq.getData());
+  if (auto gather = dyn_cast<GatherOp>(def)) {
+    auto src = getPartialIntValues(gather.getData());
+    auto idx = getConstantIntValues(gather.getIndices());
+    if (!src || !idx)
+      return std::nullopt;
+    SmallVector<int64_t> out;
+    for (int64_t i : *idx) {
+      if (i < 0)
+        i += src->size();
+      if (i < 0 || i >= (int64_t)src->size())
+        return std::nullopt;
+      out.push_back((*src)[i]);
+    }
+    return out;
+  }
+  if (auto slice = dyn_cast<SliceOp>(def)) {
+    auto src = getPartialIntValues(slice.getData());
+    auto starts = getConstantIntValues(slice.getStarts());
+    auto ends = getConstantIntValues(slice.getEnds());
+    if (!src || !starts || !ends || starts->size() != 1 || ends->size() != 1)
+      return std::nullopt;
+    int64_t step = 1;
+    if (slice.getSteps()) {
+      auto steps = getConstantIntValues(slice.getSteps());
+      if (!steps || steps->size() != 1)
+        return std::nullopt;
+      step = (*steps)[0];
+    }
+    if (step != 1)
+      return std::nullopt;
+    int64_t n = src->size();
+    int64_t s = (*starts)[0], e = (*ends)[0];
+    if (s < 0) s += n;
+    if (e < 0) e += n;
+    s = std::clamp<int64_t>(s, 0, n);
+    e = std::clamp<int64_t>(e, 0, n);
+    if (e < s) e = s;
+    return SmallVector<int64_t>(ArrayRef<int64_t>(*src).slice(s, e - s));
+  }
+  // A 1-d tensor of statically known length whose values are unknown.
+  if (auto ty = dyn_cast<RankedTensorType>(value.getType()))
+    if (ty.getRank() == 1 && !ty.isDynamicDim(0))
+      return SmallVector<int64_t>(ty.getDimSize(0), ShapedType::kDynamic);
+  return std::nullopt;
+}

@@ -1,0 +1,56 @@
+//===- ShapeUtils.h - shape and constant helpers for glm ops ----*- C++ -*-===//
+//
+// Small helpers shared by the op definitions, the importer and the passes:
+// numpy broadcasting, axis normalisation, and reading constant (or partially
+// constant) integer tensors such as the outputs of shape subgraphs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GLMC_DIALECTS_GLM_SHAPEUTILS_H
+#define GLMC_DIALECTS_GLM_SHAPEUTILS_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+
+namespace mlir::glm {
+
+/// Broadcasts two shapes with numpy rules; kDynamic dims stay dynamic unless
+/// the other side fixes them. Fails on a static mismatch.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b);
+
+/// Normalises a possibly negative axis into [0, rank); nullopt if out of range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// The elements attribute of a constant-defined value, or null.
+ElementsAttr getConstantElements(Value value);
+
+/// The raw little-endian bytes of a dense or dense_resource elements
+/// attribute (a splat dense attr yields one element). Empty if unknown.
+ArrayRef<char> getRawBytes(ElementsAttr attr);
+
+/// Integer values of a constant integer tensor (any int width), or nullopt.
+std::optional<SmallVector<int64_t>> getConstantIntValues(Value value);
+std::optional<SmallVector<int64_t>> getIntValues(ElementsAttr attr);
+
+/// Float values of a constant float tensor, or nullopt.
+std::optional<SmallVector<double>> getFloatValues(ElementsAttr attr);
+
+/// Values of a 1-d integer tensor where each element is either a known
+/// constant or ShapedType::kDynamic, looking through the ops shape subgraphs
+/// are made of (shape, gather, concat, unsqueeze, squeeze, cast, slice of
+/// constants and of shape). nullopt when not even the length is known.
+std::optional<SmallVector<int64_t>> getPartialIntValues(Value value);
+
+/// Number of elements of a static shape.
+int64_t getNumElements(ArrayRef<int64_t> shape);
+
+/// A dense attribute of `type` holding `values` (int or float element type).
+DenseElementsAttr makeIntElements(ShapedType type, ArrayRef<int64_t> values);
+
+} // namespace mlir::glm
+
+#endif // GLMC_DIALECTS_GLM_SHAPEUTILS_H

@@ -1,0 +1,193 @@
+//===- Tensor.td - data movement and shape ops ------------*- tablegen -*-===//
+
+#ifndef GLM_OPS_TENSOR_TD
+#define GLM_OPS_TENSOR_TD
+
+include "dialects/glm/GLMBase.td"
+
+def GLM_ConstantOp : GLM_Op<"constant", [Pure, ConstantLike]> {
+  let summary = "constant tensor";
+  let description = [{
+    A constant: an ONNX initializer or `Constant` node. Weights are
+    `dense_resource` blobs (never copied into the context); small folded
+    values (shapes) are plain `dense`.
+
+    ```mlir
+    %w = glm.constant {value = dense_resource<conv1.weight> : tensor<16x3x3x3xf32>} : tensor<16x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs GLM_AnyTensor:$output);
+  let hasFolder = 1;
+  let hasVerifier = 1;
+  let assemblyFormat = "attr-dict `:` type($output)";
+  let builders = [OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
+    build($_builder, $_state, value.getType(), value);
+  }]>];
+}
+
+def GLM_ReshapeOp : GLM_Op<"reshape", [Pure]> {
+  let summary = "reshape to a shape tensor";
+  let description = [{
+    ONNX `Reshape` (opset 14): `shape` is a 1-d i64 tensor; 0 copies the
+    input dim (unless `allowzero`), -1 is inferred.
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, TensorOf<[I64]>:$shape,
+                       DefaultValuedAttr<I64Attr, "0">:$allowzero);
+  let results = (outs GLM_AnyTensor:$reshaped);
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def GLM_FlattenOp : GLM_Op<"flatten", [Pure]> {
+  let summary = "flatten into a 2-d tensor at axis";
+  let description = "ONNX `Flatten` (opset 13): [d0..d(axis-1)] x [d(axis)..].";
+  let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<SI64Attr, "1">:$axis);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
+def GLM_TransposeOp : GLM_Op<"transpose", [Pure]> {
+  let summary = "permute dims";
+  let description = "ONNX `Transpose`: `perm` (default: reversed dims).";
+  let arguments = (ins GLM_AnyTensor:$data, OptionalAttr<I64ArrayAttr>:$perm);
+  let results = (outs GLM_AnyTensor:$transposed);
+  let hasFolder = 1;
+  let extraClassDeclaration = [{
+    llvm::SmallVector<int64_t> getPermOrDefault();
+  }];
+}
+
+def GLM_ConcatOp : GLM_Op<"concat", [Pure]> {
+  let summary = "concatenate along an axis";
+  let description = "ONNX `Concat` (opset 13).";
+  let arguments = (ins Variadic<GLM_AnyTensor>:$inputs, SI64Attr:$axis);
+  let results = (outs GLM_AnyTensor:$concat_result);
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def GLM_SplitOp : GLM_Op<"split", [Pure]> {
+  let summary = "split along an axis";
+  let description = [{
+    ONNX `Split` (opset 18 semantics): `split` sizes as an attribute (the
+    importer takes the operand when constant); without it, equal parts
+    (the last one smaller when the dim does not divide).
+  }];
+  let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<SI64Attr, "0">:$axis,
+                       OptionalAttr<I64ArrayAttr>:$split);
+  let results = (outs Variadic<GLM_AnyTensor>:$outputs);
+}
+
+def GLM_ShapeOp : GLM_Op<"shape", [Pure]> {
+  let summary = "shape of a tensor as a 1-d i64 tensor";
+  let description = "ONNX `Shape` (opset 15) with optional `start`/`end`.";
+  let arguments = (ins GLM_AnyTensor:$data, OptionalAttr<SI64Attr>:$start,
+                       OptionalAttr<SI64Attr>:$end);
+  let results = (outs TensorOf<[I64]>:$shape);
+  let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The [start, end) range of dims, normalised and clamped.
+    std::pair<int64_t, int64_t> getDimRange();
+  }];
+}
+
+def GLM_SizeOp : GLM_Op<"size", [Pure]> {
+  let summary = "number of elements as a 0-d i64 tensor";
+  let description = "ONNX `Size`.";
+  let arguments = (ins GLM_AnyTensor:$data);
+  let results = (outs TensorOf<[I64]>:$size);
+  let hasFolder = 1;
+}
+
+def GLM_GatherOp : GLM_Op<"gather", [Pure]> {
+  let summary = "gather slices along an axis";
+  let description = [{
+    ONNX `Gather` (opset 13): out = data indexed along `axis` by `indices`
+    (negative indices count from the end).
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, GLM_IndexTensor:$indices,
+                       DefaultValuedAttr<SI64Attr, "0">:$axis);
+  let results = (outs GLM_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def GLM_UnsqueezeOp : GLM_Op<"unsqueeze", [Pure]> {
+  let summary = "insert unit dims";
+  let description = "ONNX `Unsqueeze` (opset 13; `axes` as an attribute).";
+  let arguments = (ins GLM_AnyTensor:$data, I64ArrayAttr:$axes);
+  let results = (outs GLM_AnyTensor:$expanded);
+  let hasFolder = 1;
+}
+
+def GLM_SqueezeOp : GLM_Op<"squeeze", [Pure]> {
+  let summary = "remove unit dims";
+  let description = "ONNX `Squeeze` (opset 13; `axes` as an attribute; absent: all unit dims).";
+  let arguments = (ins GLM_AnyTensor:$data, OptionalAttr<I64ArrayAttr>:$axes);
+  let results = (outs GLM_AnyTensor:$squeezed);
+  let hasFolder = 1;
+}
+
+def GLM_SliceOp : GLM_Op<"slice", [Pure, AttrSizedOperandSegments]> {
+  let summary = "strided slice";
+  let description = [{
+    ONNX `Slice` (opset 13): `starts`, `ends`, optional `axes` and `steps`
+    are 1-d integer tensors; out-of-range values are clamped.
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, GLM_IndexTensor:$starts, GLM_IndexTensor:$ends,
+                       Optional<GLM_IndexTensor>:$axes, Optional<GLM_IndexTensor>:$steps);
+  let results = (outs GLM_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def GLM_ExpandOp : GLM_Op<"expand", [Pure]> {
+  let summary = "broadcast to a shape";
+  let description = "ONNX `Expand` (opset 13): numpy broadcast of `input` and `shape`.";
+  let arguments = (ins GLM_AnyTensor:$input, TensorOf<[I64]>:$shape);
+  let results = (outs GLM_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def GLM_TileOp : GLM_Op<"tile", [Pure]> {
+  let summary = "repeat along each dim";
+  let description = "ONNX `Tile`: `repeats` is a 1-d i64 tensor.";
+  let arguments = (ins GLM_AnyTensor:$input, TensorOf<[I64]>:$repeats);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
+def GLM_PadOp : GLM_Op<"pad", [Pure]> {
+  let summary = "pad with a constant";
+  let description = [{
+    ONNX `Pad` (opset 13), mode "constant" (reflect/edge are refused by the
+    importer until lowered): `pads` is a 1-d i64 tensor [begin..., end...].
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, TensorOf<[I64]>:$pads,
+                       Optional<GLM_AnyTensor>:$constant_value,
+                       DefaultValuedStrAttr<StrAttr, "constant">:$mode);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
+def GLM_ConstantOfShapeOp : GLM_Op<"constant_of_shape", [Pure]> {
+  let summary = "tensor of a given shape filled with one value";
+  let description = "ONNX `ConstantOfShape`: `value` is a one-element tensor (default 0.0f).";
+  let arguments = (ins TensorOf<[I64]>:$input, OptionalAttr<ElementsAttr>:$value);
+  let results = (outs GLM_AnyTensor:$output);
+  let hasFolder = 1;
+}
+
+def GLM_RangeOp : GLM_Op<"range", [Pure]> {
+  let summary = "arithmetic sequence";
+  let description = "ONNX `Range`: [start, limit) step delta; scalar operands.";
+  let arguments = (ins GLM_NumericTensor:$start, GLM_NumericTensor:$limit, GLM_NumericTensor:$delta);
+  let results = (outs GLM_NumericTensor:$output);
+  let hasFolder = 1;
+}
+
+def GLM_TriluOp : GLM_Op<"trilu", [Pure]> {
+  let summary = "upper or lower triangle of the last two dims";
+  let description = "ONNX `Trilu` (opset 14): `upper` = 1 keeps j >= i + k.";
+  let arguments = (ins GLM_AnyTensor:$input, Optional<TensorOf<[I64]>>:$k,
+                       DefaultValuedAttr<I64Attr, "1">:$upper);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
+#endif // GLM_OPS_TENSOR_TD

@@ -1,0 +1,143 @@
+//===- Passes.td - glm passes ------------------------------*- tablegen -*-===//
+//
+// Every glmc pass, one per file, alphabetical within each folder's banner.
+// `glm-opt` runs each alone; compiler/pipeline strings them together.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GLMC_PASSES_TD
+#define GLMC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// canonical/
+//===----------------------------------------------------------------------===//
+
+def FoldConstantsPass : Pass<"glm-fold-constants", "func::FuncOp"> {
+  let summary = "Evaluate glm ops whose operands are all constants";
+  let description = [{
+    Evaluates elementwise ops, transposes, reshapes, casts, gathers and
+    slices whose operands are constants of any size (folders only handle
+    small shape arithmetic) and replaces them with `glm.constant` holding a
+    new `dense_resource` blob. Typical targets are exporter leftovers such as
+    a transposed weight or a weight scaled by a constant.
+
+    ```mlir
+    %w = glm.constant {value = dense_resource<w> : tensor<64x32xf32>} ...
+    %t = glm.transpose %w {perm = [1, 0]} ...
+    // becomes
+    %t = glm.constant {value = dense_resource<w_folded> : tensor<32x64xf32>} ...
+    ```
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"int64_t(1) << 30",
+           "Do not fold results larger than this many bytes">,
+  ];
+}
+
+def InferShapesPass : Pass<"glm-infer-shapes", "func::FuncOp"> {
+  let summary = "Propagate shapes through glm ops and refine function results";
+  let description = [{
+    Re-runs each op's `ShapeInferenceOpInterface` in program order so that
+    dims that became known (after constant folding of shape subgraphs) are
+    made static, then refines the function's result types.
+
+    ```mlir
+    %s = glm.constant {value = dense<[4, 16]> : tensor<2xi64>} ...
+    %r = glm.reshape %x, %s : (tensor<64xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+    // becomes
+    %r = glm.reshape %x, %s : (tensor<64xf32>, tensor<2xi64>) -> tensor<4x16xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// lowering/
+//===----------------------------------------------------------------------===//
+
+def ApproximateMathPass : Pass<"glm-approximate-math", "func::FuncOp"> {
+  let summary = "Replace transcendental math ops by vectorizable polynomials";
+  let description = [{
+    Rewrites `math.exp`, `math.tanh`, `math.erf`, `math.log`, ... (scalar or
+    vector, f32) into polynomial approximations built from arith ops, so that
+    vector code never scalarises into libm calls and the artifact needs no
+    libm symbols. Accuracy is within a few ulp of libm (upstream MLIR's
+    approximations).
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect", "vector::VectorDialect"];
+}
+
+def EmitEntryPointPass : Pass<"glm-emit-entry-point", "ModuleOp"> {
+  let summary = "Write the artifact ABI entry wrapper around the lowered model function";
+  let description = [{
+    Runs on the LLVM dialect after lowering. For the model function (marked
+    `glm.entry`), emits `glm_entry_<name>(ptr %call) -> i32` following
+    runtime/include/glmrt/artifact_abi.h: reads the weights pointer and the
+    input data pointers and dims from the `glm_call_t`, builds memref
+    descriptors, calls the function and writes every output's data pointer,
+    allocation and dims back.
+  }];
+  let dependentDialects = ["LLVM::LLVMDialect"];
+}
+
+def EnsureFreshResultsPass : Pass<"glm-ensure-fresh-results", "func::FuncOp"> {
+  let summary = "Make every returned buffer a fresh allocation the caller owns";
+  let description = [{
+    After bufferization, a function may return a view of an argument, of a
+    global or of another result. The artifact ABI hands outputs to the
+    runtime as owned blocks, so such results are copied into a new
+    `memref.alloc`; results that are already distinct allocations are kept.
+  }];
+  let dependentDialects = ["memref::MemRefDialect"];
+}
+
+def LowerToLinalgPass : Pass<"glm-lower-to-linalg", "func::FuncOp"> {
+  let summary = "Lower glm ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Dialect conversion of every glm op into upstream ops on tensors:
+    contractions to `linalg.matmul`/`linalg.batch_matmul`, convolutions to
+    `linalg.conv_2d_*` (grouped and depthwise forms), pools to
+    `linalg.pooling_*`, elementwise ops to `linalg.generic` with broadcasting
+    maps, reductions to `linalg.reduce`, and data movement to `tensor` ops.
+    Constants become `arith.constant` (weights stay `dense_resource`).
+    Fails with a located error on an op it cannot lower.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "arith::ArithDialect", "math::MathDialect",
+                           "scf::SCFDialect"];
+}
+
+def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {
+  let summary = "Move constant globals into one weights blob read through a pointer";
+  let description = [{
+    After bufferization, every constant `memref.global` used by the model
+    function is packed (64-byte aligned, in first-use order) into one blob
+    stored as the module attribute `glm.weights`; each `memref.get_global`
+    becomes a `memref.view` into a new trailing `memref<?xi8>` argument of
+    the function. The runtime passes the embedded or memory-mapped blob there,
+    which is what makes `--external-weights` possible.
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+}
+
+def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {
+  let summary = "Tile and vectorize linalg ops on tensors for the target's registers";
+  let description = [{
+    Tiles contractions (matmul, batch matmul, convolutions in im2col form)
+    to cache and register tiles chosen from the target's vector width and
+    register count, vectorizes the register tiles, hoists the accumulators
+    out of the reduction loop, and tiles elementwise and reduction ops to
+    vector-width strips. Ops it cannot vectorize are left to the scalar path.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Vector register width in bits (128 NEON, 256 AVX2, 512 AVX-512)">,
+    Option<"numRegisters", "num-registers", "int64_t", /*default=*/"16",
+           "Number of vector registers">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "scf::SCFDialect",
+                           "vector::VectorDialect", "tensor::TensorDialect"];
+}
+
+#endif // GLMC_PASSES_TD
