@@ -3,7 +3,10 @@
 #   1. a CMake project using find_package(glmrt) (shared and static targets),
 #   2. a C program compiled with `pkg-config --cflags --libs glmrt`.
 # cmake -DBUILD_DIR=... -DWORK_DIR=... -DCONSUMER_DIR=... -DARTIFACT=add.so
-#       -DC_COMPILER=cc -DCXX_COMPILER=c++ -DGENERATOR=Ninja -P install_test.cmake
+#       -DC_COMPILER=cc -DCXX_COMPILER=c++ -DGENERATOR=Ninja [-DSANITIZER=address]
+#       -P install_test.cmake
+# With SANITIZER (the build's GLMC_SANITIZER) the consumers are built with
+# the same -fsanitize flags, as an instrumented libglmrt.a needs.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
                   ERROR_VARIABLE err)
@@ -15,6 +18,10 @@ function(run)
 endfunction()
 
 set(prefix ${WORK_DIR}/prefix)
+set(san_flags)
+if(SANITIZER)
+  set(san_flags -fsanitize=${SANITIZER})
+endif()
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
@@ -36,7 +43,8 @@ endif()
 # 1. find_package from the prefix only.
 run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/consumer -G ${GENERATOR}
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
-    -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
+    -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+    "-DCMAKE_C_FLAGS=${san_flags}" "-DCMAKE_CXX_FLAGS=${san_flags}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
 run(${WORK_DIR}/consumer/consumer_shared ${ARTIFACT})
 if(NOT LAST_OUTPUT MATCHES "y\\[0,3\\] = 5")
@@ -59,7 +67,7 @@ if(PKG_CONFIG)
   run(${PKG_CONFIG} --variable=libdir glmrt)
   string(STRIP "${LAST_OUTPUT}" libdir)
   run(${C_COMPILER} ${CONSUMER_DIR}/consumer.c -o ${WORK_DIR}/consumer_pc
-      ${flags} -Wl,-rpath,${libdir})
+      ${flags} -Wl,-rpath,${libdir} ${san_flags})
   run(${WORK_DIR}/consumer_pc ${ARTIFACT})
   if(NOT LAST_OUTPUT MATCHES "y\\[0,3\\] = 5")
     message(FATAL_ERROR "consumer_pc printed: ${LAST_OUTPUT}")
@@ -68,8 +76,9 @@ if(PKG_CONFIG)
   run(${PKG_CONFIG} --cflags --libs --static glmrt)
   string(STRIP "${LAST_OUTPUT}" sflags)
   separate_arguments(sflags UNIX_COMMAND "${sflags}")
+  list(TRANSFORM sflags REPLACE "^-lglmrt$" "${libdir}/libglmrt.a")
   run(${C_COMPILER} ${CONSUMER_DIR}/consumer.c -o ${WORK_DIR}/consumer_pc_static
-      ${libdir}/libglmrt.a ${sflags})
+      ${sflags} ${san_flags})
   run(${WORK_DIR}/consumer_pc_static ${ARTIFACT})
 else()
   message(STATUS "pkg-config not found: pkg-config check skipped")

@@ -336,10 +336,10 @@ TEST(Run, BusySessionRefusesASecondThread) {
   SessionPtr session = make_session(model.get());
   const glmrt_entry_t *wait = nullptr;
   ASSERT_GLMRT_OK(glmrt_model_entry_find(model.get(), "wait", &wait));
-  volatile int32_t flag = 0;
+  int32_t flag = 0; // read by the model with an atomic load
   int64_t dims[1] = {1};
   glmrt_tensor_view_t in = glmrt_tensor_view_make(
-      GLMRT_DTYPE_I32, 1, dims, const_cast<int32_t *>(&flag), sizeof(int32_t));
+      GLMRT_DTYPE_I32, 1, dims, &flag, sizeof(int32_t));
   glmrt_status_t *first = nullptr;
   glmrt_tensor_t *first_out = nullptr;
   std::thread runner([&] {
@@ -376,7 +376,7 @@ TEST(Run, BusySessionRefusesASecondThread) {
     glmrt_status_free(status);
     if (!refused) usleep(50);
   }
-  flag = 7;
+  __atomic_store_n(&flag, 7, __ATOMIC_RELEASE);
   runner.join();
   EXPECT_TRUE(refused);
   EXPECT_EQ(first, nullptr) << glmrt_status_message(first);

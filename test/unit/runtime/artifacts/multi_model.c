@@ -43,11 +43,12 @@ static int32_t multi_const(glm_call_t *call) {
 }
 
 static int32_t multi_wait(glm_call_t *call) {
-  const volatile int32_t *flag = (const volatile int32_t *)call->inputs[0].data;
-  while (*flag == 0) sched_yield();
+  const int32_t *flag = (const int32_t *)call->inputs[0].data;
+  int32_t value;
+  while ((value = __atomic_load_n(flag, __ATOMIC_ACQUIRE)) == 0) sched_yield();
   int32_t *out = test_alloc_output(&call->outputs[0], sizeof(int32_t));
   if (!out) return GLM_ENTRY_OUT_OF_MEMORY;
-  *out = *flag;
+  *out = value;
   call->outputs[0].dims[0] = 1;
   return GLM_ENTRY_OK;
 }
