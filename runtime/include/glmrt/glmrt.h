@@ -461,7 +461,12 @@ GLMRT_API void glmrt_tensor_release(glmrt_tensor_t *tensor);
  *
  * A model that reports failure gives RESOURCE_EXHAUSTED (out of memory),
  * INVALID_ARGUMENT (shapes it cannot run, e.g. dynamic dims that disagree)
- * or INTERNAL.
+ * or INTERNAL (also for outputs that break the artifact contract); what it
+ * allocated is released. A session that is already running on another
+ * thread refuses the call with INVALID_ARGUMENT.
+ *
+ * Inputs need only the alignment of their element type. The model's
+ * parallel loops run on this session's threads.
  */
 GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
 glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
