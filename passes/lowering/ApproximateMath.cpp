@@ -18,7 +18,9 @@ struct ApproximateMathPass : glm::impl::ApproximateMathPassBase<ApproximateMathP
     RewritePatternSet patterns(&getContext());
     // f16/bf16 math is computed in f32 first, then approximated.
     populateMathF32ExpansionPatterns(patterns, [](StringRef) { return true; });
-    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+    populateMathPolynomialApproximationPatterns(patterns, [](StringRef opName) {
+      StringRef name = opName;
+      name.consume_front("math.");
       return name == "exp" || name == "expm1" || name == "log" || name == "log1p" ||
              name == "log2" || name == "tanh" || name == "erf" || name == "atan" ||
              name == "atan2" || name == "sin" || name == "cos" || name == "asin" ||

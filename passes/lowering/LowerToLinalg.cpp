@@ -1,12 +1,68 @@
+//===- LowerToLinalg.cpp - glm-lower-to-linalg ----------------------------===//
+
 #include "passes/Passes.h"
+
+#include "dialects/glm/GLMOps.h"
+#include "passes/lowering/linalg/Patterns.h"
+
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Transforms/DialectConversion.h"
+
 namespace mlir::glm {
 #define GEN_PASS_DEF_LOWERTOLINALGPASS
 #include "passes/Passes.h.inc"
 } // namespace mlir::glm
+
 using namespace mlir;
+
 namespace {
-struct LowerToLinalgPass : glm::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
-  using LowerToLinalgPassBase::LowerToLinalgPassBase;
-  void runOnOperation() override {}
+
+/// glm types are builtin tensors; only unsigned integer element types
+/// change (to signless, as arith requires). Signedness stays visible to the
+/// patterns through the original op's types.
+class GLMTypeConverter : public TypeConverter {
+public:
+  GLMTypeConverter() {
+    addConversion([](Type t) { return t; });
+    addConversion([](IntegerType t) -> Type {
+      return t.isSignless() ? t : IntegerType::get(t.getContext(), t.getWidth());
+    });
+    addConversion([this](RankedTensorType t) -> Type {
+      return RankedTensorType::get(t.getShape(), convertType(t.getElementType()));
+    });
+    auto cast = [](OpBuilder &b, Type type, ValueRange inputs, Location loc) -> Value {
+      return UnrealizedConversionCastOp::create(b, loc, type, inputs).getResult(0);
+    };
+    addSourceMaterialization(cast);
+    addTargetMaterialization(cast);
+  }
 };
+
+struct LowerToLinalgPass : glm::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    GLMTypeConverter converter;
+    RewritePatternSet patterns(ctx);
+    glm::populateElementwiseToLinalgPatterns(converter, patterns);
+    glm::populateContractionToLinalgPatterns(converter, patterns);
+    glm::populateWindowToLinalgPatterns(converter, patterns);
+    glm::populateReductionToLinalgPatterns(converter, patterns);
+    glm::populateTensorToLinalgPatterns(converter, patterns);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<glm::GLMDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+                           math::MathDialect, scf::SCFDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp f) {
+      return converter.isSignatureLegal(f.getFunctionType()) && converter.isLegal(&f.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp>(
+        [&](func::ReturnOp r) { return converter.isLegal(r.getOperandTypes()); });
+    if (failed(applyFullConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
 } // namespace

@@ -4,6 +4,7 @@
 #include "dialects/glm/ShapeUtils.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
 using namespace mlir::glm;
@@ -86,6 +87,41 @@ LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   }
   types.push_back(RankedTensorType::get({m, n}, et));
   return success();
+}
+
+namespace {
+/// gemm(transB = 1) with a constant B becomes gemm(transpose(B)): the
+/// transpose folds into the weights at compile time (glm-fold-constants)
+/// instead of running at every call.
+struct TransposeConstantGemmOperand : OpRewritePattern<GemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GemmOp op, PatternRewriter &rewriter) const override {
+    bool a = op.getTransA() && getConstantElements(op.getA());
+    bool b = op.getTransB() && getConstantElements(op.getB());
+    if (!a && !b)
+      return rewriter.notifyMatchFailure(op, "no transposed constant operand");
+    auto transpose = [&](Value v) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      auto tt = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
+      return TransposeOp::create(rewriter, op.getLoc(), tt, v, rewriter.getI64ArrayAttr({1, 0}));
+    };
+    rewriter.modifyOpInPlace(op, [&] {
+      if (a) {
+        op.getAMutable().assign(transpose(op.getA()));
+        op.setTransA(0);
+      }
+      if (b) {
+        op.getBMutable().assign(transpose(op.getB()));
+        op.setTransB(0);
+      }
+    });
+    return success();
+  }
+};
+} // namespace
+
+void GemmOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<TransposeConstantGemmOperand>(ctx);
 }
 
 //===----------------------------------------------------------------------===//

@@ -33,6 +33,7 @@ def GLM_GemmOp : GLM_Op<"gemm", [Pure]> {
                        DefaultValuedAttr<I64Attr, "0">:$transA,
                        DefaultValuedAttr<I64Attr, "0">:$transB);
   let results = (outs GLM_FloatTensor:$Y);
+  let hasCanonicalizer = 1;
 }
 
 def GLM_ConvOp : GLM_Op<"conv", [Pure]> {
@@ -120,14 +121,14 @@ def GLM_GlobalMaxPoolOp : GLM_Op<"global_max_pool", [Pure, SameOperandsAndResult
 def GLM_SoftmaxOp : GLM_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let summary = "softmax along one axis";
   let description = "ONNX `Softmax` (opset 13): normalised exp along `axis`.";
-  let arguments = (ins GLM_FloatTensor:$input, DefaultValuedAttr<SI64Attr, "-1">:$axis);
+  let arguments = (ins GLM_FloatTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs GLM_FloatTensor:$output);
   let hasVerifier = 1;
 }
 def GLM_LogSoftmaxOp : GLM_Op<"log_softmax", [Pure, SameOperandsAndResultType]> {
   let summary = "log of softmax along one axis";
   let description = "ONNX `LogSoftmax` (opset 13).";
-  let arguments = (ins GLM_FloatTensor:$input, DefaultValuedAttr<SI64Attr, "-1">:$axis);
+  let arguments = (ins GLM_FloatTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs GLM_FloatTensor:$output);
   let hasVerifier = 1;
 }
@@ -139,7 +140,7 @@ def GLM_LayerNormalizationOp : GLM_Op<"layer_normalization", [Pure]> {
     `Y = (X - mean) / sqrt(var + epsilon) * Scale + B` over dims [axis, rank).
   }];
   let arguments = (ins GLM_FloatTensor:$X, GLM_FloatTensor:$Scale, Optional<GLM_FloatTensor>:$B,
-                       DefaultValuedAttr<SI64Attr, "-1">:$axis,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
                        DefaultValuedAttr<F32Attr, "1e-05">:$epsilon);
   let results = (outs GLM_FloatTensor:$Y);
   let hasVerifier = 1;

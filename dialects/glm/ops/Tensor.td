@@ -42,7 +42,7 @@ def GLM_ReshapeOp : GLM_Op<"reshape", [Pure]> {
 def GLM_FlattenOp : GLM_Op<"flatten", [Pure]> {
   let summary = "flatten into a 2-d tensor at axis";
   let description = "ONNX `Flatten` (opset 13): [d0..d(axis-1)] x [d(axis)..].";
-  let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<SI64Attr, "1">:$axis);
+  let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs GLM_AnyTensor:$output);
 }
 
@@ -60,7 +60,7 @@ def GLM_TransposeOp : GLM_Op<"transpose", [Pure]> {
 def GLM_ConcatOp : GLM_Op<"concat", [Pure]> {
   let summary = "concatenate along an axis";
   let description = "ONNX `Concat` (opset 13).";
-  let arguments = (ins Variadic<GLM_AnyTensor>:$inputs, SI64Attr:$axis);
+  let arguments = (ins Variadic<GLM_AnyTensor>:$inputs, I64Attr:$axis);
   let results = (outs GLM_AnyTensor:$concat_result);
   let hasFolder = 1;
   let hasVerifier = 1;
@@ -73,7 +73,7 @@ def GLM_SplitOp : GLM_Op<"split", [Pure]> {
     importer takes the operand when constant); without it, equal parts
     (the last one smaller when the dim does not divide).
   }];
-  let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<SI64Attr, "0">:$axis,
+  let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<I64Attr, "0">:$axis,
                        OptionalAttr<I64ArrayAttr>:$split);
   let results = (outs Variadic<GLM_AnyTensor>:$outputs);
 }
@@ -81,8 +81,8 @@ def GLM_SplitOp : GLM_Op<"split", [Pure]> {
 def GLM_ShapeOp : GLM_Op<"shape", [Pure]> {
   let summary = "shape of a tensor as a 1-d i64 tensor";
   let description = "ONNX `Shape` (opset 15) with optional `start`/`end`.";
-  let arguments = (ins GLM_AnyTensor:$data, OptionalAttr<SI64Attr>:$start,
-                       OptionalAttr<SI64Attr>:$end);
+  let arguments = (ins GLM_AnyTensor:$data, OptionalAttr<I64Attr>:$start,
+                       OptionalAttr<I64Attr>:$end);
   let results = (outs TensorOf<[I64]>:$shape);
   let hasFolder = 1;
   let extraClassDeclaration = [{
@@ -106,7 +106,7 @@ def GLM_GatherOp : GLM_Op<"gather", [Pure]> {
     (negative indices count from the end).
   }];
   let arguments = (ins GLM_AnyTensor:$data, GLM_IndexTensor:$indices,
-                       DefaultValuedAttr<SI64Attr, "0">:$axis);
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
   let results = (outs GLM_AnyTensor:$output);
   let hasFolder = 1;
 }

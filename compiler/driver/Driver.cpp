@@ -1,0 +1,336 @@
+//===- Driver.cpp - one compilation, from options to artifact -------------===//
+
+#include "compiler/driver/Driver.h"
+
+#include "compiler/codegen/LLVMCodegen.h"
+#include "compiler/importer/Importer.h"
+#include "compiler/package/Artifact.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "compiler/pipeline/Registration.h"
+#include "compiler/pipeline/Targets.h"
+#include "runtime/include/glmrt/artifact_abi.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace glmc;
+using namespace glmc::driver;
+using pipeline::EmitKind;
+
+namespace {
+
+/// The file and ONNX node a location points at.
+void describeLocation(Location loc, std::string &file, std::string &node) {
+  if (auto name = dyn_cast<NameLoc>(loc)) {
+    if (node.empty())
+      node = name.getName().str();
+    describeLocation(name.getChildLoc(), file, node);
+  } else if (auto flc = dyn_cast<FileLineColLoc>(loc)) {
+    if (file.empty())
+      file = flc.getFilename().str();
+  } else if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    for (Location l : fused.getLocations())
+      describeLocation(l, file, node);
+  } else if (auto cs = dyn_cast<CallSiteLoc>(loc)) {
+    describeLocation(cs.getCallee(), file, node);
+  }
+}
+
+/// Prints "glmc: error: model.onnx: node 'conv1': message" lines.
+class DiagnosticPrinter {
+public:
+  DiagnosticPrinter(MLIRContext &ctx, llvm::raw_ostream &os) : os(os) {
+    id = ctx.getDiagEngine().registerHandler([this](Diagnostic &d) { print(d); });
+    this->ctx = &ctx;
+  }
+  ~DiagnosticPrinter() { ctx->getDiagEngine().eraseHandler(id); }
+  unsigned errors = 0;
+
+private:
+  void print(Diagnostic &d, bool isNote = false) {
+    const char *sev = isNote ? "note" : d.getSeverity() == DiagnosticSeverity::Error ? "error"
+                                       : d.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                                                                                        : "remark";
+    if (d.getSeverity() == DiagnosticSeverity::Error && !isNote)
+      ++errors;
+    std::string file, node;
+    describeLocation(d.getLocation(), file, node);
+    os << "glmc: " << sev << ": ";
+    if (!file.empty())
+      os << file << ": ";
+    if (!node.empty())
+      os << "node '" << node << "': ";
+    os << d.str() << "\n";
+    for (Diagnostic &note : d.getNotes())
+      print(note, true);
+  }
+  llvm::raw_ostream &os;
+  MLIRContext *ctx;
+  DiagnosticEngine::HandlerID id;
+};
+
+/// Phase messages on a terminal.
+class Progress {
+public:
+  Progress(llvm::raw_ostream &os, bool enabled) : os(os), enabled(enabled) {}
+  void phase(llvm::StringRef what) {
+    if (!enabled)
+      return;
+    ++step;
+    os << "[" << step << "] " << what << "\n";
+    os.flush();
+  }
+
+private:
+  llvm::raw_ostream &os;
+  bool enabled;
+  unsigned step = 0;
+};
+
+package::TensorSpec tensorSpec(Type type, Attribute nameAttr, size_t index, bool isInput) {
+  package::TensorSpec s;
+  auto name = dyn_cast_or_null<StringAttr>(nameAttr);
+  s.name = name ? name.str() : (isInput ? "input" : "output") + std::to_string(index);
+  auto t = cast<RankedTensorType>(type);
+  std::string et;
+  llvm::raw_string_ostream(et) << t.getElementType();
+  s.dtype = package::dtypeFromName(et);
+  for (int64_t d : t.getShape())
+    s.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return s;
+}
+
+bool writeFile(const std::string &path, llvm::StringRef bytes, llvm::raw_ostream &errs) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    errs << "glmc: error: cannot write " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  out.os() << bytes;
+  out.keep();
+  return true;
+}
+
+std::string printModule(ModuleOp module) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  module.print(os);
+  return s;
+}
+
+} // namespace
+
+void glmc::driver::printTargets(llvm::raw_ostream &os) {
+  for (const pipeline::TargetInfo &t : pipeline::getTargets()) {
+    os << llvm::left_justify(t.name, 11) << " " << llvm::left_justify(t.triple, 26) << " cpu="
+       << llvm::left_justify(t.cpu, 11) << " " << t.description;
+    if (!t.cudaSM.empty())
+      os << " [gpu " << t.cudaSM << "]";
+    os << "\n";
+  }
+}
+
+ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::raw_ostream &errs,
+                               bool progressEnabled) {
+  Progress progress(errs, progressEnabled);
+  auto target = pipeline::lookupTarget(options.target);
+  if (!target) {
+    errs << "glmc: error: unknown target '" << options.target
+         << "'; glmc --print-targets lists the targets\n";
+    return ExitCode::Usage;
+  }
+  if (!target->cudaSM.empty()) {
+    errs << "glmc: error: target '" << target->name
+         << "' needs CUDA code generation, which this glmc does not have yet\n";
+    return ExitCode::Unavailable;
+  }
+  if (!llvm::sys::fs::exists(options.inputPath)) {
+    errs << "glmc: error: " << options.inputPath << ": no such file\n";
+    return ExitCode::IOError;
+  }
+  std::string modelName = options.modelName;
+  if (modelName.empty())
+    modelName = llvm::sys::path::stem(options.inputPath).str();
+
+  DialectRegistry registry;
+  pipeline::registerDialects(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  DiagnosticPrinter diag(context, errs);
+
+  // 1. Import.
+  progress.phase("importing " + options.inputPath);
+  importer::ImportOptions importOptions;
+  importer::ImportResult imported = importer::importOnnxFile(context, options.inputPath, importOptions);
+  if (!imported.module)
+    return ExitCode::ModelError;
+  if (!options.quiet)
+    for (const std::string &w : imported.warnings)
+      if (progressEnabled)
+        errs << "glmc: note: " << w << "\n";
+  ModuleOp module = *imported.module;
+  if (options.emit == EmitKind::MLIR && options.mlirStage == "import")
+    return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
+                                                                    : ExitCode::IOError;
+
+  // 2. Canonicalise: fold shape subgraphs, infer shapes.
+  progress.phase("folding shapes and constants");
+  {
+    PassManager pm(&context);
+    pipeline::buildCanonicalPipeline(pm);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
+  if (options.emit == EmitKind::MLIR && options.mlirStage == "canonical")
+    return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
+                                                                    : ExitCode::IOError;
+
+  // The model's signature, before lowering changes it.
+  package::EntrySpec entry;
+  entry.name = "main";
+  entry.symbol = "glm_entry_main";
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func->hasAttr("glm.entry"))
+      continue;
+    FunctionType ft = func.getFunctionType();
+    for (unsigned i = 0; i < ft.getNumInputs(); ++i) {
+      if (!isa<RankedTensorType>(ft.getInput(i))) {
+        emitError(func.getLoc()) << "input " << i << " has no rank";
+        return ExitCode::ModelError;
+      }
+      entry.inputs.push_back(tensorSpec(ft.getInput(i), func.getArgAttr(i, "glm.name"), i, true));
+    }
+    for (unsigned i = 0; i < ft.getNumResults(); ++i) {
+      if (!isa<RankedTensorType>(ft.getResult(i))) {
+        emitError(func.getLoc()) << "output " << i
+                                 << " has no known rank after shape inference; glmc needs ranked "
+                                    "outputs";
+        return ExitCode::ModelError;
+      }
+      entry.outputs.push_back(tensorSpec(ft.getResult(i), func.getResultAttr(i, "glm.name"), i, false));
+    }
+  }
+  for (auto *list : {&entry.inputs, &entry.outputs})
+    for (const package::TensorSpec &t : *list) {
+      if (t.dtype == GLM_DTYPE_INVALID) {
+        errs << "glmc: error: " << options.inputPath << ": tensor '" << t.name
+             << "' has an element type the artifact ABI cannot carry\n";
+        return ExitCode::ModelError;
+      }
+      if (t.dims.size() > GLM_ABI_MAX_RANK) {
+        errs << "glmc: error: " << options.inputPath << ": tensor '" << t.name << "' has rank "
+             << t.dims.size() << "; the artifact ABI allows up to " << GLM_ABI_MAX_RANK << "\n";
+        return ExitCode::ModelError;
+      }
+    }
+
+  // 3. Lower to the LLVM dialect.
+  progress.phase("lowering for " + target->name + " (" + target->cpu + ")");
+  {
+    PassManager pm(&context);
+    pipeline::buildLoweringPipeline(pm, *target);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
+  if (options.emit == EmitKind::MLIR)
+    return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
+                                                                    : ExitCode::IOError;
+
+  // The weights blob made by glm-outline-weights.
+  ArrayRef<char> weights;
+  if (auto attr = module->getAttrOfType<DenseResourceElementsAttr>("glm.weights"))
+    if (AsmResourceBlob *blob = attr.getRawHandle().getBlob())
+      weights = blob->getData();
+
+  // 4. LLVM IR, artifact globals, optimisation, object code.
+  progress.phase("generating code");
+  llvm::LLVMContext llvmContext;
+  std::string error;
+  std::unique_ptr<llvm::Module> llvmModule =
+      codegen::translateToLLVMIR(module, llvmContext, *target, error);
+  if (!llvmModule) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::Internal;
+  }
+  llvm::json::Object meta;
+  meta["format"] = "glmc-artifact";
+  meta["glmc_version"] = "0.1.0";
+  meta["model"] = modelName;
+  meta["target"] = target->name;
+  meta["triple"] = target->triple;
+  meta["cpu"] = target->cpu;
+  meta["cpu_features"] = pipeline::describeCpuFeatures(target->cpuFeatures);
+  meta["producer"] = imported.producer;
+  meta["opset"] = imported.opsetVersion;
+  meta["weights_bytes"] = (int64_t)weights.size();
+  llvm::json::Array cmd;
+  for (const std::string &a : options.commandLine)
+    cmd.push_back(a);
+  meta["command_line"] = std::move(cmd);
+  std::string metaJson;
+  llvm::raw_string_ostream(metaJson) << llvm::json::Value(std::move(meta));
+
+  package::ArtifactSpec spec;
+  spec.modelName = modelName;
+  spec.target = *target;
+  spec.entries.push_back(entry);
+  spec.weights = weights;
+  spec.externalWeights = options.externalWeights;
+  spec.weightsFile = llvm::sys::path::filename(options.outputPath).str() + ".weights";
+  spec.metadataJson = metaJson;
+  if (!package::addArtifactGlobals(*llvmModule, spec, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::Internal;
+  }
+  if (!codegen::optimizeModule(*llvmModule, *target, options.optLevel, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::Internal;
+  }
+  if (options.emit == EmitKind::LLVM) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeFile(options.outputPath, text, errs) ? ExitCode::Success : ExitCode::IOError;
+  }
+  llvm::SmallVector<char, 0> object;
+  if (!codegen::emitObject(*llvmModule, *target, options.optLevel, false, object, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::Internal;
+  }
+  if (options.emit == EmitKind::Object)
+    return writeFile(options.outputPath, llvm::StringRef(object.data(), object.size()), errs)
+               ? ExitCode::Success
+               : ExitCode::IOError;
+
+  // 5. Package.
+  progress.phase("linking " + options.outputPath);
+  if (options.externalWeights &&
+      !writeFile(options.outputPath + ".weights", llvm::StringRef(weights.data(), weights.size()), errs))
+    return ExitCode::IOError;
+  if (options.emit == EmitKind::StaticLib) {
+    if (!package::writeStaticLibrary(object, options.outputPath, error)) {
+      errs << "glmc: error: " << error << "\n";
+      return ExitCode::IOError;
+    }
+    return ExitCode::Success;
+  }
+  if (!package::linkSharedObject(object, options.outputPath, *target, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::Internal;
+  }
+  return ExitCode::Success;
+}

@@ -1,0 +1,996 @@
+//===- Importer.cpp - ONNX → glm dialect ----------------------------------===//
+//
+// Most ONNX nodes map mechanically: op_type in snake_case is the glm
+// mnemonic, attributes keep their names. The handlers below cover what
+// differs between opsets (attributes that became inputs, auto_pad, variadic
+// ops) and the ops that disappear at import (Identity, Dropout, Constant).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/importer/Importer.h"
+
+#include "compiler/importer/onnx/OnnxModel.h"
+#include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <functional>
+
+using namespace mlir;
+using namespace glmc::importer;
+namespace ox = glmc::importer::onnx;
+
+namespace {
+
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+/// ONNX op_type → glm mnemonic: CamelCase to snake_case.
+std::string toSnakeCase(StringRef name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (std::isupper((unsigned char)c)) {
+      bool prevLower = i > 0 && std::islower((unsigned char)name[i - 1]);
+      bool nextLower = i + 1 < name.size() && std::islower((unsigned char)name[i + 1]);
+      bool prevUpper = i > 0 && std::isupper((unsigned char)name[i - 1]);
+      if (i > 0 && (prevLower || (prevUpper && nextLower)))
+        out += '_';
+      out += (char)std::tolower((unsigned char)c);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// ONNX attributes that carry no meaning for inference and are dropped.
+bool isIgnorableAttribute(StringRef op, StringRef attr) {
+  static const llvm::StringSet<> common = {"training_mode", "seed", "storage_order",
+                                           "stash_type", "momentum", "num_outputs"};
+  return common.contains(attr);
+}
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &ctx, const ox::Model &model, const ImportOptions &options)
+      : ctx(ctx), model(model), options(options), builder(&ctx),
+        fileName(StringAttr::get(&ctx, model.path)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  using Handler = std::function<LogicalResult(GraphImporter &, const ox::Node &, Location)>;
+  static const llvm::StringMap<Handler> &handlers();
+
+  Location fileLoc() { return FileLineColLoc::get(fileName, 0, 0); }
+  Location nodeLoc(const ox::Node &node, unsigned index) {
+    return NameLoc::get(StringAttr::get(&ctx, node.name),
+                        FileLineColLoc::get(fileName, index + 1, 0));
+  }
+
+  FailureOr<Type> convertElementType(ox::DataType dt, Location loc, StringRef what);
+  FailureOr<Type> convertValueInfoType(const ox::ValueInfo &vi, Location loc, bool requireShape);
+  Value makeConstant(const ox::TensorData &tensor, Location loc);
+  ElementsAttr makeElementsAttr(const ox::TensorData &tensor, Type elementType);
+
+  /// The value named `name`, materialising initializers on first use.
+  /// Null for "" (an omitted optional input).
+  FailureOr<Value> lookup(StringRef name, Location loc);
+  /// Operand `i` of the node, or null if absent/omitted.
+  FailureOr<Value> input(const ox::Node &node, unsigned i, Location loc);
+  /// Constant integer values of operand `i` (e.g. opset 13 axes).
+  FailureOr<std::optional<SmallVector<int64_t>>> constantInts(const ox::Node &node, unsigned i,
+                                                              Location loc, StringRef what);
+  LogicalResult bindOutputs(const ox::Node &node, Operation *op, Location loc);
+  void bindValue(StringRef name, Value v) { values[name] = v; }
+
+  /// Creates `glm.<mnemonic>` with the given operands and attributes, sets
+  /// result types from value_info and shape inference, binds the outputs.
+  FailureOr<Operation *> createOp(const ox::Node &node, Location loc, StringRef mnemonic,
+                                  ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs,
+                                  unsigned numResults, ArrayRef<int32_t> segments = {});
+  /// The mechanical mapping: every input is an operand, every attribute is
+  /// converted by kind, output count from the node.
+  LogicalResult importGeneric(const ox::Node &node, Location loc, StringRef mnemonic = "");
+  FailureOr<SmallVector<NamedAttribute>> convertAttributes(const ox::Node &node, Location loc,
+                                                           OperationName opName,
+                                                           ArrayRef<StringRef> skip = {});
+
+  Attribute convertAttribute(const ox::Attribute &attr);
+
+  // Handlers for ops that differ from the mechanical mapping.
+  LogicalResult importConstant(const ox::Node &node, Location loc);
+  LogicalResult importIdentity(const ox::Node &node, Location loc);
+  LogicalResult importWindowOp(const ox::Node &node, Location loc);
+  LogicalResult importAxesInput(const ox::Node &node, Location loc, bool optionalAxes);
+  LogicalResult importReduce(const ox::Node &node, Location loc);
+  LogicalResult importSplit(const ox::Node &node, Location loc);
+  LogicalResult importClip(const ox::Node &node, Location loc);
+  LogicalResult importPad(const ox::Node &node, Location loc);
+  LogicalResult importVariadic(const ox::Node &node, Location loc);
+  LogicalResult importSoftmax(const ox::Node &node, Location loc);
+  LogicalResult importCast(const ox::Node &node, Location loc);
+  LogicalResult importPow(const ox::Node &node, Location loc);
+  LogicalResult importSlice(const ox::Node &node, Location loc);
+  LogicalResult importSingleOutput(const ox::Node &node, Location loc, StringRef what);
+
+  MLIRContext &ctx;
+  const ox::Model &model;
+  const ImportOptions &options;
+  OpBuilder builder;
+  StringAttr fileName;
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const ox::TensorData *> initializers;
+  llvm::StringMap<const ox::ValueInfo *> valueInfos;
+  int64_t opset = 0;
+  unsigned nodeIndex = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Types and constants
+//===----------------------------------------------------------------------===//
+
+FailureOr<Type> GraphImporter::convertElementType(ox::DataType dt, Location loc, StringRef what) {
+  switch (dt) {
+  case ox::DataType::Float: return Type(builder.getF32Type());
+  case ox::DataType::Float16: return Type(builder.getF16Type());
+  case ox::DataType::BFloat16: return Type(builder.getBF16Type());
+  case ox::DataType::Double: return Type(builder.getF64Type());
+  case ox::DataType::Int8: return Type(builder.getIntegerType(8));
+  case ox::DataType::Int16: return Type(builder.getIntegerType(16));
+  case ox::DataType::Int32: return Type(builder.getIntegerType(32));
+  case ox::DataType::Int64: return Type(builder.getIntegerType(64));
+  case ox::DataType::UInt8: return Type(builder.getIntegerType(8, /*isSigned=*/false));
+  case ox::DataType::UInt16: return Type(builder.getIntegerType(16, false));
+  case ox::DataType::UInt32: return Type(builder.getIntegerType(32, false));
+  case ox::DataType::UInt64: return Type(builder.getIntegerType(64, false));
+  case ox::DataType::Bool: return Type(builder.getI1Type());
+  default:
+    return emitError(loc) << what << " has element type " << ox::dataTypeName(dt)
+                          << ", which glmc does not support";
+  }
+}
+
+FailureOr<Type> GraphImporter::convertValueInfoType(const ox::ValueInfo &vi, Location loc,
+                                                    bool requireShape) {
+  if (vi.dtype == ox::DataType::Undefined)
+    return emitError(loc) << "value '" << vi.name << "' has no tensor type";
+  auto et = convertElementType(vi.dtype, loc, "value '" + vi.name + "'");
+  if (failed(et))
+    return failure();
+  if (!vi.hasShape) {
+    if (requireShape)
+      return emitError(loc) << "graph input '" << vi.name
+                            << "' has no shape; re-export the model with input shapes";
+    return Type(UnrankedTensorType::get(*et));
+  }
+  SmallVector<int64_t> dims;
+  for (int64_t d : vi.dims)
+    dims.push_back(d < 0 ? kDyn : d);
+  return Type(RankedTensorType::get(dims, *et));
+}
+
+ElementsAttr GraphImporter::makeElementsAttr(const ox::TensorData &t, Type et) {
+  SmallVector<int64_t> dims(t.dims.begin(), t.dims.end());
+  auto type = RankedTensorType::get(dims, et);
+  int64_t n = glm::getNumElements(dims);
+  ArrayRef<char> bytes(t.data, t.size);
+  // Small tensors (shapes, scalars) become plain dense attributes so that
+  // folders can read them; weights stay blobs.
+  bool small = n <= 16 || (isa<IntegerType>(et) && n <= 256);
+  if (small) {
+    if (et.isInteger(1)) {
+      SmallVector<bool> bits;
+      for (int64_t i = 0; i < n; ++i)
+        bits.push_back(bytes[i] != 0);
+      return DenseElementsAttr::get(type, bits);
+    }
+    if (auto ity = dyn_cast<IntegerType>(et); ity && !ity.isSignless()) {
+      // Dense storage is signless-agnostic: raw bytes work for ui8 too.
+      return DenseElementsAttr::getFromRawBuffer(type, bytes);
+    }
+    return DenseElementsAttr::getFromRawBuffer(type, bytes);
+  }
+  // Reference the bytes where they live (moved protobuf string or mmap).
+  size_t elemSize = std::max<size_t>(1, et.getIntOrFloatBitWidth() / 8);
+  uintptr_t addr = reinterpret_cast<uintptr_t>(t.data);
+  size_t align = 64;
+  while (align > 1 && (addr % align) != 0)
+    align /= 2;
+  std::string name = t.name.empty() ? "tensor" : t.name;
+  if (align >= elemSize) {
+    std::shared_ptr<const void> owner = t.owner;
+    AsmResourceBlob blob(bytes, align,
+                         [owner](void *, size_t, size_t) mutable { owner.reset(); },
+                         /*dataIsMutable=*/false);
+    return DenseResourceElementsAttr::get(type, name, std::move(blob));
+  }
+  // Misaligned external data: one aligned copy.
+  return DenseResourceElementsAttr::get(type, name,
+                                        HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64));
+}
+
+Value GraphImporter::makeConstant(const ox::TensorData &t, Location loc) {
+  auto et = convertElementType(t.dtype, loc, "tensor '" + t.name + "'");
+  if (failed(et))
+    return {};
+  ElementsAttr attr = makeElementsAttr(t, *et);
+  return glm::ConstantOp::create(builder, loc, attr.getType(), attr);
+}
+
+FailureOr<Value> GraphImporter::lookup(StringRef name, Location loc) {
+  if (name.empty())
+    return Value();
+  auto it = values.find(name);
+  if (it != values.end())
+    return it->second;
+  auto init = initializers.find(name);
+  if (init != initializers.end()) {
+    // Weights get the initializer's name as location.
+    Location wloc = NameLoc::get(StringAttr::get(&ctx, name), fileLoc());
+    Value v = makeConstant(*init->second, wloc);
+    if (!v)
+      return failure();
+    values[name] = v;
+    return v;
+  }
+  return emitError(loc) << "input '" << name
+                        << "' is not produced by any earlier node, initializer or graph input "
+                           "(is the graph topologically sorted?)";
+}
+
+FailureOr<Value> GraphImporter::input(const ox::Node &node, unsigned i, Location loc) {
+  if (i >= node.inputs.size())
+    return Value();
+  return lookup(node.inputs[i], loc);
+}
+
+FailureOr<std::optional<SmallVector<int64_t>>>
+GraphImporter::constantInts(const ox::Node &node, unsigned i, Location loc, StringRef what) {
+  auto v = input(node, i, loc);
+  if (failed(v))
+    return failure();
+  if (!*v)
+    return std::optional<SmallVector<int64_t>>();
+  auto ints = glm::getConstantIntValues(*v);
+  if (!ints)
+    return emitError(loc) << node.opType << " with a non-constant " << what
+                          << " input is not supported; glmc needs it at compile time";
+  return std::optional<SmallVector<int64_t>>(*ints);
+}
+
+Attribute GraphImporter::convertAttribute(const ox::Attribute &a) {
+  switch (a.kind) {
+  case ox::Attribute::Kind::Int: return builder.getI64IntegerAttr(a.i);
+  case ox::Attribute::Kind::Float: return builder.getF32FloatAttr(a.f);
+  case ox::Attribute::Kind::String: return builder.getStringAttr(a.s);
+  case ox::Attribute::Kind::Ints: return builder.getI64ArrayAttr(a.ints);
+  case ox::Attribute::Kind::Floats: {
+    SmallVector<Attribute> fs;
+    for (float f : a.floats)
+      fs.push_back(builder.getF32FloatAttr(f));
+    return builder.getArrayAttr(fs);
+  }
+  case ox::Attribute::Kind::Strings: {
+    SmallVector<Attribute> ss;
+    for (const auto &s : a.strings)
+      ss.push_back(builder.getStringAttr(s));
+    return builder.getArrayAttr(ss);
+  }
+  case ox::Attribute::Kind::Tensor: {
+    auto et = convertElementType(a.tensor->dtype, fileLoc(), "attribute '" + a.name + "'");
+    if (failed(et))
+      return {};
+    return makeElementsAttr(*a.tensor, *et);
+  }
+  default:
+    return {};
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Op creation
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<NamedAttribute>>
+GraphImporter::convertAttributes(const ox::Node &node, Location loc, OperationName opName,
+                                 ArrayRef<StringRef> skip) {
+  SmallVector<NamedAttribute> attrs;
+  ArrayRef<StringAttr> known = opName.getAttributeNames();
+  for (const ox::Attribute &a : node.attributes) {
+    if (llvm::is_contained(skip, a.name))
+      continue;
+    bool isKnown = llvm::any_of(known, [&](StringAttr n) { return n.getValue() == a.name; });
+    if (!isKnown) {
+      if (isIgnorableAttribute(node.opType, a.name))
+        continue;
+      return emitError(loc) << "attribute '" << a.name << "' of " << node.opType
+                            << " is not supported by glmc";
+    }
+    Attribute attr = convertAttribute(a);
+    if (!attr)
+      return emitError(loc) << "attribute '" << a.name << "' of " << node.opType
+                            << " has a kind glmc cannot import";
+    attrs.push_back(builder.getNamedAttr(a.name, attr));
+  }
+  return attrs;
+}
+
+FailureOr<Operation *> GraphImporter::createOp(const ox::Node &node, Location loc,
+                                               StringRef mnemonic, ArrayRef<Value> operands,
+                                               ArrayRef<NamedAttribute> attrs, unsigned numResults,
+                                               ArrayRef<int32_t> segments) {
+  std::string fullName = ("glm." + mnemonic).str();
+  auto registered = RegisteredOperationName::lookup(fullName, &ctx);
+  if (!registered)
+    return emitError(loc) << "internal: no op " << fullName;
+  OperationState state(loc, *registered);
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  if (!segments.empty())
+    state.addAttribute("operandSegmentSizes", builder.getDenseI32ArrayAttr(segments));
+  // Placeholder types; value_info where ONNX has it, then shape inference.
+  for (unsigned i = 0; i < numResults; ++i) {
+    Type t = UnrankedTensorType::get(builder.getF32Type());
+    if (i < node.outputs.size()) {
+      auto vi = valueInfos.find(node.outputs[i]);
+      if (vi != valueInfos.end() && vi->second->hasShape &&
+          vi->second->dtype != ox::DataType::Undefined) {
+        auto ty = convertValueInfoType(*vi->second, loc, false);
+        if (succeeded(ty))
+          t = *ty;
+      }
+    }
+    state.addTypes(t);
+  }
+  Operation *op = builder.create(state);
+  if (failed(glm::refineResultTypes(op)))
+    return failure();
+  if (failed(verify(op)))
+    return failure();
+  return op;
+}
+
+LogicalResult GraphImporter::bindOutputs(const ox::Node &node, Operation *op, Location loc) {
+  for (unsigned i = 0; i < node.outputs.size(); ++i) {
+    if (node.outputs[i].empty())
+      continue;
+    if (i >= op->getNumResults())
+      return emitError(loc) << node.opType << " output " << i << " ('" << node.outputs[i]
+                            << "') is not supported by glmc";
+    bindValue(node.outputs[i], op->getResult(i));
+  }
+  return success();
+}
+
+LogicalResult GraphImporter::importGeneric(const ox::Node &node, Location loc,
+                                           StringRef mnemonic) {
+  std::string name = mnemonic.empty() ? toSnakeCase(node.opType) : mnemonic.str();
+  auto registered = RegisteredOperationName::lookup("glm." + name, &ctx);
+  if (!registered)
+    return emitError(loc) << "unsupported ONNX op '" << node.opType << "'";
+  SmallVector<Value> operands;
+  SmallVector<int32_t> segments;
+  bool sized = registered->hasTrait<OpTrait::AttrSizedOperandSegments>();
+  // Trailing omitted inputs are dropped; inner omitted ones need segments.
+  size_t last = node.inputs.size();
+  while (last > 0 && node.inputs[last - 1].empty())
+    --last;
+  for (size_t i = 0; i < last; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    if (!*v && !sized)
+      return emitError(loc) << node.opType << " with omitted input " << i
+                            << " is not supported";
+    if (*v)
+      operands.push_back(*v);
+    segments.push_back(*v ? 1 : 0);
+  }
+  if (sized) {
+    // Pad segments for optional operands beyond the ONNX inputs given.
+    unsigned numSegments = 0;
+    if (name == "slice") numSegments = 5;
+    else if (name == "clip") numSegments = 3;
+    while (segments.size() < numSegments)
+      segments.push_back(0);
+  } else {
+    segments.clear();
+  }
+  auto attrs = convertAttributes(node, loc, *registered);
+  if (failed(attrs))
+    return failure();
+  unsigned numResults = node.outputs.size();
+  auto op = createOp(node, loc, name, operands, *attrs, numResults, segments);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// Handlers
+//===----------------------------------------------------------------------===//
+
+LogicalResult GraphImporter::importConstant(const ox::Node &node, Location loc) {
+  if (node.attributes.size() != 1)
+    return emitError(loc) << "Constant must have exactly one value attribute";
+  const ox::Attribute &a = node.attributes.front();
+  ElementsAttr value;
+  if (a.name == "value" && a.kind == ox::Attribute::Kind::Tensor) {
+    auto et = convertElementType(a.tensor->dtype, loc, "Constant");
+    if (failed(et))
+      return failure();
+    ox::TensorData t = *a.tensor;
+    t.name = node.outputs.empty() ? node.name : node.outputs[0];
+    value = makeElementsAttr(t, *et);
+  } else if (a.name == "value_float") {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, builder.getF32Type()), a.f);
+  } else if (a.name == "value_floats") {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)a.floats.size()}, builder.getF32Type()),
+        ArrayRef<float>(a.floats));
+  } else if (a.name == "value_int") {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, builder.getI64Type()), a.i);
+  } else if (a.name == "value_ints") {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({(int64_t)a.ints.size()}, builder.getI64Type()),
+        ArrayRef<int64_t>(a.ints));
+  } else {
+    return emitError(loc) << "Constant attribute '" << a.name << "' is not supported";
+  }
+  Value v = glm::ConstantOp::create(builder, loc, value.getType(), value);
+  bindValue(node.outputs.at(0), v);
+  return success();
+}
+
+LogicalResult GraphImporter::importSingleOutput(const ox::Node &node, Location loc,
+                                                StringRef what) {
+  for (size_t i = 1; i < node.outputs.size(); ++i)
+    if (!node.outputs[i].empty())
+      return emitError(loc) << node.opType << " output " << i << " (" << what
+                            << ") is not supported; only inference outputs are";
+  return success();
+}
+
+LogicalResult GraphImporter::importIdentity(const ox::Node &node, Location loc) {
+  if (failed(importSingleOutput(node, loc, "mask")))
+    return failure();
+  auto v = input(node, 0, loc);
+  if (failed(v) || !*v)
+    return failed(v) ? failure() : emitError(loc) << node.opType << " needs an input";
+  bindValue(node.outputs.at(0), *v);
+  return success();
+}
+
+/// Conv, MaxPool, AveragePool: resolve auto_pad into explicit pads.
+LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) {
+  if (node.opType == "MaxPool" && failed(importSingleOutput(node, loc, "indices")))
+    return failure();
+  SmallVector<Value> operands;
+  for (unsigned i = 0; i < node.inputs.size(); ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    if (*v)
+      operands.push_back(*v);
+  }
+  if (operands.empty())
+    return emitError(loc) << node.opType << " needs an input";
+  std::string name = toSnakeCase(node.opType);
+  auto registered = RegisteredOperationName::lookup("glm." + name, &ctx);
+  auto attrs = convertAttributes(node, loc, *registered, {"auto_pad"});
+  if (failed(attrs))
+    return failure();
+  const ox::Attribute *autoPad = node.getAttribute("auto_pad");
+  std::string mode = autoPad ? autoPad->s : "NOTSET";
+  if (mode != "NOTSET") {
+    auto xt = dyn_cast<RankedTensorType>(operands[0].getType());
+    SmallVector<int64_t> kernel;
+    if (const ox::Attribute *ks = node.getAttribute("kernel_shape"))
+      kernel.assign(ks->ints.begin(), ks->ints.end());
+    else if (operands.size() > 1)
+      if (auto wt = dyn_cast<RankedTensorType>(operands[1].getType()))
+        kernel.assign(wt.getShape().begin() + 2, wt.getShape().end());
+    if (!xt || kernel.empty())
+      return emitError(loc) << "auto_pad " << mode << " needs a known input rank and kernel shape";
+    size_t s = kernel.size();
+    SmallVector<int64_t> pads(2 * s, 0);
+    if (mode == "SAME_UPPER" || mode == "SAME_LOWER") {
+      SmallVector<int64_t> strides(s, 1), dil(s, 1);
+      if (const ox::Attribute *a = node.getAttribute("strides"))
+        strides.assign(a->ints.begin(), a->ints.end());
+      if (const ox::Attribute *a = node.getAttribute("dilations"))
+        dil.assign(a->ints.begin(), a->ints.end());
+      for (size_t i = 0; i < s; ++i) {
+        int64_t in = xt.getDimSize(2 + i);
+        if (ShapedType::isDynamic(in))
+          return emitError(loc) << "auto_pad " << mode << " with a dynamic spatial dim is not supported";
+        int64_t out = (in + strides[i] - 1) / strides[i];
+        int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + dil[i] * (kernel[i] - 1) + 1 - in);
+        int64_t small = total / 2, big = total - small;
+        pads[i] = mode == "SAME_UPPER" ? small : big;
+        pads[i + s] = mode == "SAME_UPPER" ? big : small;
+      }
+    } else if (mode != "VALID") {
+      return emitError(loc) << "auto_pad '" << mode << "' is not a valid value";
+    }
+    llvm::erase_if(*attrs, [](NamedAttribute a) { return a.getName() == "pads"; });
+    attrs->push_back(builder.getNamedAttr("pads", builder.getI64ArrayAttr(pads)));
+  }
+  auto op = createOp(node, loc, name, operands, *attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Unsqueeze/Squeeze: opset 13 moved axes from an attribute to an input.
+LogicalResult GraphImporter::importAxesInput(const ox::Node &node, Location loc,
+                                             bool optionalAxes) {
+  auto data = input(node, 0, loc);
+  if (failed(data))
+    return failure();
+  SmallVector<NamedAttribute> attrs;
+  if (const ox::Attribute *a = node.getAttribute("axes")) {
+    attrs.push_back(builder.getNamedAttr("axes", builder.getI64ArrayAttr(a->ints)));
+  } else {
+    auto axes = constantInts(node, 1, loc, "axes");
+    if (failed(axes))
+      return failure();
+    if (*axes)
+      attrs.push_back(builder.getNamedAttr("axes", builder.getI64ArrayAttr(**axes)));
+    else if (!optionalAxes)
+      return emitError(loc) << node.opType << " needs axes";
+  }
+  auto op = createOp(node, loc, toSnakeCase(node.opType), {*data}, attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Reduce*: axes is an attribute before opset 18 (13 for ReduceSum), an
+/// optional input after.
+LogicalResult GraphImporter::importReduce(const ox::Node &node, Location loc) {
+  auto data = input(node, 0, loc);
+  if (failed(data))
+    return failure();
+  auto registered = RegisteredOperationName::lookup("glm." + toSnakeCase(node.opType), &ctx);
+  auto attrs = convertAttributes(node, loc, *registered);
+  if (failed(attrs))
+    return failure();
+  if (node.inputs.size() > 1) {
+    auto axes = constantInts(node, 1, loc, "axes");
+    if (failed(axes))
+      return failure();
+    if (*axes)
+      attrs->push_back(builder.getNamedAttr("axes", builder.getI64ArrayAttr(**axes)));
+  }
+  auto op = createOp(node, loc, toSnakeCase(node.opType), {*data}, *attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+LogicalResult GraphImporter::importSplit(const ox::Node &node, Location loc) {
+  auto data = input(node, 0, loc);
+  if (failed(data))
+    return failure();
+  auto registered = RegisteredOperationName::lookup("glm.split", &ctx);
+  auto attrs = convertAttributes(node, loc, *registered);
+  if (failed(attrs))
+    return failure();
+  if (node.inputs.size() > 1) {
+    auto split = constantInts(node, 1, loc, "split");
+    if (failed(split))
+      return failure();
+    if (*split)
+      attrs->push_back(builder.getNamedAttr("split", builder.getI64ArrayAttr(**split)));
+  }
+  auto op = createOp(node, loc, "split", {*data}, *attrs, node.outputs.size());
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Clip: opset 6 bounds are attributes, opset 11+ optional inputs.
+LogicalResult GraphImporter::importClip(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  Value lo, hi;
+  Type et = getElementTypeOrSelf((*x).getType());
+  auto scalar = [&](float v) -> Value {
+    auto ty = RankedTensorType::get({}, et);
+    Attribute a = isa<FloatType>(et) ? Attribute(builder.getFloatAttr(et, v))
+                                     : Attribute(builder.getIntegerAttr(et, (int64_t)v));
+    return glm::ConstantOp::create(builder, loc, ty, DenseElementsAttr::get(ty, a));
+  };
+  if (const ox::Attribute *a = node.getAttribute("min"))
+    lo = scalar(a->f);
+  if (const ox::Attribute *a = node.getAttribute("max"))
+    hi = scalar(a->f);
+  if (node.inputs.size() > 1) {
+    auto v = input(node, 1, loc);
+    if (failed(v))
+      return failure();
+    lo = *v;
+  }
+  if (node.inputs.size() > 2) {
+    auto v = input(node, 2, loc);
+    if (failed(v))
+      return failure();
+    hi = *v;
+  }
+  SmallVector<Value> operands{*x};
+  if (lo)
+    operands.push_back(lo);
+  if (hi)
+    operands.push_back(hi);
+  auto op = createOp(node, loc, "clip", operands, {}, 1, {1, lo ? 1 : 0, hi ? 1 : 0});
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+LogicalResult GraphImporter::importPad(const ox::Node &node, Location loc) {
+  const ox::Attribute *mode = node.getAttribute("mode");
+  if (mode && mode->s != "constant")
+    return emitError(loc) << "Pad mode '" << mode->s << "' is not supported (only constant)";
+  if (node.inputs.size() > 3 && !node.inputs[3].empty())
+    return emitError(loc) << "Pad with an axes input is not supported";
+  auto data = input(node, 0, loc);
+  if (failed(data))
+    return failure();
+  SmallVector<Value> operands{*data};
+  if (const ox::Attribute *pads = node.getAttribute("pads")) { // opset < 11
+    auto ty = RankedTensorType::get({(int64_t)pads->ints.size()}, builder.getI64Type());
+    operands.push_back(glm::ConstantOp::create(
+        builder, loc, ty, DenseElementsAttr::get(ty, ArrayRef<int64_t>(pads->ints))));
+    if (const ox::Attribute *v = node.getAttribute("value")) {
+      Type et = getElementTypeOrSelf((*data).getType());
+      auto vty = RankedTensorType::get({}, et);
+      operands.push_back(glm::ConstantOp::create(
+          builder, loc, vty, DenseElementsAttr::get(vty, builder.getFloatAttr(et, v->f))));
+    }
+  } else {
+    for (unsigned i = 1; i < 3 && i < node.inputs.size(); ++i) {
+      auto v = input(node, i, loc);
+      if (failed(v))
+        return failure();
+      if (*v)
+        operands.push_back(*v);
+    }
+  }
+  auto op = createOp(node, loc, "pad", operands, {}, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Sum, Mean, Max, Min take any number of inputs: a chain of binary ops.
+LogicalResult GraphImporter::importVariadic(const ox::Node &node, Location loc) {
+  SmallVector<Value> ins;
+  for (unsigned i = 0; i < node.inputs.size(); ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    if (*v)
+      ins.push_back(*v);
+  }
+  if (ins.empty())
+    return emitError(loc) << node.opType << " needs at least one input";
+  StringRef binary = node.opType == "Max" ? "max" : node.opType == "Min" ? "min" : "add";
+  Value acc = ins[0];
+  for (size_t i = 1; i < ins.size(); ++i) {
+    auto op = createOp(node, loc, binary, {acc, ins[i]}, {}, 1);
+    if (failed(op))
+      return failure();
+    acc = (*op)->getResult(0);
+  }
+  if (node.opType == "Mean" && ins.size() > 1) {
+    Type et = getElementTypeOrSelf(acc.getType());
+    auto ty = RankedTensorType::get({}, et);
+    Value n = glm::ConstantOp::create(builder, loc, ty,
+                                      DenseElementsAttr::get(ty, builder.getFloatAttr(et, ins.size())));
+    auto op = createOp(node, loc, "div", {acc, n}, {}, 1);
+    if (failed(op))
+      return failure();
+    acc = (*op)->getResult(0);
+  }
+  bindValue(node.outputs.at(0), acc);
+  return success();
+}
+
+/// Softmax/LogSoftmax before opset 13 normalise over all dims from axis
+/// (the input is coerced to 2-d); since 13 over `axis` only.
+LogicalResult GraphImporter::importSoftmax(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  int64_t axis = opset >= 13 ? -1 : 1;
+  if (const ox::Attribute *a = node.getAttribute("axis"))
+    axis = a->i;
+  std::string name = toSnakeCase(node.opType);
+  auto xt = dyn_cast<RankedTensorType>((*x).getType());
+  if (!xt)
+    return emitError(loc) << node.opType << " needs a ranked input";
+  auto normAxis = glm::normalizeAxis(axis, xt.getRank());
+  if (!normAxis)
+    return emitError(loc) << "axis " << axis << " is out of range for rank " << xt.getRank();
+  auto axisAttr = builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis));
+  if (opset >= 13 || *normAxis == xt.getRank() - 1) {
+    auto op = createOp(node, loc, name, {*x}, {axisAttr}, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
+  // Old semantics: flatten at axis, softmax over the last dim, reshape back.
+  auto flat = createOp(node, loc, "flatten", {*x},
+                       {builder.getNamedAttr("axis", builder.getI64IntegerAttr(*normAxis))}, 1);
+  if (failed(flat))
+    return failure();
+  auto sm = createOp(node, loc, name, {(*flat)->getResult(0)},
+                     {builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1))}, 1);
+  if (failed(sm))
+    return failure();
+  auto shape = createOp(node, loc, "shape", {*x}, {}, 1);
+  if (failed(shape))
+    return failure();
+  auto back = createOp(node, loc, "reshape", {(*sm)->getResult(0), (*shape)->getResult(0)}, {}, 1);
+  if (failed(back))
+    return failure();
+  return bindOutputs(node, *back, loc);
+}
+
+LogicalResult GraphImporter::importCast(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  const ox::Attribute *to = node.getAttribute("to");
+  if (!to)
+    return emitError(loc) << "Cast needs a 'to' attribute";
+  auto et = convertElementType(static_cast<ox::DataType>(to->i), loc, "Cast target");
+  if (failed(et))
+    return failure();
+  auto op = createOp(node, loc, "cast", {*x}, {builder.getNamedAttr("to", TypeAttr::get(*et))}, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Pow allows an exponent of another type: cast it to the base's type.
+LogicalResult GraphImporter::importPow(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), y = input(node, 1, loc);
+  if (failed(x) || failed(y) || !*x || !*y)
+    return failed(x) || failed(y) ? failure() : emitError(loc) << "Pow needs two inputs";
+  Value exponent = *y;
+  Type et = getElementTypeOrSelf((*x).getType());
+  if (getElementTypeOrSelf(exponent.getType()) != et) {
+    auto cast = createOp(node, loc, "cast", {exponent}, {builder.getNamedAttr("to", TypeAttr::get(et))}, 1);
+    if (failed(cast))
+      return failure();
+    exponent = (*cast)->getResult(0);
+  }
+  auto op = createOp(node, loc, "pow", {*x, exponent}, {}, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Slice before opset 10 takes starts/ends/axes as attributes.
+LogicalResult GraphImporter::importSlice(const ox::Node &node, Location loc) {
+  if (!node.getAttribute("starts"))
+    return importGeneric(node, loc, "slice");
+  auto data = input(node, 0, loc);
+  if (failed(data))
+    return failure();
+  auto ints = [&](StringRef name) -> Value {
+    const ox::Attribute *a = node.getAttribute(name.str());
+    if (!a)
+      return {};
+    auto ty = RankedTensorType::get({(int64_t)a->ints.size()}, builder.getI64Type());
+    return glm::ConstantOp::create(builder, loc, ty,
+                                   DenseElementsAttr::get(ty, ArrayRef<int64_t>(a->ints)));
+  };
+  Value starts = ints("starts"), ends = ints("ends"), axes = ints("axes");
+  if (!ends)
+    return emitError(loc) << "Slice needs ends";
+  SmallVector<Value> operands{*data, starts, ends};
+  if (axes)
+    operands.push_back(axes);
+  auto op = createOp(node, loc, "slice", operands, {}, 1, {1, 1, 1, axes ? 1 : 0, 0});
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
+  static const llvm::StringMap<Handler> table = [] {
+    llvm::StringMap<Handler> t;
+    t["Constant"] = &GraphImporter::importConstant;
+    t["Identity"] = &GraphImporter::importIdentity;
+    t["Dropout"] = &GraphImporter::importIdentity;
+    t["Conv"] = &GraphImporter::importWindowOp;
+    t["MaxPool"] = &GraphImporter::importWindowOp;
+    t["AveragePool"] = &GraphImporter::importWindowOp;
+    t["Unsqueeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
+      return g.importAxesInput(n, l, /*optionalAxes=*/false);
+    };
+    t["Squeeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
+      return g.importAxesInput(n, l, /*optionalAxes=*/true);
+    };
+    for (const char *r : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"})
+      t[r] = &GraphImporter::importReduce;
+    t["Split"] = &GraphImporter::importSplit;
+    t["Clip"] = &GraphImporter::importClip;
+    t["Pad"] = &GraphImporter::importPad;
+    for (const char *v : {"Sum", "Mean", "Max", "Min"})
+      t[v] = &GraphImporter::importVariadic;
+    t["Softmax"] = &GraphImporter::importSoftmax;
+    t["LogSoftmax"] = &GraphImporter::importSoftmax;
+    t["Cast"] = &GraphImporter::importCast;
+    t["Pow"] = &GraphImporter::importPow;
+    t["Slice"] = &GraphImporter::importSlice;
+    t["BatchNormalization"] = [](GraphImporter &g, const ox::Node &n, Location l) {
+      if (const ox::Attribute *tm = n.getAttribute("training_mode"); tm && tm->i != 0)
+        return LogicalResult(emitError(l) << "BatchNormalization in training mode is not supported; "
+                                             "export the model in eval mode");
+      if (failed(g.importSingleOutput(n, l, "running statistics")))
+        return failure();
+      return g.importGeneric(n, l);
+    };
+    t["LayerNormalization"] = [](GraphImporter &g, const ox::Node &n, Location l) {
+      if (failed(g.importSingleOutput(n, l, "mean/inv_std_dev")))
+        return failure();
+      return g.importGeneric(n, l);
+    };
+    return t;
+  }();
+  return table;
+}
+
+//===----------------------------------------------------------------------===//
+// Graph
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> GraphImporter::run() {
+  opset = model.getOpsetVersion();
+  const ox::Graph &g = model.graph;
+  for (const ox::TensorData &t : g.initializers)
+    initializers[t.name] = &t;
+  for (const ox::ValueInfo &v : g.valueInfos)
+    valueInfos[v.name] = &v;
+  for (const ox::ValueInfo &v : g.outputs)
+    valueInfos[v.name] = &v;
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  builder.setInsertionPointToEnd(module->getBody());
+
+  // Graph inputs that are also initializers are constants (IR < 4 style).
+  SmallVector<const ox::ValueInfo *> inputs;
+  SmallVector<Type> inputTypes;
+  for (const ox::ValueInfo &v : g.inputs) {
+    if (initializers.count(v.name))
+      continue;
+    Location loc = NameLoc::get(StringAttr::get(&ctx, v.name), fileLoc());
+    auto ty = convertValueInfoType(v, loc, /*requireShape=*/true);
+    if (failed(ty))
+      return nullptr;
+    inputs.push_back(&v);
+    inputTypes.push_back(*ty);
+  }
+  if (g.outputs.empty()) {
+    emitError(fileLoc()) << "the graph has no outputs";
+    return nullptr;
+  }
+  auto func = func::FuncOp::create(builder, fileLoc(), options.functionName,
+                                   builder.getFunctionType(inputTypes, {}));
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  func->setAttr("glm.entry", builder.getUnitAttr());
+  for (auto [i, v] : llvm::enumerate(inputs)) {
+    bindValue(v->name, entry->getArgument(i));
+    func.setArgAttr(i, "glm.name", builder.getStringAttr(v->name));
+  }
+
+  for (const ox::Node &node : g.nodes) {
+    Location loc = nodeLoc(node, nodeIndex++);
+    if (!node.domain.empty() && node.domain != "ai.onnx") {
+      emitError(loc) << "unsupported op '" << node.opType << "' from domain '" << node.domain
+                     << "'; glmc supports the default ONNX domain";
+      return nullptr;
+    }
+    for (const ox::Attribute &a : node.attributes)
+      if (a.kind == ox::Attribute::Kind::Graph) {
+        emitError(loc) << "unsupported ONNX op '" << node.opType
+                       << "' with a subgraph (control flow is not supported)";
+        return nullptr;
+      }
+    LogicalResult result = failure();
+    auto it = handlers().find(node.opType);
+    if (it != handlers().end()) {
+      result = it->second(*this, node, loc);
+    } else {
+      std::string name = toSnakeCase(node.opType);
+      if (!RegisteredOperationName::lookup("glm." + name, &ctx)) {
+        auto diag = emitError(loc) << "unsupported ONNX op '" << node.opType << "'";
+        diag.attachNote() << "glmc supports: " << llvm::join(getSupportedOnnxOps(), ", ");
+        return nullptr;
+      }
+      result = importGeneric(node, loc);
+    }
+    if (failed(result))
+      return nullptr;
+  }
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  SmallVector<Attribute> resultNames;
+  for (const ox::ValueInfo &v : g.outputs) {
+    auto value = lookup(v.name, fileLoc());
+    if (failed(value) || !*value) {
+      if (succeeded(value))
+        emitError(fileLoc()) << "graph output '" << v.name << "' is not produced";
+      return nullptr;
+    }
+    results.push_back(*value);
+    resultTypes.push_back((*value).getType());
+    resultNames.push_back(builder.getStringAttr(v.name));
+  }
+  func::ReturnOp::create(builder, fileLoc(), results);
+  func.setFunctionType(builder.getFunctionType(inputTypes, resultTypes));
+  for (auto [i, name] : llvm::enumerate(resultNames))
+    func.setResultAttr(i, "glm.name", name);
+  module->getOperation()->setAttr("glm.producer",
+                                  builder.getStringAttr(model.producerName + " " +
+                                                        model.producerVersion));
+  module->getOperation()->setAttr("glm.opset", builder.getI64IntegerAttr(opset));
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
+  static const char *const ops[] = {
+      "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
+      "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Equal", "Erf", "Exp",
+      "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
+      "GlobalMaxPool", "Greater", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu",
+      "Less", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "Not",
+      "Or", "Pad", "Pow", "Range", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin",
+      "ReduceProd", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Sin", "Size", "Slice",
+      "Softmax", "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile",
+      "Transpose", "Trilu", "Unsqueeze", "Where"};
+  return std::vector<std::string>(std::begin(ops), std::end(ops));
+}
+
+ImportResult glmc::importer::importOnnxFile(MLIRContext &context, const std::string &path,
+                                            const ImportOptions &options) {
+  ImportResult result;
+  context.loadDialect<glm::GLMDialect, func::FuncDialect>();
+  ox::LoadOptions loadOptions;
+  loadOptions.check = options.check;
+  loadOptions.inferShapes = options.check;
+  ox::LoadResult loaded = ox::loadModel(path, loadOptions);
+  if (!loaded.model) {
+    emitError(FileLineColLoc::get(&context, path, 0, 0)) << loaded.error;
+    return result;
+  }
+  result.warnings = loaded.model->warnings;
+  result.producer = loaded.model->producerName + " " + loaded.model->producerVersion;
+  result.opsetVersion = loaded.model->getOpsetVersion();
+  GraphImporter importer(context, *loaded.model, options);
+  result.module = importer.run();
+  return result;
+}

@@ -1,0 +1,511 @@
+//===- OnnxModel.cpp - read ONNX files with libonnx (exceptions inside) ---===//
+//
+// The only translation unit that includes ONNX/protobuf headers and the only
+// one compiled with -fexceptions. Every public function catches everything.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/importer/onnx/OnnxModel.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace glmc::importer::onnx {
+
+namespace {
+
+/// An error that aborts loading; caught at the boundary.
+struct LoadError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const std::string &msg) { throw LoadError(msg); }
+
+/// A read-only memory mapping of a whole file.
+struct Mapping {
+  void *addr = nullptr;
+  size_t size = 0;
+  ~Mapping() {
+    if (addr && size)
+      munmap(addr, size);
+  }
+};
+
+std::string dirName(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+std::string realPath(const std::string &path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf))
+    return "";
+  return buf;
+}
+
+/// Resolves ONNX external data, mapping each file once.
+class ExternalData {
+public:
+  ExternalData(std::string modelName, std::string baseDir)
+      : modelName(std::move(modelName)), baseDir(std::move(baseDir)) {}
+
+  /// Returns the bytes [offset, offset+length) of `location`.
+  const char *get(const std::string &tensorName, const std::string &location, int64_t offset,
+                  int64_t length, size_t expected, std::shared_ptr<const void> &owner,
+                  size_t &size) {
+    // The location must stay inside the model's directory (no absolute
+    // paths, no "..", no symlink escaping it).
+    if (location.empty())
+      fail("initializer '" + tensorName + "' has external data without a location");
+    if (location[0] == '/' || location.find("..") != std::string::npos ||
+        location.find('\\') != std::string::npos)
+      fail("initializer '" + tensorName + "' has external data location '" + location +
+           "' outside the model's directory; only plain relative paths are allowed");
+    std::string full = baseDir + "/" + location;
+    std::string realBase = realPath(baseDir);
+    std::string realFull = realPath(full);
+    if (realFull.empty())
+      fail("external data file '" + full + "' for initializer '" + tensorName +
+           "' is missing or unreadable (" + std::strerror(errno) +
+           "); copy it next to the model or re-export with embedded weights");
+    if (realBase.empty() || realFull.compare(0, realBase.size() + 1, realBase + "/") != 0)
+      fail("external data file '" + location + "' for initializer '" + tensorName +
+           "' resolves outside the model's directory");
+    std::shared_ptr<Mapping> &map = files[realFull];
+    if (!map) {
+      int fd = ::open(realFull.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        fail("cannot open external data file '" + full + "': " + std::strerror(errno));
+      struct stat st;
+      if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        fail("external data '" + full + "' is not a regular file");
+      }
+      map = std::make_shared<Mapping>();
+      map->size = st.st_size;
+      if (map->size) {
+        void *addr = mmap(nullptr, map->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (addr == MAP_FAILED) {
+          ::close(fd);
+          fail("cannot map external data file '" + full + "': " + std::strerror(errno));
+        }
+        map->addr = addr;
+      }
+      ::close(fd);
+    }
+    if (offset < 0 || (size_t)offset > map->size)
+      fail("initializer '" + tensorName + "' has external data offset " + std::to_string(offset) +
+           " past the end of '" + location + "' (" + std::to_string(map->size) + " bytes)");
+    size_t len = length >= 0 ? (size_t)length : map->size - offset;
+    if (offset + len > map->size)
+      fail("initializer '" + tensorName + "' needs " + std::to_string(len) + " bytes at offset " +
+           std::to_string(offset) + " of '" + location + "', which has only " +
+           std::to_string(map->size) + " bytes (truncated file?)");
+    if (len != expected)
+      fail("initializer '" + tensorName + "' has " + std::to_string(len) +
+           " bytes of external data, its shape and type need " + std::to_string(expected));
+    owner = map;
+    size = len;
+    return static_cast<const char *>(map->addr) + offset;
+  }
+
+private:
+  std::string modelName;
+  std::string baseDir;
+  std::map<std::string, std::shared_ptr<Mapping>> files;
+};
+
+DataType toDataType(int32_t t) { return static_cast<DataType>(t); }
+
+int64_t numElements(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0)
+      return -1;
+    if (d != 0 && n > INT64_MAX / d)
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
+/// Converts a TensorProto into TensorData, moving raw bytes out of it.
+TensorData convertTensor(::onnx::TensorProto &t, ExternalData &ext, const std::string &context) {
+  TensorData out;
+  out.name = t.name();
+  out.dtype = toDataType(t.data_type());
+  out.dims.assign(t.dims().begin(), t.dims().end());
+  std::string what = context.empty() ? "tensor '" + out.name + "'" : context;
+  size_t elem = dataTypeSize(out.dtype);
+  if (elem == 0)
+    fail(what + " has unsupported data type " + dataTypeName(out.dtype));
+  int64_t n = numElements(out.dims);
+  if (n < 0)
+    fail(what + " has invalid dims");
+  size_t expected = (size_t)n * elem;
+  if (t.has_segment())
+    fail(what + " is segmented, which is not supported");
+
+  if (t.data_location() == ::onnx::TensorProto_DataLocation_EXTERNAL) {
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto &kv : t.external_data()) {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::stoll(kv.value());
+      else if (kv.key() == "length")
+        length = std::stoll(kv.value());
+    }
+    out.data = ext.get(out.name, location, offset, length, expected, out.owner, out.size);
+    return out;
+  }
+  if (t.has_raw_data()) {
+    auto bytes = std::make_shared<std::string>();
+    bytes->swap(*t.mutable_raw_data());
+    if (bytes->size() != expected)
+      fail(what + " has " + std::to_string(bytes->size()) + " bytes of raw data, its shape and type need " +
+           std::to_string(expected));
+    out.data = bytes->data();
+    out.size = bytes->size();
+    out.owner = bytes;
+    return out;
+  }
+  // Typed repeated fields: convert into an owned little-endian buffer.
+  auto buf = std::make_shared<std::string>(expected, '\0');
+  char *p = buf->data();
+  auto check = [&](int64_t have) {
+    if (have != n)
+      fail(what + " has " + std::to_string(have) + " values, its shape needs " + std::to_string(n));
+  };
+  switch (out.dtype) {
+  case DataType::Float:
+    check(t.float_data_size());
+    memcpy(p, t.float_data().data(), expected);
+    break;
+  case DataType::Double:
+    check(t.double_data_size());
+    memcpy(p, t.double_data().data(), expected);
+    break;
+  case DataType::Int64:
+    check(t.int64_data_size());
+    memcpy(p, t.int64_data().data(), expected);
+    break;
+  case DataType::UInt32:
+  case DataType::UInt64:
+    check(t.uint64_data_size());
+    for (int64_t i = 0; i < n; ++i) {
+      uint64_t v = t.uint64_data(i);
+      memcpy(p + i * elem, &v, elem);
+    }
+    break;
+  case DataType::Int32:
+  case DataType::Int16:
+  case DataType::UInt16:
+  case DataType::Int8:
+  case DataType::UInt8:
+  case DataType::Bool:
+  case DataType::Float16:
+  case DataType::BFloat16:
+    check(t.int32_data_size());
+    for (int64_t i = 0; i < n; ++i) {
+      int32_t v = t.int32_data(i);
+      memcpy(p + i * elem, &v, elem); // little-endian truncation
+    }
+    break;
+  default:
+    fail(what + " has unsupported data type " + dataTypeName(out.dtype));
+  }
+  t.clear_float_data();
+  t.clear_double_data();
+  t.clear_int64_data();
+  t.clear_int32_data();
+  t.clear_uint64_data();
+  out.data = buf->data();
+  out.size = buf->size();
+  out.owner = buf;
+  return out;
+}
+
+ValueInfo convertValueInfo(const ::onnx::ValueInfoProto &v) {
+  ValueInfo out;
+  out.name = v.name();
+  if (!v.has_type() || !v.type().has_tensor_type())
+    return out;
+  const auto &tt = v.type().tensor_type();
+  out.dtype = toDataType(tt.elem_type());
+  if (tt.has_shape()) {
+    out.hasShape = true;
+    for (const auto &d : tt.shape().dim()) {
+      out.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+      out.dimParams.push_back(d.has_dim_param() ? d.dim_param() : "");
+    }
+  }
+  return out;
+}
+
+Attribute convertAttribute(::onnx::AttributeProto &a, ExternalData &ext, const std::string &node) {
+  Attribute out;
+  out.name = a.name();
+  switch (a.type()) {
+  case ::onnx::AttributeProto::FLOAT:
+    out.kind = Attribute::Kind::Float;
+    out.f = a.f();
+    break;
+  case ::onnx::AttributeProto::INT:
+    out.kind = Attribute::Kind::Int;
+    out.i = a.i();
+    break;
+  case ::onnx::AttributeProto::STRING:
+    out.kind = Attribute::Kind::String;
+    out.s = a.s();
+    break;
+  case ::onnx::AttributeProto::TENSOR:
+    out.kind = Attribute::Kind::Tensor;
+    out.tensor = std::make_shared<TensorData>(
+        convertTensor(*a.mutable_t(), ext, "attribute '" + a.name() + "' of node '" + node + "'"));
+    break;
+  case ::onnx::AttributeProto::FLOATS:
+    out.kind = Attribute::Kind::Floats;
+    out.floats.assign(a.floats().begin(), a.floats().end());
+    break;
+  case ::onnx::AttributeProto::INTS:
+    out.kind = Attribute::Kind::Ints;
+    out.ints.assign(a.ints().begin(), a.ints().end());
+    break;
+  case ::onnx::AttributeProto::STRINGS:
+    out.kind = Attribute::Kind::Strings;
+    out.strings.assign(a.strings().begin(), a.strings().end());
+    break;
+  case ::onnx::AttributeProto::GRAPH:
+  case ::onnx::AttributeProto::GRAPHS:
+    out.kind = Attribute::Kind::Graph;
+    break;
+  default:
+    out.kind = Attribute::Kind::Other;
+    break;
+  }
+  return out;
+}
+
+/// Whether a checker complaint is about versions the 1.12 checker does not
+/// know (or about operators, which the importer reports with the node).
+bool isVersionComplaint(const std::string &msg) {
+  for (const char *needle : {"ir_version", "IR version", "opset", "domain_version", "No Op registered",
+                             "No opset import", "is under development", "higher than"})
+    if (msg.find(needle) != std::string::npos)
+      return true;
+  return false;
+}
+
+std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string &path,
+                                    const std::string &baseDir, const LoadOptions &options) {
+  auto model = std::make_unique<Model>();
+  model->path = path;
+  if (!proto.has_graph())
+    fail("'" + path + "' is not an ONNX model: it has no graph (is it a protobuf ModelProto?)");
+  if (proto.ir_version() <= 0 || proto.opset_import_size() == 0)
+    fail("'" + path + "' is not an ONNX model: missing ir_version or opset_import");
+
+  model->irVersion = proto.ir_version();
+  model->producerName = proto.producer_name();
+  model->producerVersion = proto.producer_version();
+  for (const auto &op : proto.opset_import())
+    model->opsets.emplace_back(op.domain() == "ai.onnx" ? "" : op.domain(), op.version());
+
+  // Old opsets are upgraded by ONNX's version converter; the importer
+  // handles opsets 11 and newer itself.
+  int64_t opset = model->getOpsetVersion();
+  if (opset > 0 && opset < 11) {
+    try {
+      ::onnx::ModelProto converted = ::onnx::version_conversion::ConvertVersion(proto, 13);
+      proto.Swap(&converted);
+      model->warnings.push_back("converted the model from opset " + std::to_string(opset) +
+                                " to opset 13");
+      model->opsets.clear();
+      for (const auto &op : proto.opset_import())
+        model->opsets.emplace_back(op.domain() == "ai.onnx" ? "" : op.domain(), op.version());
+    } catch (const std::exception &e) {
+      model->warnings.push_back(std::string("could not convert opset ") + std::to_string(opset) +
+                                " to 13 (" + e.what() + "); importing as is");
+    }
+  }
+
+  if (options.check) {
+    // libonnx 1.12 knows IR <= 8 and opset <= 17: check newer files as IR 8
+    // and treat version complaints as warnings.
+    int64_t ir = proto.ir_version();
+    if (ir > 8)
+      proto.set_ir_version(8);
+    try {
+      ::onnx::checker::check_model(proto);
+    } catch (const std::exception &e) {
+      std::string msg = e.what();
+      if (!isVersionComplaint(msg))
+        fail("'" + path + "' fails the ONNX checker: " + msg);
+      model->warnings.push_back("ONNX checker: " + msg);
+    }
+    proto.set_ir_version(ir);
+  }
+  if (options.inferShapes && opset <= 17) {
+    try {
+      ::onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*strict_mode=*/0,
+                                         /*data_prop=*/true);
+      ::onnx::shape_inference::InferShapes(proto, ::onnx::OpSchemaRegistry::Instance(), opts);
+    } catch (const std::exception &e) {
+      model->warnings.push_back(std::string("ONNX shape inference: ") + e.what());
+    }
+  }
+
+  ::onnx::GraphProto &g = *proto.mutable_graph();
+  if (g.sparse_initializer_size() > 0)
+    fail("'" + path + "' has sparse initializers, which glmc does not support; densify them");
+  ExternalData ext(path, baseDir);
+  Graph &graph = model->graph;
+  graph.name = g.name();
+  for (auto &v : g.input())
+    graph.inputs.push_back(convertValueInfo(v));
+  for (auto &v : g.output())
+    graph.outputs.push_back(convertValueInfo(v));
+  for (auto &v : g.value_info())
+    graph.valueInfos.push_back(convertValueInfo(v));
+  for (auto &t : *g.mutable_initializer())
+    graph.initializers.push_back(convertTensor(t, ext, "initializer '" + t.name() + "'"));
+  g.clear_initializer();
+  int index = 0;
+  for (auto &n : *g.mutable_node()) {
+    Node node;
+    node.name = n.name().empty() ? n.op_type() + "#" + std::to_string(index) : n.name();
+    node.opType = n.op_type();
+    node.domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    node.inputs.assign(n.input().begin(), n.input().end());
+    node.outputs.assign(n.output().begin(), n.output().end());
+    for (auto &a : *n.mutable_attribute())
+      node.attributes.push_back(convertAttribute(a, ext, node.name));
+    graph.nodes.push_back(std::move(node));
+    ++index;
+  }
+  return model;
+}
+
+LoadResult loadFromStream(google::protobuf::io::ZeroCopyInputStream &stream, const std::string &path,
+                          const std::string &baseDir, const LoadOptions &options) {
+  LoadResult result;
+  try {
+    ::onnx::ModelProto proto;
+    google::protobuf::io::CodedInputStream coded(&stream);
+    coded.SetTotalBytesLimit(INT_MAX);
+    if (!proto.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+      fail("'" + path + "' is not a valid ONNX protobuf (corrupt or truncated file)");
+    result.model = convertModel(proto, path, baseDir, options);
+  } catch (const LoadError &e) {
+    result.error = e.what();
+  } catch (const std::exception &e) {
+    result.error = "'" + path + "': " + e.what();
+  } catch (...) {
+    result.error = "'" + path + "': unknown error while reading the ONNX file";
+  }
+  return result;
+}
+
+} // namespace
+
+size_t dataTypeSize(DataType type) {
+  switch (type) {
+  case DataType::Float: case DataType::Int32: case DataType::UInt32: return 4;
+  case DataType::Double: case DataType::Int64: case DataType::UInt64: return 8;
+  case DataType::Float16: case DataType::BFloat16: case DataType::Int16: case DataType::UInt16: return 2;
+  case DataType::Int8: case DataType::UInt8: case DataType::Bool: return 1;
+  default: return 0;
+  }
+}
+
+const char *dataTypeName(DataType type) {
+  switch (type) {
+  case DataType::Float: return "float32";
+  case DataType::UInt8: return "uint8";
+  case DataType::Int8: return "int8";
+  case DataType::UInt16: return "uint16";
+  case DataType::Int16: return "int16";
+  case DataType::Int32: return "int32";
+  case DataType::Int64: return "int64";
+  case DataType::String: return "string";
+  case DataType::Bool: return "bool";
+  case DataType::Float16: return "float16";
+  case DataType::Double: return "float64";
+  case DataType::UInt32: return "uint32";
+  case DataType::UInt64: return "uint64";
+  case DataType::Complex64: return "complex64";
+  case DataType::Complex128: return "complex128";
+  case DataType::BFloat16: return "bfloat16";
+  default: return "undefined";
+  }
+}
+
+const Attribute *Node::getAttribute(const std::string &attrName) const {
+  for (const Attribute &a : attributes)
+    if (a.name == attrName)
+      return &a;
+  return nullptr;
+}
+
+int64_t Model::getOpsetVersion(const std::string &domain) const {
+  for (const auto &[d, v] : opsets)
+    if (d == domain)
+      return v;
+  return 0;
+}
+
+LoadResult loadModel(const std::string &path, const LoadOptions &options) {
+  LoadResult result;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    result.error = "cannot open '" + path + "': " + std::strerror(errno);
+    return result;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    result.error = "'" + path + "' is not a regular file";
+    return result;
+  }
+  if (st.st_size == 0) {
+    ::close(fd);
+    result.error = "'" + path + "' is empty, not an ONNX model";
+    return result;
+  }
+  {
+    google::protobuf::io::FileInputStream stream(fd);
+    result = loadFromStream(stream, path, dirName(path), options);
+  }
+  ::close(fd);
+  return result;
+}
+
+LoadResult loadModelFromBytes(const std::string &bytes, const std::string &displayName,
+                              const std::string &baseDir, const LoadOptions &options) {
+  google::protobuf::io::ArrayInputStream stream(bytes.data(), (int)bytes.size());
+  return loadFromStream(stream, displayName, baseDir, options);
+}
+
+} // namespace glmc::importer::onnx

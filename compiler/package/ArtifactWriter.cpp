@@ -1,0 +1,243 @@
+//===- ArtifactWriter.cpp - header, descriptor, weights, host glue --------===//
+
+#include "compiler/package/Artifact.h"
+
+#include "runtime/include/glmrt/artifact_abi.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+
+#include <cstring>
+
+using namespace glmc;
+using namespace glmc::package;
+
+namespace {
+
+/// Builds the constants of one module with the ABI's struct layouts.
+class Writer {
+public:
+  Writer(llvm::Module &m) : m(m), ctx(m.getContext()), b(ctx) {
+    ptr = llvm::PointerType::get(ctx, 0);
+    i8 = b.getInt8Ty();
+    i16 = b.getInt16Ty();
+    i32 = b.getInt32Ty();
+    i64 = b.getInt64Ty();
+  }
+
+  llvm::Constant *cstring(llvm::StringRef s, llvm::StringRef name) {
+    auto *init = llvm::ConstantDataArray::getString(ctx, s, /*AddNull=*/true);
+    auto *gv = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                        init, name);
+    gv->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    return gv;
+  }
+
+  /// A char[N] field, NUL padded.
+  llvm::Constant *charArray(llvm::StringRef s, size_t n) {
+    std::string padded = s.substr(0, n - 1).str();
+    padded.resize(n, '\0');
+    return llvm::ConstantDataArray::getString(ctx, padded, /*AddNull=*/false);
+  }
+
+  llvm::Constant *headerConstant(const ArtifactSpec &spec, uint64_t checksum) {
+    // Layout of glm_artifact_header_t.
+    llvm::StructType *t = llvm::StructType::get(
+        ctx, {i32, i16, i16, i32, i32, i64, i32, i32, i64, i64, llvm::ArrayType::get(i8, 64),
+              llvm::ArrayType::get(i8, 32), llvm::ArrayType::get(i8, 32),
+              llvm::ArrayType::get(i8, 128)});
+    uint32_t flags = spec.externalWeights ? GLM_ARTIFACT_FLAG_EXTERNAL_WEIGHTS : 0;
+    return llvm::ConstantStruct::get(
+        t, {b.getInt32(GLM_ABI_MAGIC), b.getInt16(GLM_ABI_VERSION_MAJOR),
+            b.getInt16(GLM_ABI_VERSION_MINOR), b.getInt32(sizeof(glm_artifact_header_t)),
+            b.getInt32(spec.target.arch), b.getInt64(spec.target.cpuFeatures), b.getInt32(flags),
+            b.getInt32(0), b.getInt64(spec.weights.size()), b.getInt64(checksum),
+            charArray(spec.modelName, 64), charArray(spec.target.name, 32),
+            charArray(spec.target.cpu, 32), charArray(spec.externalWeights ? spec.weightsFile : "", 128)});
+  }
+
+  llvm::Constant *tensorDescs(const std::vector<TensorSpec> &tensors, llvm::StringRef prefix) {
+    // glm_tensor_desc_t { ptr name; u32 dtype; u32 rank; ptr dims; }
+    llvm::StructType *t = llvm::StructType::get(ctx, {ptr, i32, i32, ptr});
+    std::vector<llvm::Constant *> elems;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const TensorSpec &ts = tensors[i];
+      std::string base = (prefix + "." + std::to_string(i)).str();
+      llvm::Constant *dims = llvm::ConstantPointerNull::get(ptr);
+      if (!ts.dims.empty()) {
+        auto *init = llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<int64_t>(ts.dims));
+        auto *gv = new llvm::GlobalVariable(m, init->getType(), true,
+                                            llvm::GlobalValue::PrivateLinkage, init, base + ".dims");
+        dims = gv;
+      }
+      elems.push_back(llvm::ConstantStruct::get(
+          t, {cstring(ts.name, base + ".name"), b.getInt32(ts.dtype), b.getInt32(ts.dims.size()),
+              dims}));
+    }
+    auto *arrTy = llvm::ArrayType::get(t, elems.size());
+    auto *gv = new llvm::GlobalVariable(m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+                                        llvm::ConstantArray::get(arrTy, elems), prefix);
+    return gv;
+  }
+
+  llvm::Module &m;
+  llvm::LLVMContext &ctx;
+  llvm::IRBuilder<> b;
+  llvm::PointerType *ptr;
+  llvm::IntegerType *i8, *i16, *i32, *i64;
+};
+
+/// Defines the memory functions the lowered code calls
+/// (_mlir_memref_to_llvm_{alloc,aligned_alloc,free}) on top of a hidden
+/// host-table pointer, and glm_bind_host that sets it.
+llvm::Function *addHostGlue(Writer &w) {
+  llvm::Module &m = w.m;
+  auto *hostVar = new llvm::GlobalVariable(m, w.ptr, false, llvm::GlobalValue::InternalLinkage,
+                                           llvm::ConstantPointerNull::get(w.ptr), "glm_host");
+  // glm_host_table_t { u32 struct_size; u32 reserved; ptr alloc; ptr free; ptr parallel_for; }
+  llvm::StructType *hostTy = llvm::StructType::get(w.ctx, {w.i32, w.i32, w.ptr, w.ptr, w.ptr});
+  auto getOrDefine = [&](llvm::StringRef name, llvm::FunctionType *ty) {
+    llvm::Function *f = m.getFunction(name);
+    if (!f)
+      f = llvm::Function::Create(ty, llvm::GlobalValue::InternalLinkage, name, m);
+    f->setLinkage(llvm::GlobalValue::InternalLinkage);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    return f;
+  };
+  llvm::IRBuilder<> &b = w.b;
+  auto loadHostFn = [&](unsigned field) {
+    llvm::Value *host = b.CreateLoad(w.ptr, hostVar);
+    llvm::Value *slot = b.CreateStructGEP(hostTy, host, field);
+    return b.CreateLoad(w.ptr, slot);
+  };
+  // void *alloc(size_t size, size_t alignment)
+  auto *allocTy = llvm::FunctionType::get(w.ptr, {w.i64, w.i64}, false);
+  {
+    llvm::Function *f = getOrDefine("_mlir_memref_to_llvm_alloc",
+                                    llvm::FunctionType::get(w.ptr, {w.i64}, false));
+    if (f->isDeclaration()) {
+      b.SetInsertPoint(llvm::BasicBlock::Create(w.ctx, "entry", f));
+      llvm::Value *fn = loadHostFn(2);
+      b.CreateRet(b.CreateCall(allocTy, fn, {f->getArg(0), b.getInt64(GLM_ABI_WEIGHTS_ALIGNMENT)}));
+    }
+  }
+  {
+    llvm::Function *f = getOrDefine("_mlir_memref_to_llvm_aligned_alloc",
+                                    llvm::FunctionType::get(w.ptr, {w.i64, w.i64}, false));
+    if (f->isDeclaration()) {
+      b.SetInsertPoint(llvm::BasicBlock::Create(w.ctx, "entry", f));
+      llvm::Value *fn = loadHostFn(2);
+      // (alignment, size) → alloc(size, max(alignment, 64))
+      llvm::Value *align = b.CreateSelect(b.CreateICmpULT(f->getArg(0), b.getInt64(64)),
+                                          b.getInt64(64), f->getArg(0));
+      b.CreateRet(b.CreateCall(allocTy, fn, {f->getArg(1), align}));
+    }
+  }
+  {
+    llvm::Function *f = getOrDefine("_mlir_memref_to_llvm_free",
+                                    llvm::FunctionType::get(b.getVoidTy(), {w.ptr}, false));
+    if (f->isDeclaration()) {
+      b.SetInsertPoint(llvm::BasicBlock::Create(w.ctx, "entry", f));
+      llvm::Value *fn = loadHostFn(3);
+      b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.ptr}, false), fn, {f->getArg(0)});
+      b.CreateRetVoid();
+    }
+  }
+  llvm::Function *bind = llvm::Function::Create(
+      llvm::FunctionType::get(b.getVoidTy(), {w.ptr}, false), llvm::GlobalValue::InternalLinkage,
+      "glm_bind_host", m);
+  bind->addFnAttr(llvm::Attribute::NoUnwind);
+  b.SetInsertPoint(llvm::BasicBlock::Create(w.ctx, "entry", bind));
+  b.CreateStore(bind->getArg(0), hostVar);
+  b.CreateRetVoid();
+  return bind;
+}
+
+} // namespace
+
+uint32_t glmc::package::dtypeFromName(llvm::StringRef name) {
+  return llvm::StringSwitch<uint32_t>(name)
+      .Case("f32", GLM_DTYPE_F32)
+      .Case("f16", GLM_DTYPE_F16)
+      .Case("bf16", GLM_DTYPE_BF16)
+      .Case("f64", GLM_DTYPE_F64)
+      .Case("i8", GLM_DTYPE_I8)
+      .Case("si8", GLM_DTYPE_I8)
+      .Case("ui8", GLM_DTYPE_U8)
+      .Case("i16", GLM_DTYPE_I16)
+      .Case("ui16", GLM_DTYPE_U16)
+      .Case("i32", GLM_DTYPE_I32)
+      .Case("ui32", GLM_DTYPE_U32)
+      .Case("i64", GLM_DTYPE_I64)
+      .Case("ui64", GLM_DTYPE_U64)
+      .Case("i1", GLM_DTYPE_BOOL)
+      .Default(GLM_DTYPE_INVALID);
+}
+
+bool glmc::package::addArtifactGlobals(llvm::Module &m, const ArtifactSpec &spec,
+                                       std::string &error) {
+  Writer w(m);
+  llvm::IRBuilder<> &b = w.b;
+  uint64_t checksum = glm_abi_checksum(spec.weights.data(), spec.weights.size());
+
+  auto *header = new llvm::GlobalVariable(m, w.headerConstant(spec, checksum)->getType(), true,
+                                          llvm::GlobalValue::InternalLinkage,
+                                          w.headerConstant(spec, checksum), "glm_header");
+  header->setSection(GLM_ABI_HEADER_SECTION);
+  header->setAlignment(llvm::Align(8));
+
+  llvm::Constant *weights = llvm::ConstantPointerNull::get(w.ptr);
+  if (!spec.externalWeights) {
+    auto *init = llvm::ConstantDataArray::getRaw(
+        llvm::StringRef(spec.weights.data(), spec.weights.size()), spec.weights.size(), w.i8);
+    auto *gv = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::InternalLinkage,
+                                        init, "glm_weights");
+    gv->setSection(GLM_ABI_WEIGHTS_SECTION);
+    gv->setAlignment(llvm::Align(GLM_ABI_WEIGHTS_ALIGNMENT));
+    weights = gv;
+  }
+
+  // glm_entry_desc_t { ptr name; ptr fn; u32 num_inputs; u32 num_outputs; ptr inputs; ptr outputs; }
+  llvm::StructType *entryTy = llvm::StructType::get(w.ctx, {w.ptr, w.ptr, w.i32, w.i32, w.ptr, w.ptr});
+  std::vector<llvm::Constant *> entries;
+  for (const EntrySpec &e : spec.entries) {
+    llvm::Function *fn = m.getFunction(e.symbol);
+    if (!fn) {
+      error = "internal: entry function " + e.symbol + " is missing";
+      return false;
+    }
+    fn->setLinkage(llvm::GlobalValue::InternalLinkage);
+    entries.push_back(llvm::ConstantStruct::get(
+        entryTy, {w.cstring(e.name, "glm_entry_name." + e.name), fn, b.getInt32(e.inputs.size()),
+                  b.getInt32(e.outputs.size()), w.tensorDescs(e.inputs, "glm_inputs." + e.name),
+                  w.tensorDescs(e.outputs, "glm_outputs." + e.name)}));
+  }
+  auto *entriesTy = llvm::ArrayType::get(entryTy, entries.size());
+  auto *entriesVar = new llvm::GlobalVariable(m, entriesTy, true, llvm::GlobalValue::PrivateLinkage,
+                                              llvm::ConstantArray::get(entriesTy, entries),
+                                              "glm_entries");
+
+  llvm::Function *bind = addHostGlue(w);
+
+  // glm_model_descriptor_t { u32 magic; u16 major; u16 minor; u32 struct_size; u32 num_entries;
+  //   ptr header; ptr entries; ptr weights; ptr metadata_json; ptr bind_host; }
+  llvm::StructType *descTy = llvm::StructType::get(
+      w.ctx, {w.i32, w.i16, w.i16, w.i32, w.i32, w.ptr, w.ptr, w.ptr, w.ptr, w.ptr});
+  auto *desc = new llvm::GlobalVariable(
+      m, descTy, true, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantStruct::get(
+          descTy, {b.getInt32(GLM_ABI_MAGIC), b.getInt16(GLM_ABI_VERSION_MAJOR),
+                   b.getInt16(GLM_ABI_VERSION_MINOR), b.getInt32(sizeof(glm_model_descriptor_t)),
+                   b.getInt32(entries.size()), header, entriesVar, weights,
+                   w.cstring(spec.metadataJson, "glm_metadata"), bind}),
+      GLM_ABI_DESCRIPTOR_SYMBOL);
+  desc->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  desc->setAlignment(llvm::Align(8));
+  // Everything else stays inside the artifact.
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration() && f.getName() != GLM_ABI_DESCRIPTOR_SYMBOL && f.hasExternalLinkage())
+      f.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  return true;
+}

@@ -1,0 +1,275 @@
+//===- Elementwise.cpp - elementwise glm ops → linalg.generic -------------===//
+//
+// One pattern for every op with the GLMElementwise trait: operands broadcast
+// with indexing maps, the scalar body comes from the table below. Adding an
+// elementwise op is one ODS entry plus one case here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lowering/linalg/Patterns.h"
+#include "passes/lowering/linalg/Utils.h"
+
+#include "dialects/glm/GLMOps.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::glm;
+using namespace mlir::glm::lowering;
+
+namespace {
+
+bool isUnsignedType(Type t) {
+  auto it = dyn_cast<IntegerType>(t);
+  return it && it.isUnsigned();
+}
+
+/// Converts a scalar between element types with ONNX Cast semantics.
+/// `fromOrig`/`toOrig` are the glm element types (they carry signedness).
+Value castScalar(OpBuilder &b, Location loc, Value v, Type fromOrig, Type toOrig, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+  if (fromFloat && toFloat) {
+    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+      return arith::ExtFOp::create(b, loc, to, v);
+    return arith::TruncFOp::create(b, loc, to, v);
+  }
+  if (to.isInteger(1)) {
+    Value zero = scalarConstant(b, loc, from, 0);
+    if (fromFloat)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
+  }
+  if (fromFloat) {
+    if (isUnsignedType(toOrig))
+      return arith::FPToUIOp::create(b, loc, to, v);
+    return arith::FPToSIOp::create(b, loc, to, v);
+  }
+  bool srcUnsigned = isUnsignedType(fromOrig) || from.isInteger(1);
+  if (toFloat) {
+    if (srcUnsigned)
+      return arith::UIToFPOp::create(b, loc, to, v);
+    return arith::SIToFPOp::create(b, loc, to, v);
+  }
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw < tw)
+    return srcUnsigned ? arith::ExtUIOp::create(b, loc, to, v).getResult()
+                       : arith::ExtSIOp::create(b, loc, to, v).getResult();
+  return arith::TruncIOp::create(b, loc, to, v);
+}
+
+Value sigmoid(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Value one = scalarConstant(b, loc, t, 1.0);
+  Value negx = arith::NegFOp::create(b, loc, x);
+  Value e = math::ExpOp::create(b, loc, negx);
+  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+}
+
+/// The scalar computation of an elementwise op. `args` are converted
+/// (signless) scalars; `origTypes` the glm operand element types.
+Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
+                  ArrayRef<Type> origTypes, Type resultType) {
+  Type t = args.empty() ? resultType : args[0].getType();
+  bool isFloat = isa<FloatType>(t);
+  bool isUnsigned = !origTypes.empty() && isUnsignedType(origTypes[0]);
+  auto cmp = [&](arith::CmpFPredicate fp, arith::CmpIPredicate sp,
+                 arith::CmpIPredicate up) -> Value {
+    if (isFloat)
+      return arith::CmpFOp::create(b, loc, fp, args[0], args[1]);
+    return arith::CmpIOp::create(b, loc, isUnsigned ? up : sp, args[0], args[1]);
+  };
+  return llvm::TypeSwitch<Operation *, Value>(op)
+      .Case([&](AddOp) -> Value {
+        return isFloat ? arith::AddFOp::create(b, loc, args[0], args[1]).getResult()
+                       : arith::AddIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](SubOp) -> Value {
+        return isFloat ? arith::SubFOp::create(b, loc, args[0], args[1]).getResult()
+                       : arith::SubIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](MulOp) -> Value {
+        return isFloat ? arith::MulFOp::create(b, loc, args[0], args[1]).getResult()
+                       : arith::MulIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](DivOp) -> Value {
+        if (isFloat)
+          return arith::DivFOp::create(b, loc, args[0], args[1]);
+        if (isUnsigned)
+          return arith::DivUIOp::create(b, loc, args[0], args[1]);
+        return arith::DivSIOp::create(b, loc, args[0], args[1]);
+      })
+      .Case([&](PowOp) -> Value {
+        if (isFloat)
+          return math::PowFOp::create(b, loc, args[0], args[1]);
+        return math::IPowIOp::create(b, loc, args[0], args[1]);
+      })
+      .Case([&](MaxOp) -> Value {
+        if (isFloat)
+          return arith::MaximumFOp::create(b, loc, args[0], args[1]);
+        return isUnsigned ? arith::MaxUIOp::create(b, loc, args[0], args[1]).getResult()
+                          : arith::MaxSIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](MinOp) -> Value {
+        if (isFloat)
+          return arith::MinimumFOp::create(b, loc, args[0], args[1]);
+        return isUnsigned ? arith::MinUIOp::create(b, loc, args[0], args[1]).getResult()
+                          : arith::MinSIOp::create(b, loc, args[0], args[1]).getResult();
+      })
+      .Case([&](EqualOp) {
+        return cmp(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq, arith::CmpIPredicate::eq);
+      })
+      .Case([&](LessOp) {
+        return cmp(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, arith::CmpIPredicate::ult);
+      })
+      .Case([&](GreaterOp) {
+        return cmp(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt);
+      })
+      .Case([&](AndOp) -> Value { return arith::AndIOp::create(b, loc, args[0], args[1]); })
+      .Case([&](OrOp) -> Value { return arith::OrIOp::create(b, loc, args[0], args[1]); })
+      .Case([&](NotOp) -> Value {
+        return arith::XOrIOp::create(b, loc, args[0], scalarConstant(b, loc, t, 1));
+      })
+      .Case([&](WhereOp) -> Value {
+        return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+      })
+      .Case([&](NegOp) -> Value {
+        if (isFloat)
+          return arith::NegFOp::create(b, loc, args[0]);
+        return arith::SubIOp::create(b, loc, scalarConstant(b, loc, t, 0), args[0]);
+      })
+      .Case([&](AbsOp) -> Value {
+        if (isFloat)
+          return math::AbsFOp::create(b, loc, args[0]);
+        return math::AbsIOp::create(b, loc, args[0]);
+      })
+      .Case([&](SqrtOp) -> Value { return math::SqrtOp::create(b, loc, args[0]); })
+      .Case([&](ExpOp) -> Value { return math::ExpOp::create(b, loc, args[0]); })
+      .Case([&](LogOp) -> Value { return math::LogOp::create(b, loc, args[0]); })
+      .Case([&](ErfOp) -> Value { return math::ErfOp::create(b, loc, args[0]); })
+      .Case([&](SinOp) -> Value { return math::SinOp::create(b, loc, args[0]); })
+      .Case([&](CosOp) -> Value { return math::CosOp::create(b, loc, args[0]); })
+      .Case([&](FloorOp) -> Value { return math::FloorOp::create(b, loc, args[0]); })
+      .Case([&](CeilOp) -> Value { return math::CeilOp::create(b, loc, args[0]); })
+      .Case([&](TanhOp) -> Value { return math::TanhOp::create(b, loc, args[0]); })
+      .Case([&](ReciprocalOp) -> Value {
+        return arith::DivFOp::create(b, loc, scalarConstant(b, loc, t, 1.0), args[0]);
+      })
+      .Case([&](ReluOp) -> Value {
+        return arith::MaximumFOp::create(b, loc, args[0], scalarConstant(b, loc, t, 0.0));
+      })
+      .Case([&](SigmoidOp) { return sigmoid(b, loc, args[0]); })
+      .Case([&](SiluOp) -> Value {
+        return arith::MulFOp::create(b, loc, args[0], sigmoid(b, loc, args[0]));
+      })
+      .Case([&](SoftplusOp) -> Value {
+        // max(x, 0) + log(1 + exp(-|x|)): no overflow for large |x|.
+        Value x = args[0];
+        Value zero = scalarConstant(b, loc, t, 0.0), one = scalarConstant(b, loc, t, 1.0);
+        Value absx = math::AbsFOp::create(b, loc, x);
+        Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, absx));
+        Value l = math::Log1pOp::create(b, loc, e);
+        (void)one;
+        return arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, zero), l);
+      })
+      .Case([&](GeluOp g) -> Value {
+        Value x = args[0];
+        Value half = scalarConstant(b, loc, t, 0.5), one = scalarConstant(b, loc, t, 1.0);
+        Value inner;
+        if (g.getApproximate() == "tanh") {
+          Value c0 = scalarConstant(b, loc, t, std::sqrt(2.0 / M_PI));
+          Value c1 = scalarConstant(b, loc, t, 0.044715);
+          Value x3 = arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
+          Value poly = arith::AddFOp::create(b, loc, x, arith::MulFOp::create(b, loc, c1, x3));
+          inner = math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, c0, poly));
+        } else {
+          Value rs2 = scalarConstant(b, loc, t, M_SQRT1_2);
+          inner = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, rs2));
+        }
+        Value s = arith::AddFOp::create(b, loc, one, inner);
+        return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x), s);
+      })
+      .Case([&](LeakyReluOp l) -> Value {
+        Value x = args[0];
+        Value zero = scalarConstant(b, loc, t, 0.0);
+        Value alpha = scalarConstant(b, loc, t, l.getAlpha().convertToDouble());
+        Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+        return arith::SelectOp::create(b, loc, neg, arith::MulFOp::create(b, loc, alpha, x), x);
+      })
+      .Case([&](HardSigmoidOp h) -> Value {
+        Value alpha = scalarConstant(b, loc, t, h.getAlpha().convertToDouble());
+        Value beta = scalarConstant(b, loc, t, h.getBeta().convertToDouble());
+        Value y = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, alpha, args[0]), beta);
+        y = arith::MaximumFOp::create(b, loc, y, scalarConstant(b, loc, t, 0.0));
+        return arith::MinimumFOp::create(b, loc, y, scalarConstant(b, loc, t, 1.0));
+      })
+      .Case([&](ClipOp c) -> Value {
+        Value x = args[0];
+        unsigned i = 1;
+        if (c.getMin()) {
+          Value lo = args[i++];
+          x = isFloat ? arith::MaximumFOp::create(b, loc, x, lo).getResult()
+                      : (isUnsigned ? arith::MaxUIOp::create(b, loc, x, lo).getResult()
+                                    : arith::MaxSIOp::create(b, loc, x, lo).getResult());
+        }
+        if (c.getMax()) {
+          Value hi = args[i++];
+          x = isFloat ? arith::MinimumFOp::create(b, loc, x, hi).getResult()
+                      : (isUnsigned ? arith::MinUIOp::create(b, loc, x, hi).getResult()
+                                    : arith::MinSIOp::create(b, loc, x, hi).getResult());
+        }
+        return x;
+      })
+      .Case([&](CastOp c) -> Value {
+        return castScalar(b, loc, args[0], origTypes[0], c.getTo(), resultType);
+      })
+      .Default([](Operation *) { return Value(); });
+}
+
+/// Lowers any GLMElementwise op into one linalg.generic.
+struct ElementwiseToLinalg : ConversionPattern {
+  ElementwiseToLinalg(const TypeConverter &converter, MLIRContext *ctx)
+      : ConversionPattern(converter, MatchTraitOpTypeTag(), TypeID::get<GLMElementwise>(),
+                          /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto resultType = convertTensorType(*getTypeConverter(), op->getResult(0).getType());
+    if (!resultType)
+      return rewriter.notifyMatchFailure(op, "result is not a ranked tensor");
+    for (Value v : operands)
+      if (!isa<RankedTensorType>(v.getType()))
+        return rewriter.notifyMatchFailure(op, "operand is not a ranked tensor");
+    SmallVector<Type> origTypes;
+    for (Value v : op->getOperands())
+      origTypes.push_back(getElementTypeOrSelf(v.getType()));
+    Location loc = op->getLoc();
+    bool failedBody = false;
+    Value result = buildElementwise(
+        rewriter, loc, resultType, operands, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value r = buildScalar(b, l, op, args, origTypes, resultType.getElementType());
+          if (!r) {
+            failedBody = true;
+            return args.empty() ? Value() : args[0];
+          }
+          return r;
+        });
+    if (failedBody)
+      return op->emitOpError("has no elementwise lowering for its element types");
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::glm::populateElementwiseToLinalgPatterns(const TypeConverter &converter,
+                                                    RewritePatternSet &patterns) {
+  patterns.add<ElementwiseToLinalg>(converter, patterns.getContext());
+}

@@ -1,0 +1,663 @@
+//===- Tensor.cpp - data movement and shape ops → tensor/linalg -----------===//
+
+#include "passes/lowering/linalg/Patterns.h"
+#include "passes/lowering/linalg/Utils.h"
+
+#include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace mlir::glm;
+using namespace mlir::glm::lowering;
+
+namespace {
+
+
+Value idx(OpBuilder &b, Location loc, int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+
+struct ConstantToArith : OpConversionPattern<ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ConstantOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    ElementsAttr value = op.getValue();
+    if (value.getType() != rt) {
+      // Unsigned element types become signless: same bytes, new type.
+      if (auto dense = dyn_cast<DenseElementsAttr>(value))
+        value = dense.bitcast(rt.getElementType());
+      else if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
+        value = DenseResourceElementsAttr::get(rt, res.getRawHandle());
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, rt, cast<TypedAttr>(value));
+    return success();
+  }
+};
+
+/// Reshape, Flatten, Squeeze, Unsqueeze: sizes from the result type where
+/// static, else computed.
+struct ReshapeToTensor : OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value src = adaptor.getData();
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!rt || !st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    SmallVector<OpFoldResult> sizes;
+    if (rt.hasStaticShape()) {
+      for (int64_t d : rt.getShape())
+        sizes.push_back(rewriter.getIndexAttr(d));
+    } else {
+      // Runtime ONNX semantics: 0 copies the input dim, -1 is inferred.
+      SmallVector<OpFoldResult> raw = readIndexVector(rewriter, loc, adaptor.getShape(), rt.getRank());
+      Value total = idx(rewriter, loc, 1);
+      for (int64_t d = 0; d < st.getRank(); ++d)
+        total = arith::MulIOp::create(rewriter, loc, total, toIndexValue(rewriter, loc, getDim(rewriter, loc, src, d)));
+      Value known = idx(rewriter, loc, 1);
+      SmallVector<Value> vals;
+      Value zero = idx(rewriter, loc, 0), minusOne = idx(rewriter, loc, -1);
+      for (int64_t i = 0; i < rt.getRank(); ++i) {
+        Value v = toIndexValue(rewriter, loc, raw[i]);
+        if (!op.getAllowzero() && i < st.getRank()) {
+          Value isZero = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, v, zero);
+          v = arith::SelectOp::create(rewriter, loc, isZero,
+                                      toIndexValue(rewriter, loc, getDim(rewriter, loc, src, i)), v);
+        }
+        vals.push_back(v);
+        Value isInfer = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, v, minusOne);
+        known = arith::MulIOp::create(rewriter, loc, known,
+                                      arith::SelectOp::create(rewriter, loc, isInfer, idx(rewriter, loc, 1), v));
+      }
+      Value inferred = arith::DivUIOp::create(rewriter, loc, total, known);
+      for (int64_t i = 0; i < rt.getRank(); ++i) {
+        if (!rt.isDynamicDim(i)) {
+          sizes.push_back(rewriter.getIndexAttr(rt.getDimSize(i)));
+          continue;
+        }
+        Value isInfer = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, vals[i], minusOne);
+        sizes.push_back(arith::SelectOp::create(rewriter, loc, isInfer, inferred, vals[i]).getResult());
+      }
+    }
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, src, rt, sizes));
+    return success();
+  }
+};
+
+/// Sizes of a reshape-like op's result from the source dims, by element
+/// count where the result type has a dynamic dim (at most one per op here).
+template <typename OpTy>
+struct ReshapeLikeToTensor : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
+  LogicalResult matchAndRewrite(OpTy op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*this->getTypeConverter(), op.getType());
+    Value src = adaptor.getOperands()[0];
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!rt || !st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    // Map result dims to source dims: non-unit dims keep their order for
+    // squeeze/unsqueeze; flatten multiplies groups.
+    SmallVector<OpFoldResult> sizes;
+    if constexpr (std::is_same_v<OpTy, FlattenOp>) {
+      int64_t axis = op.getAxis() < 0 ? op.getAxis() + st.getRank() : op.getAxis();
+      Value a = idx(rewriter, loc, 1), b = idx(rewriter, loc, 1);
+      for (int64_t d = 0; d < st.getRank(); ++d) {
+        Value v = toIndexValue(rewriter, loc, getDim(rewriter, loc, src, d));
+        if (d < axis) a = arith::MulIOp::create(rewriter, loc, a, v);
+        else b = arith::MulIOp::create(rewriter, loc, b, v);
+      }
+      sizes = {rt.isDynamicDim(0) ? OpFoldResult(a) : rewriter.getIndexAttr(rt.getDimSize(0)),
+               rt.isDynamicDim(1) ? OpFoldResult(b) : rewriter.getIndexAttr(rt.getDimSize(1))};
+    } else {
+      // Squeeze/Unsqueeze: the non-removed/non-inserted dims in order.
+      SmallVector<OpFoldResult> srcDims;
+      SmallVector<bool> removed(st.getRank(), false);
+      SmallVector<bool> inserted(rt.getRank(), false);
+      if constexpr (std::is_same_v<OpTy, SqueezeOp>) {
+        if (op.getAxes()) {
+          for (Attribute a : *op.getAxes())
+            removed[*normalizeAxis(cast<IntegerAttr>(a).getInt(), st.getRank())] = true;
+        } else {
+          for (int64_t d = 0; d < st.getRank(); ++d)
+            removed[d] = st.getDimSize(d) == 1;
+        }
+      } else {
+        for (Attribute a : op.getAxes())
+          inserted[*normalizeAxis(cast<IntegerAttr>(a).getInt(), rt.getRank())] = true;
+      }
+      for (int64_t d = 0; d < st.getRank(); ++d)
+        if (!removed[d])
+          srcDims.push_back(getDim(rewriter, loc, src, d));
+      unsigned k = 0;
+      for (int64_t d = 0; d < rt.getRank(); ++d)
+        sizes.push_back(inserted[d] ? OpFoldResult(rewriter.getIndexAttr(1)) : srcDims[k++]);
+    }
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, src, rt, sizes));
+    return success();
+  }
+};
+
+struct TransposeToLinalg : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    SmallVector<int64_t> perm = op.getPermOrDefault();
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t p : perm)
+      sizes.push_back(getDim(rewriter, loc, adaptor.getData(), p));
+    Value init = createEmpty(rewriter, loc, rt, sizes);
+    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, loc, adaptor.getData(), init, perm).getResult()[0]);
+    return success();
+  }
+};
+
+struct ConcatToTensor : OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t axis = *normalizeAxis(op.getAxis(), rt.getRank());
+    ValueRange ins = adaptor.getInputs();
+    SmallVector<OpFoldResult> sizes = getDims(rewriter, loc, ins[0]);
+    Value total = idx(rewriter, loc, 0);
+    SmallVector<Value> offsets;
+    for (Value in : ins) {
+      offsets.push_back(total);
+      total = arith::AddIOp::create(rewriter, loc, total, toIndexValue(rewriter, loc, getDim(rewriter, loc, in, axis)));
+    }
+    sizes[axis] = rt.isDynamicDim(axis) ? OpFoldResult(total) : rewriter.getIndexAttr(rt.getDimSize(axis));
+    for (int64_t d = 0; d < rt.getRank(); ++d)
+      if (!rt.isDynamicDim(d))
+        sizes[d] = rewriter.getIndexAttr(rt.getDimSize(d));
+    Value result = createEmpty(rewriter, loc, rt, sizes);
+    for (auto [in, off] : llvm::zip(ins, offsets)) {
+      SmallVector<OpFoldResult> offs(rt.getRank(), rewriter.getIndexAttr(0));
+      offs[axis] = off;
+      SmallVector<OpFoldResult> strides(rt.getRank(), rewriter.getIndexAttr(1));
+      result = tensor::InsertSliceOp::create(rewriter, loc, in, result, offs,
+                                             getDims(rewriter, loc, in), strides);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct SplitToTensor : OpConversionPattern<SplitOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SplitOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value src = adaptor.getInput();
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t axis = *normalizeAxis(op.getAxis(), st.getRank());
+    unsigned n = op.getNumResults();
+    Value dim = toIndexValue(rewriter, loc, getDim(rewriter, loc, src, axis));
+    SmallVector<Value> partSizes;
+    if (op.getSplit()) {
+      for (Attribute a : *op.getSplit())
+        partSizes.push_back(idx(rewriter, loc, cast<IntegerAttr>(a).getInt()));
+    } else {
+      // ceil(dim / n) each, the last one what is left.
+      Value chunk = arith::CeilDivUIOp::create(rewriter, loc, dim, idx(rewriter, loc, n));
+      Value left = dim;
+      for (unsigned i = 0; i < n; ++i) {
+        Value s = arith::MinUIOp::create(rewriter, loc, chunk, left);
+        partSizes.push_back(s);
+        left = arith::SubIOp::create(rewriter, loc, left, s);
+      }
+    }
+    SmallVector<Value> results;
+    Value off = idx(rewriter, loc, 0);
+    for (unsigned i = 0; i < n; ++i) {
+      auto rt = convertTensorType(*getTypeConverter(), op.getResult(i).getType());
+      SmallVector<OpFoldResult> offs(st.getRank(), rewriter.getIndexAttr(0)), sizes = getDims(rewriter, loc, src);
+      offs[axis] = off;
+      sizes[axis] = partSizes[i];
+      SmallVector<OpFoldResult> strides(st.getRank(), rewriter.getIndexAttr(1));
+      Value slice = tensor::ExtractSliceOp::create(rewriter, loc, src, offs, sizes, strides);
+      if (slice.getType() != rt)
+        slice = tensor::CastOp::create(rewriter, loc, rt, slice);
+      results.push_back(slice);
+      off = arith::AddIOp::create(rewriter, loc, off, partSizes[i]);
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct ShapeToTensor : OpConversionPattern<ShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ShapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    if (!isa<RankedTensorType>(adaptor.getData().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    auto [b, e] = op.getDimRange();
+    SmallVector<Value> elems;
+    for (int64_t d = b; d < e; ++d)
+      elems.push_back(arith::IndexCastOp::create(
+          rewriter, loc, rewriter.getI64Type(),
+          toIndexValue(rewriter, loc, getDim(rewriter, loc, adaptor.getData(), d))));
+    auto rt = RankedTensorType::get({e - b}, rewriter.getI64Type());
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, rt, elems);
+    return success();
+  }
+};
+
+struct SizeToTensor : OpConversionPattern<SizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SizeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto t = dyn_cast<RankedTensorType>(adaptor.getData().getType());
+    if (!t)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Value n = idx(rewriter, loc, 1);
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      n = arith::MulIOp::create(rewriter, loc, n, toIndexValue(rewriter, loc, getDim(rewriter, loc, adaptor.getData(), d)));
+    Value i = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), n);
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, RankedTensorType::get({}, rewriter.getI64Type()), ValueRange{i});
+    return success();
+  }
+};
+
+/// Gather: a generic over the result whose body extracts from `data`.
+struct GatherToLinalg : OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dt = dyn_cast<RankedTensorType>(data.getType());
+    auto it = dyn_cast<RankedTensorType>(indices.getType());
+    if (!rt || !dt || !it)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t axis = *normalizeAxis(op.getAxis(), dt.getRank());
+    int64_t ir = it.getRank(), rank = rt.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t i = 0; i < ir; ++i)
+      idxExprs.push_back(getAffineDimExpr(axis + i, ctx));
+    AffineMap idxMap = AffineMap::get(rank, 0, idxExprs, ctx);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < axis; ++d)
+      sizes.push_back(getDim(rewriter, loc, data, d));
+    for (int64_t d = 0; d < ir; ++d)
+      sizes.push_back(getDim(rewriter, loc, indices, d));
+    for (int64_t d = axis + 1; d < dt.getRank(); ++d)
+      sizes.push_back(getDim(rewriter, loc, data, d));
+    Value init = createEmpty(rewriter, loc, rt, sizes);
+    Value axisSize = toIndexValue(rewriter, loc, getDim(rewriter, loc, data, axis));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{indices}, ValueRange{init},
+        ArrayRef<AffineMap>{idxMap, rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, 0));
+          i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, axisSize), i);
+          // Clamp so a bad index reads a valid element instead of crashing.
+          i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
+          i = arith::MinSIOp::create(b, l, i, arith::SubIOp::create(b, l, axisSize, idx(b, l, 1)));
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < axis; ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, d));
+          coords.push_back(i);
+          for (int64_t d = axis + 1; d < dt.getRank(); ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, d - 1 + ir));
+          linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// Slice with positive or negative steps: offsets, sizes and strides are
+/// computed (clamped) at run time where not constant; negative steps read
+/// through a generic with reversed indices.
+struct SliceToTensor : OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value src = adaptor.getData();
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!rt || !st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    auto startsT = cast<RankedTensorType>(adaptor.getStarts().getType());
+    if (startsT.isDynamicDim(0))
+      return op.emitOpError("needs starts of static length");
+    int64_t n = startsT.getDimSize(0);
+    SmallVector<OpFoldResult> starts = readIndexVector(rewriter, loc, adaptor.getStarts(), n);
+    SmallVector<OpFoldResult> ends = readIndexVector(rewriter, loc, adaptor.getEnds(), n);
+    SmallVector<int64_t> axes, steps;
+    if (op.getAxes()) {
+      auto a = getConstantIntValues(op.getAxes());
+      if (!a)
+        return op.emitOpError("needs constant axes");
+      for (int64_t v : *a)
+        axes.push_back(*normalizeAxis(v, st.getRank()));
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        axes.push_back(i);
+    }
+    if (op.getSteps()) {
+      auto s = getConstantIntValues(op.getSteps());
+      if (!s)
+        return op.emitOpError("needs constant steps");
+      steps = *s;
+    } else {
+      steps.assign(n, 1);
+    }
+    SmallVector<OpFoldResult> offs(st.getRank(), rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes = getDims(rewriter, loc, src);
+    SmallVector<OpFoldResult> strides(st.getRank(), rewriter.getIndexAttr(1));
+    SmallVector<int64_t> reversed;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t d = axes[i], step = steps[i];
+      Value dim = toIndexValue(rewriter, loc, getDim(rewriter, loc, src, d));
+      Value s = toIndexValue(rewriter, loc, starts[i]), e = toIndexValue(rewriter, loc, ends[i]);
+      // ONNX ends can be INT64_MAX; clamp in i64 index arithmetic.
+      auto normalize = [&](Value v, int64_t lo, Value hi) {
+        Value neg = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, v, idx(rewriter, loc, 0));
+        v = arith::SelectOp::create(rewriter, loc, neg, arith::AddIOp::create(rewriter, loc, v, dim), v);
+        v = arith::MaxSIOp::create(rewriter, loc, v, idx(rewriter, loc, lo));
+        return arith::MinSIOp::create(rewriter, loc, v, hi).getResult();
+      };
+      Value first, count;
+      if (step > 0) {
+        s = normalize(s, 0, dim);
+        e = normalize(e, 0, dim);
+        Value len = arith::MaxSIOp::create(rewriter, loc, arith::SubIOp::create(rewriter, loc, e, s), idx(rewriter, loc, 0));
+        count = arith::CeilDivSIOp::create(rewriter, loc, len, idx(rewriter, loc, step));
+        first = s;
+      } else {
+        Value dimM1 = arith::SubIOp::create(rewriter, loc, dim, idx(rewriter, loc, 1));
+        s = normalize(s, 0, dimM1);
+        e = normalize(e, -1, dimM1);
+        Value len = arith::MaxSIOp::create(rewriter, loc, arith::SubIOp::create(rewriter, loc, s, e), idx(rewriter, loc, 0));
+        count = arith::CeilDivSIOp::create(rewriter, loc, len, idx(rewriter, loc, -step));
+        // Read [s - (count-1)*|step|, s] forward, then reverse this dim.
+        Value span = arith::MulIOp::create(rewriter, loc, arith::SubIOp::create(rewriter, loc, count, idx(rewriter, loc, 1)), idx(rewriter, loc, -step));
+        first = arith::SubIOp::create(rewriter, loc, s, span);
+        Value empty = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, count, idx(rewriter, loc, 0));
+        first = arith::SelectOp::create(rewriter, loc, empty, idx(rewriter, loc, 0), first);
+        reversed.push_back(d);
+      }
+      offs[d] = first;
+      sizes[d] = count;
+      strides[d] = rewriter.getIndexAttr(std::abs(step));
+    }
+    for (int64_t d = 0; d < rt.getRank(); ++d)
+      if (!rt.isDynamicDim(d))
+        sizes[d] = rewriter.getIndexAttr(rt.getDimSize(d));
+    Value slice = tensor::ExtractSliceOp::create(rewriter, loc, rt, src, offs, sizes, strides);
+    if (!reversed.empty()) {
+      // Reverse the negative-step dims with a generic reading mirrored indices.
+      Value init = createEmpty(rewriter, loc, rt, sizes);
+      int64_t rank = rt.getRank();
+      slice = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+                  ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+                  SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location l, ValueRange) {
+                    SmallVector<Value> coords;
+                    for (int64_t d = 0; d < rank; ++d) {
+                      Value i = linalg::IndexOp::create(b, l, d);
+                      if (llvm::is_contained(reversed, d)) {
+                        Value size = toIndexValue(b, l, sizes[d]);
+                        i = arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, size, idx(b, l, 1)), i);
+                      }
+                      coords.push_back(i);
+                    }
+                    linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, slice, coords).getResult());
+                  })
+                  .getResult(0);
+    }
+    rewriter.replaceOp(op, slice);
+    return success();
+  }
+};
+
+/// Expand (broadcast to a shape) and Tile (repeat).
+struct ExpandToLinalg : OpConversionPattern<ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value src = adaptor.getInput();
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!rt || !st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = rt.getRank();
+    auto shapeT = cast<RankedTensorType>(adaptor.getShape().getType());
+    SmallVector<OpFoldResult> target = readIndexVector(rewriter, loc, adaptor.getShape(), shapeT.getDimSize(0));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!rt.isDynamicDim(d)) {
+        sizes.push_back(rewriter.getIndexAttr(rt.getDimSize(d)));
+        continue;
+      }
+      int64_t td = d - (rank - (int64_t)target.size()), sd = d - (rank - st.getRank());
+      Value v = td >= 0 ? toIndexValue(rewriter, loc, target[td]) : idx(rewriter, loc, 1);
+      if (sd >= 0)
+        v = arith::MaxSIOp::create(rewriter, loc, v, toIndexValue(rewriter, loc, getDim(rewriter, loc, src, sd)));
+      sizes.push_back(v);
+    }
+    Value init = createEmpty(rewriter, loc, rt, sizes);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{src}, ValueRange{init},
+        ArrayRef<AffineMap>{broadcastMap(rewriter.getContext(), st, rt), rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) { linalg::YieldOp::create(b, l, args[0]); });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct TileToLinalg : OpConversionPattern<TileOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TileOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value src = adaptor.getInput();
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!rt || !st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = rt.getRank();
+    SmallVector<OpFoldResult> reps = readIndexVector(rewriter, loc, adaptor.getRepeats(), rank);
+    SmallVector<OpFoldResult> sizes;
+    SmallVector<Value> srcDims;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value sd = toIndexValue(rewriter, loc, getDim(rewriter, loc, src, d));
+      srcDims.push_back(sd);
+      sizes.push_back(rt.isDynamicDim(d) ? OpFoldResult(arith::MulIOp::create(rewriter, loc, sd, toIndexValue(rewriter, loc, reps[d])).getResult())
+                                         : rewriter.getIndexAttr(rt.getDimSize(d)));
+    }
+    Value init = createEmpty(rewriter, loc, rt, sizes);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(arith::RemUIOp::create(b, l, linalg::IndexOp::create(b, l, d), srcDims[d]));
+          linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, src, coords).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct PadToTensor : OpConversionPattern<PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(PadOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value src = adaptor.getData();
+    auto st = dyn_cast<RankedTensorType>(src.getType());
+    if (!rt || !st)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = st.getRank();
+    SmallVector<OpFoldResult> pads = readIndexVector(rewriter, loc, adaptor.getPads(), 2 * rank);
+    // Negative pads crop; tensor.pad needs non-negative values.
+    for (auto &p : pads)
+      if (auto attr = dyn_cast<Attribute>(p); attr && cast<IntegerAttr>(attr).getInt() < 0)
+        return op.emitOpError("negative pads are not supported");
+    Type et = st.getElementType();
+    Value value = adaptor.getConstantValue()
+                      ? tensor::ExtractOp::create(rewriter, loc, adaptor.getConstantValue(), ValueRange{}).getResult()
+                      : scalarConstant(rewriter, loc, et, 0.0);
+    SmallVector<OpFoldResult> low(pads.begin(), pads.begin() + rank), high(pads.begin() + rank, pads.end());
+    rewriter.replaceOpWithNewOp<tensor::PadOp>(op, rt, src, low, high, value);
+    return success();
+  }
+};
+
+struct ConstantOfShapeToLinalg : OpConversionPattern<ConstantOfShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ConstantOfShapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    SmallVector<OpFoldResult> sizes = readIndexVector(rewriter, loc, adaptor.getInput(), rt.getRank());
+    Type et = rt.getElementType();
+    Value v;
+    if (op.getValue()) {
+      auto dense = dyn_cast<DenseElementsAttr>(*op.getValue());
+      if (!dense)
+        return op.emitOpError("needs a dense value");
+      Attribute a = *dense.getValues<Attribute>().begin();
+      if (auto ia = dyn_cast<IntegerAttr>(a))
+        a = rewriter.getIntegerAttr(et, ia.getValue());
+      v = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(a));
+    } else {
+      v = scalarConstant(rewriter, loc, et, 0.0);
+    }
+    rewriter.replaceOp(op, createFilled(rewriter, loc, rt, sizes, v));
+    return success();
+  }
+};
+
+struct RangeToLinalg : OpConversionPattern<RangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(RangeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Type et = rt.getElementType();
+    bool isFloat = isa<FloatType>(et);
+    Value start = tensor::ExtractOp::create(rewriter, loc, adaptor.getStart(), ValueRange{});
+    Value limit = tensor::ExtractOp::create(rewriter, loc, adaptor.getLimit(), ValueRange{});
+    Value delta = tensor::ExtractOp::create(rewriter, loc, adaptor.getDelta(), ValueRange{});
+    OpFoldResult size;
+    if (!rt.isDynamicDim(0)) {
+      size = rewriter.getIndexAttr(rt.getDimSize(0));
+    } else if (isFloat) {
+      Value q = arith::DivFOp::create(rewriter, loc, arith::SubFOp::create(rewriter, loc, limit, start), delta);
+      Value c = math::CeilOp::create(rewriter, loc, q);
+      Value i = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), c);
+      i = arith::MaxSIOp::create(rewriter, loc, i, arith::ConstantIntOp::create(rewriter, loc, 0, 64));
+      size = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), i).getResult();
+    } else {
+      Value diff = arith::SubIOp::create(rewriter, loc, limit, start);
+      Value q = arith::CeilDivSIOp::create(rewriter, loc, diff, delta);
+      q = arith::MaxSIOp::create(rewriter, loc, q, scalarConstant(rewriter, loc, et, 0));
+      size = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), q).getResult();
+    }
+    Value init = createEmpty(rewriter, loc, rt, {size});
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>(1, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value ii = arith::IndexCastOp::create(b, l, b.getI64Type(), i);
+          Value v;
+          if (isFloat) {
+            Value f = arith::SIToFPOp::create(b, l, et, ii);
+            v = arith::AddFOp::create(b, l, start, arith::MulFOp::create(b, l, f, delta));
+          } else {
+            Value c = et.getIntOrFloatBitWidth() == 64 ? ii : arith::TruncIOp::create(b, l, et, ii).getResult();
+            v = arith::AddIOp::create(b, l, start, arith::MulIOp::create(b, l, c, delta));
+          }
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct TriluToLinalg : OpConversionPattern<TriluOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TriluOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = rt.getRank();
+    Value k = idx(rewriter, loc, 0);
+    if (adaptor.getK()) {
+      Value kv = tensor::ExtractOp::create(rewriter, loc, adaptor.getK(), ValueRange{});
+      k = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), kv);
+    }
+    bool upper = op.getUpper() != 0;
+    Type et = rt.getElementType();
+    Value zero = scalarConstant(rewriter, loc, et, 0.0);
+    Value init = createEmpty(rewriter, loc, rt, getDims(rewriter, loc, adaptor.getInput()));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{adaptor.getInput()}, ValueRange{init},
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank), rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, l, rank - 2), j = linalg::IndexOp::create(b, l, rank - 1);
+          Value ik = arith::AddIOp::create(b, l, i, k);
+          Value keep = upper ? arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j, ik)
+                             : arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, j, ik);
+          linalg::YieldOp::create(b, l, arith::SelectOp::create(b, l, keep, args[0], zero).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::glm::populateTensorToLinalgPatterns(const TypeConverter &converter,
+                                               RewritePatternSet &patterns) {
+  patterns.add<ConstantToArith, ReshapeToTensor, ReshapeLikeToTensor<FlattenOp>,
+               ReshapeLikeToTensor<SqueezeOp>, ReshapeLikeToTensor<UnsqueezeOp>, TransposeToLinalg,
+               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg,
+               SliceToTensor, ExpandToLinalg, TileToLinalg, PadToTensor, ConstantOfShapeToLinalg,
+               RangeToLinalg, TriluToLinalg>(converter, patterns.getContext());
+}

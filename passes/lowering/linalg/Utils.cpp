@@ -1,0 +1,192 @@
+//===- Utils.cpp - helpers for lowering glm to linalg ---------------------===//
+
+#include "passes/lowering/linalg/Utils.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::glm::lowering;
+
+OpFoldResult mlir::glm::lowering::getDim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
+  auto ty = cast<RankedTensorType>(tensor.getType());
+  if (!ty.isDynamicDim(d))
+    return b.getIndexAttr(ty.getDimSize(d));
+  return tensor::DimOp::create(b, loc, tensor, d).getResult();
+}
+
+SmallVector<OpFoldResult> mlir::glm::lowering::getDims(OpBuilder &b, Location loc, Value tensor) {
+  SmallVector<OpFoldResult> dims;
+  for (int64_t d = 0, r = cast<RankedTensorType>(tensor.getType()).getRank(); d < r; ++d)
+    dims.push_back(getDim(b, loc, tensor, d));
+  return dims;
+}
+
+Value mlir::glm::lowering::toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr) {
+  return getValueOrCreateConstantIndexOp(b, loc, ofr);
+}
+
+Value mlir::glm::lowering::createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                                       ArrayRef<OpFoldResult> sizes) {
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(toIndexValue(b, loc, sizes[d]));
+  return tensor::EmptyOp::create(b, loc, type, dyn);
+}
+
+Value mlir::glm::lowering::createFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                                        ArrayRef<OpFoldResult> sizes, Value value) {
+  Value empty = createEmpty(b, loc, type, sizes);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+Value mlir::glm::lowering::scalarConstant(OpBuilder &b, Location loc, Type type, double value) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, value));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, (int64_t)value));
+}
+
+Value mlir::glm::lowering::lowestValue(OpBuilder &b, Location loc, Type type) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true)));
+  auto it = cast<IntegerType>(type);
+  APInt v = it.getWidth() == 1 ? APInt(1, 0) : APInt::getSignedMinValue(it.getWidth());
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, v));
+}
+
+Value mlir::glm::lowering::highestValue(OpBuilder &b, Location loc, Type type) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/false)));
+  auto it = cast<IntegerType>(type);
+  APInt v = it.getWidth() == 1 ? APInt(1, 1) : APInt::getSignedMaxValue(it.getWidth());
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, v));
+}
+
+AffineMap mlir::glm::lowering::broadcastMap(MLIRContext *ctx, RankedTensorType operandType,
+                                            RankedTensorType resultType) {
+  int64_t rank = resultType.getRank(), off = rank - operandType.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < operandType.getRank(); ++d) {
+    bool bcast = operandType.getDimSize(d) == 1 && resultType.getDimSize(d + off) != 1;
+    exprs.push_back(bcast ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(d + off, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+SmallVector<OpFoldResult> mlir::glm::lowering::broadcastSizes(OpBuilder &b, Location loc,
+                                                              ValueRange operands,
+                                                              RankedTensorType resultType) {
+  SmallVector<OpFoldResult> sizes;
+  int64_t rank = resultType.getRank();
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!resultType.isDynamicDim(d)) {
+      sizes.push_back(b.getIndexAttr(resultType.getDimSize(d)));
+      continue;
+    }
+    Value acc;
+    for (Value v : operands) {
+      auto t = cast<RankedTensorType>(v.getType());
+      int64_t od = d - (rank - t.getRank());
+      if (od < 0 || t.getDimSize(od) == 1)
+        continue;
+      Value dim = toIndexValue(b, loc, getDim(b, loc, v, od));
+      acc = acc ? arith::MaxSIOp::create(b, loc, acc, dim).getResult() : dim;
+    }
+    sizes.push_back(acc ? OpFoldResult(acc) : OpFoldResult(b.getIndexAttr(1)));
+  }
+  return sizes;
+}
+
+Value mlir::glm::lowering::reshapeTensor(OpBuilder &b, Location loc, Value src,
+                                         RankedTensorType resultType,
+                                         ArrayRef<OpFoldResult> sizes) {
+  auto srcType = cast<RankedTensorType>(src.getType());
+  int64_t dynSrc = llvm::count_if(srcType.getShape(), ShapedType::isDynamic);
+  int64_t dynDst = llvm::count_if(resultType.getShape(), ShapedType::isDynamic);
+  // Same type with at most one dynamic dim: the sizes must be equal.
+  if (srcType == resultType && dynSrc <= 1)
+    return src;
+  // collapse/expand need each group to contain at most one dynamic dim.
+  if (dynSrc <= 1 && dynDst <= 1) {
+    if (auto reassoc = getReassociationIndicesForReshape(srcType, resultType)) {
+      if (srcType.getRank() > resultType.getRank())
+        return tensor::CollapseShapeOp::create(b, loc, resultType, src, *reassoc);
+      if (srcType.getRank() < resultType.getRank())
+        return tensor::ExpandShapeOp::create(b, loc, resultType, src, *reassoc, sizes);
+    }
+  }
+  // General case: flatten then expand (both always legal).
+  Value flat = src;
+  if (srcType.getRank() != 1) {
+    int64_t n = srcType.hasStaticShape() ? srcType.getNumElements() : ShapedType::kDynamic;
+    auto flatType = RankedTensorType::get({n}, srcType.getElementType());
+    ReassociationIndices all;
+    for (int64_t i = 0; i < srcType.getRank(); ++i)
+      all.push_back(i);
+    flat = tensor::CollapseShapeOp::create(b, loc, flatType, src,
+                                           ArrayRef<ReassociationIndices>{all});
+  }
+  if (resultType.getRank() == 1) {
+    if (flat.getType() != resultType)
+      flat = tensor::CastOp::create(b, loc, resultType, flat);
+    return flat;
+  }
+  ReassociationIndices all;
+  for (int64_t i = 0; i < resultType.getRank(); ++i)
+    all.push_back(i);
+  if (resultType.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  return tensor::ExpandShapeOp::create(b, loc, resultType, flat,
+                                       ArrayRef<ReassociationIndices>{all}, sizes);
+}
+
+SmallVector<OpFoldResult> mlir::glm::lowering::readIndexVector(OpBuilder &b, Location loc,
+                                                               Value tensor, int64_t n) {
+  SmallVector<OpFoldResult> out;
+  auto ty = cast<RankedTensorType>(tensor.getType());
+  DenseIntElementsAttr cst;
+  bool isConst = matchPattern(tensor, m_Constant(&cst));
+  for (int64_t i = 0; i < n; ++i) {
+    if (isConst) {
+      out.push_back(b.getIndexAttr(cst.getValues<APInt>()[cst.isSplat() ? 0 : i].getSExtValue()));
+      continue;
+    }
+    SmallVector<Value> idx;
+    if (ty.getRank() == 1)
+      idx.push_back(arith::ConstantIndexOp::create(b, loc, i));
+    Value v = tensor::ExtractOp::create(b, loc, tensor, idx);
+    if (!v.getType().isIndex())
+      v = arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+    out.push_back(v);
+  }
+  return out;
+}
+
+Value mlir::glm::lowering::buildElementwise(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(in.getType()), resultType));
+  maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
+  Value init = createEmpty(b, loc, resultType, broadcastSizes(b, loc, inputs, resultType));
+  SmallVector<utils::IteratorType> iters(resultType.getRank(), utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, inputs, init, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  return generic.getResult(0);
+}
+
+RankedTensorType mlir::glm::lowering::convertTensorType(const TypeConverter &converter, Type type) {
+  return dyn_cast_or_null<RankedTensorType>(converter.convertType(type));
+}

@@ -1,0 +1,61 @@
+//===- Utils.h - helpers for lowering glm to linalg -------------*- C++ -*-===//
+
+#ifndef GLMC_PASSES_LOWERING_LINALG_UTILS_H
+#define GLMC_PASSES_LOWERING_LINALG_UTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::glm::lowering {
+
+/// Size of dim `d` of a ranked tensor value, as an index OpFoldResult.
+OpFoldResult getDim(OpBuilder &b, Location loc, Value tensor, int64_t d);
+/// All dims of a ranked tensor value.
+SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value tensor);
+/// An index Value for an OpFoldResult.
+Value toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr);
+
+/// tensor.empty of `type` with the given (mixed) sizes.
+Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type, ArrayRef<OpFoldResult> sizes);
+/// tensor.empty filled with `value` (linalg.fill).
+Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                   ArrayRef<OpFoldResult> sizes, Value value);
+
+/// A scalar constant of element type `type` (float or int) with `value`.
+Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
+/// The lowest / highest finite value of `type`, for max/min reductions.
+Value lowestValue(OpBuilder &b, Location loc, Type type);
+Value highestValue(OpBuilder &b, Location loc, Type type);
+
+/// The indexing map reading `operandType` broadcast (numpy rules) into a
+/// result of rank `resultRank`: leading dims dropped, static 1 dims read at 0.
+AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operandType, RankedTensorType resultType);
+
+/// Result sizes of a numpy broadcast of `operands` to `resultType`: static
+/// dims are constants, dynamic dims the max over operands that have them.
+SmallVector<OpFoldResult> broadcastSizes(OpBuilder &b, Location loc, ValueRange operands,
+                                         RankedTensorType resultType);
+
+/// Reshapes `src` into `resultType` with sizes `sizes` using collapse/expand
+/// when a reassociation exists, else collapse to 1-d and expand.
+Value reshapeTensor(OpBuilder &b, Location loc, Value src, RankedTensorType resultType,
+                    ArrayRef<OpFoldResult> sizes);
+
+/// Reads the integer values of a 1-d (or 0-d) shape-like tensor as index
+/// values: constants where known, tensor.extract otherwise.
+SmallVector<OpFoldResult> readIndexVector(OpBuilder &b, Location loc, Value tensor, int64_t n);
+
+/// Builds `linalg.generic` computing an elementwise function of `inputs`
+/// (broadcast) into a new tensor of `resultType`.
+Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+                       function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
+/// The converted (signless) tensor type for a glm type.
+RankedTensorType convertTensorType(const TypeConverter &converter, Type type);
+
+} // namespace mlir::glm::lowering
+
+#endif // GLMC_PASSES_LOWERING_LINALG_UTILS_H

@@ -1,0 +1,350 @@
+//===- Window.cpp - Conv and pools → linalg -------------------------------===//
+//
+// NCHW convolutions become linalg.conv_2d_nchw_fchw (group 1),
+// depthwise_conv_2d_nchw_chw (one filter per channel) or
+// conv_2d_ngchw_gfchw (other groups); the bias initialises the
+// accumulator. Pools become pooling_nchw_max/sum on padded inputs; average
+// pools divide by the number of taps that are counted. 1-d windows are
+// lowered as 2-d with a unit height.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lowering/linalg/Patterns.h"
+#include "passes/lowering/linalg/Utils.h"
+
+#include "dialects/glm/GLMOps.h"
+
+using namespace mlir;
+using namespace mlir::glm;
+using namespace mlir::glm::lowering;
+
+namespace {
+
+DenseIntElementsAttr i64Vector(OpBuilder &b, ArrayRef<int64_t> v) {
+  return DenseIntElementsAttr::get(RankedTensorType::get({(int64_t)v.size()}, b.getI64Type()), v);
+}
+
+/// Pads the spatial dims of an NCHW tensor with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> padsBegin,
+                 ArrayRef<int64_t> padsEnd, Value value) {
+  if (llvm::all_of(padsBegin, [](int64_t p) { return p == 0; }) &&
+      llvm::all_of(padsEnd, [](int64_t p) { return p == 0; }))
+    return x;
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> low{b.getIndexAttr(0), b.getIndexAttr(0)}, high = low;
+  SmallVector<int64_t> shape(t.getShape());
+  for (size_t i = 0; i < padsBegin.size(); ++i) {
+    low.push_back(b.getIndexAttr(padsBegin[i]));
+    high.push_back(b.getIndexAttr(padsEnd[i]));
+    if (!ShapedType::isDynamic(shape[2 + i]))
+      shape[2 + i] += padsBegin[i] + padsEnd[i];
+  }
+  auto padded = RankedTensorType::get(shape, t.getElementType());
+  return tensor::PadOp::create(b, loc, padded, x, low, high, value);
+}
+
+/// Inserts a unit dim at position 2 (1-d window → 2-d).
+Value addUnitHeight(OpBuilder &b, Location loc, Value x) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape{t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)};
+  SmallVector<OpFoldResult> sizes{getDim(b, loc, x, 0), getDim(b, loc, x, 1), b.getIndexAttr(1),
+                                  getDim(b, loc, x, 2)};
+  return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), x,
+                                       ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}}, sizes);
+}
+
+Value dropUnitHeight(OpBuilder &b, Location loc, Value x, RankedTensorType resultType) {
+  return tensor::CollapseShapeOp::create(b, loc, resultType, x,
+                                         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// Output init for an NCHW result: bias broadcast over (n, h, w), or zeros.
+Value initWithBias(OpBuilder &b, Location loc, RankedTensorType outT, ArrayRef<OpFoldResult> sizes,
+                   Value bias) {
+  Type et = outT.getElementType();
+  if (!bias)
+    return createFilled(b, loc, outT, sizes, scalarConstant(b, loc, et, 0.0));
+  MLIRContext *ctx = b.getContext();
+  Value empty = createEmpty(b, loc, outT, sizes);
+  AffineMap biasMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outT}, ValueRange{bias}, ValueRange{empty},
+             ArrayRef<AffineMap>{biasMap, b.getMultiDimIdentityMap(4)},
+             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange args) { linalg::YieldOp::create(nb, l, args[0]); })
+      .getResult(0);
+}
+
+struct ConvToLinalg : OpConversionPattern<ConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ConvOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    auto wt = dyn_cast<RankedTensorType>(adaptor.getW().getType());
+    if (!rt || !wt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    unsigned s = op.getNumSpatialDims();
+    if (s != 1 && s != 2)
+      return op.emitOpError("only 1-d and 2-d convolutions are supported, this one has ")
+             << s << " spatial dims";
+    if (!wt.hasStaticShape())
+      return op.emitOpError("needs a weight of static shape, got ") << wt;
+    Type et = rt.getElementType();
+    SmallVector<int64_t> strides = op.getStridesOrDefault(), dil = op.getDilationsOrDefault(),
+                         pads = op.getPadsOrDefault();
+    Value x = adaptor.getX(), w = adaptor.getW();
+    RankedTensorType outT = rt;
+    if (s == 1) {
+      x = addUnitHeight(rewriter, loc, x);
+      w = addUnitHeight(rewriter, loc, w);
+      wt = cast<RankedTensorType>(w.getType());
+      strides.insert(strides.begin(), 1);
+      dil.insert(dil.begin(), 1);
+      pads = {0, pads[0], 0, pads[1]};
+      outT = RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)}, et);
+    }
+    x = padSpatial(rewriter, loc, x, {pads[0], pads[1]}, {pads[2], pads[3]},
+                   scalarConstant(rewriter, loc, et, 0.0));
+    SmallVector<OpFoldResult> outSizes{getDim(rewriter, loc, x, 0), rewriter.getIndexAttr(outT.getDimSize(1)),
+                                       rewriter.getIndexAttr(outT.getDimSize(2)),
+                                       rewriter.getIndexAttr(outT.getDimSize(3))};
+    for (int i = 2; i < 4; ++i)
+      if (outT.isDynamicDim(i)) {
+        // out = (in_padded - dil*(k-1) - 1) / stride + 1
+        Value in = toIndexValue(rewriter, loc, getDim(rewriter, loc, x, i));
+        int64_t eff = dil[i - 2] * (wt.getDimSize(i) - 1) + 1;
+        Value num = arith::SubIOp::create(rewriter, loc, in,
+                                          arith::ConstantIndexOp::create(rewriter, loc, eff));
+        Value q = arith::DivUIOp::create(rewriter, loc, num,
+                                         arith::ConstantIndexOp::create(rewriter, loc, strides[i - 2]));
+        outSizes[i] = arith::AddIOp::create(rewriter, loc, q,
+                                            arith::ConstantIndexOp::create(rewriter, loc, 1))
+                          .getResult();
+      }
+    Value init = initWithBias(rewriter, loc, outT, outSizes, adaptor.getB());
+    auto stridesAttr = i64Vector(rewriter, strides), dilAttr = i64Vector(rewriter, dil);
+    int64_t group = op.getGroup();
+    int64_t f = wt.getDimSize(0), cPerGroup = wt.getDimSize(1);
+    Value result;
+    if (group == 1) {
+      result = linalg::Conv2DNchwFchwOp::create(rewriter, loc, TypeRange{outT}, ValueRange{x, w},
+                                                ValueRange{init}, stridesAttr, dilAttr)
+                   .getResult(0);
+    } else if (cPerGroup == 1 && f == group) {
+      // Depthwise: weight [C, 1, kh, kw] → [C, kh, kw].
+      auto dwT = RankedTensorType::get({f, wt.getDimSize(2), wt.getDimSize(3)}, et);
+      Value dw = tensor::CollapseShapeOp::create(rewriter, loc, dwT, w,
+                                                 ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+      result = linalg::DepthwiseConv2DNchwChwOp::create(rewriter, loc, TypeRange{outT},
+                                                        ValueRange{x, dw}, ValueRange{init},
+                                                        stridesAttr, dilAttr)
+                   .getResult(0);
+    } else {
+      // Grouped: [N, G*C, H, W] → [N, G, C, H, W]; [G*F, C, kh, kw] → [G, F, C, kh, kw].
+      auto xt = cast<RankedTensorType>(x.getType());
+      int64_t fpg = f / group;
+      auto xgT = RankedTensorType::get({xt.getDimSize(0), group, cPerGroup, xt.getDimSize(2), xt.getDimSize(3)}, et);
+      Value xg = tensor::ExpandShapeOp::create(
+          rewriter, loc, xgT, x, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}},
+          SmallVector<OpFoldResult>{getDim(rewriter, loc, x, 0), rewriter.getIndexAttr(group),
+                                    rewriter.getIndexAttr(cPerGroup), getDim(rewriter, loc, x, 2),
+                                    getDim(rewriter, loc, x, 3)});
+      auto wgT = RankedTensorType::get({group, fpg, cPerGroup, wt.getDimSize(2), wt.getDimSize(3)}, et);
+      Value wg = tensor::ExpandShapeOp::create(rewriter, loc, wgT, w,
+                                               ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+      auto ogT = RankedTensorType::get({outT.getDimSize(0), group, fpg, outT.getDimSize(2), outT.getDimSize(3)}, et);
+      Value og = tensor::ExpandShapeOp::create(
+          rewriter, loc, ogT, init, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}},
+          SmallVector<OpFoldResult>{outSizes[0], rewriter.getIndexAttr(group),
+                                    rewriter.getIndexAttr(fpg), outSizes[2], outSizes[3]});
+      Value conv = linalg::Conv2DNgchwGfchwOp::create(rewriter, loc, TypeRange{ogT},
+                                                      ValueRange{xg, wg}, ValueRange{og},
+                                                      stridesAttr, dilAttr)
+                       .getResult(0);
+      result = tensor::CollapseShapeOp::create(rewriter, loc, outT, conv,
+                                               ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    }
+    if (s == 1)
+      result = dropUnitHeight(rewriter, loc, result, rt);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+template <typename PoolOp>
+struct PoolToLinalg : OpConversionPattern<PoolOp> {
+  using OpConversionPattern<PoolOp>::OpConversionPattern;
+  using OpAdaptor = typename PoolOp::Adaptor;
+  static constexpr bool isMax = std::is_same_v<PoolOp, MaxPoolOp>;
+
+  LogicalResult matchAndRewrite(PoolOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*this->getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    SmallVector<int64_t> kernel;
+    for (Attribute a : op.getKernelShape())
+      kernel.push_back(cast<IntegerAttr>(a).getInt());
+    unsigned s = kernel.size();
+    if (s != 1 && s != 2)
+      return op.emitOpError("only 1-d and 2-d pooling is supported");
+    if (!rt.hasStaticShape() && (rt.isDynamicDim(2) || (s == 2 && rt.isDynamicDim(3))))
+      return op.emitOpError("needs static spatial dims");
+    Type et = rt.getElementType();
+    SmallVector<int64_t> strides = op.getStridesOrDefault(), dil = op.getDilationsOrDefault(),
+                         pads = op.getPadsOrDefault();
+    Value x = adaptor.getX();
+    RankedTensorType outT = rt;
+    if (s == 1) {
+      x = addUnitHeight(rewriter, loc, x);
+      kernel.insert(kernel.begin(), 1);
+      strides.insert(strides.begin(), 1);
+      dil.insert(dil.begin(), 1);
+      pads = {0, pads[0], 0, pads[1]};
+      outT = RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)}, et);
+    }
+    auto xt = cast<RankedTensorType>(x.getType());
+    if (xt.isDynamicDim(2) || xt.isDynamicDim(3))
+      return op.emitOpError("needs static spatial dims");
+    // ceil_mode: extra end padding so the last window fits; never counted.
+    SmallVector<int64_t> inSize{xt.getDimSize(2), xt.getDimSize(3)};
+    SmallVector<int64_t> padEnd{pads[2], pads[3]}, extra{0, 0};
+    for (int i = 0; i < 2; ++i) {
+      int64_t need = (outT.getDimSize(2 + i) - 1) * strides[i] + dil[i] * (kernel[i] - 1) + 1;
+      int64_t have = inSize[i] + pads[i] + pads[2 + i];
+      if (need > have)
+        extra[i] = need - have;
+    }
+    Value padValue = isMax ? lowestValue(rewriter, loc, et) : scalarConstant(rewriter, loc, et, 0.0);
+    Value xp = padSpatial(rewriter, loc, x, {pads[0], pads[1]},
+                          {padEnd[0] + extra[0], padEnd[1] + extra[1]}, padValue);
+    SmallVector<OpFoldResult> outSizes = {getDim(rewriter, loc, x, 0), getDim(rewriter, loc, x, 1),
+                                          rewriter.getIndexAttr(outT.getDimSize(2)),
+                                          rewriter.getIndexAttr(outT.getDimSize(3))};
+    Value init = createFilled(rewriter, loc, outT, outSizes, padValue);
+    Value window = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kernel[0], kernel[1]}, et);
+    auto stridesAttr = i64Vector(rewriter, strides), dilAttr = i64Vector(rewriter, dil);
+    Value pooled;
+    if constexpr (isMax) {
+      pooled = linalg::PoolingNchwMaxOp::create(rewriter, loc, TypeRange{outT}, ValueRange{xp, window},
+                                                ValueRange{init}, stridesAttr, dilAttr)
+                   .getResult(0);
+    } else {
+      pooled = linalg::PoolingNchwSumOp::create(rewriter, loc, TypeRange{outT}, ValueRange{xp, window},
+                                                ValueRange{init}, stridesAttr, dilAttr)
+                   .getResult(0);
+      // Divide by the number of counted taps of each window.
+      bool includePad = op.getCountIncludePad() != 0;
+      auto countOf = [&](int64_t o, int i) {
+        int64_t lo = includePad ? -pads[i] : 0;
+        int64_t hi = includePad ? inSize[i] + pads[2 + i] : inSize[i];
+        int64_t c = 0;
+        for (int64_t k = 0; k < kernel[i]; ++k) {
+          int64_t pos = o * strides[i] - pads[i] + k * dil[i];
+          c += pos >= lo && pos < hi;
+        }
+        return c;
+      };
+      // Counts are separable: count(oh, ow) = ch(oh) * cw(ow).
+      SmallVector<float> counts;
+      bool uniform = true;
+      int64_t first = countOf(0, 0) * countOf(0, 1);
+      for (int64_t oh = 0; oh < outT.getDimSize(2); ++oh)
+        for (int64_t ow = 0; ow < outT.getDimSize(3); ++ow) {
+          int64_t c = countOf(oh, 0) * countOf(ow, 1);
+          counts.push_back(1.0f / std::max<int64_t>(c, 1));
+          uniform &= c == first;
+        }
+      MLIRContext *ctx = rewriter.getContext();
+      if (uniform) {
+        Value inv = scalarConstant(rewriter, loc, et, 1.0 / std::max<int64_t>(first, 1));
+        pooled = buildElementwise(rewriter, loc, outT, ValueRange{pooled},
+                                  [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                                    return arith::MulFOp::create(b, l, args[0], inv);
+                                  });
+      } else {
+        auto cT = RankedTensorType::get({outT.getDimSize(2), outT.getDimSize(3)}, rewriter.getF32Type());
+        Value cst = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(cT, ArrayRef<float>(counts)));
+        Value empty = createEmpty(rewriter, loc, outT, outSizes);
+        AffineMap cMap = AffineMap::get(4, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)}, ctx);
+        pooled = linalg::GenericOp::create(
+                     rewriter, loc, TypeRange{outT}, ValueRange{pooled, cst}, ValueRange{empty},
+                     ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(4), cMap,
+                                         rewriter.getMultiDimIdentityMap(4)},
+                     SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       Value c = args[1];
+                       if (c.getType() != et)
+                         c = arith::TruncFOp::create(b, l, et, c);
+                       linalg::YieldOp::create(b, l, arith::MulFOp::create(b, l, args[0], c).getResult());
+                     })
+                     .getResult(0);
+      }
+    }
+    if (s == 1)
+      pooled = dropUnitHeight(rewriter, loc, pooled, rt);
+    rewriter.replaceOp(op, pooled);
+    return success();
+  }
+};
+
+template <typename GlobalOp>
+struct GlobalPoolToLinalg : OpConversionPattern<GlobalOp> {
+  using OpConversionPattern<GlobalOp>::OpConversionPattern;
+  using OpAdaptor = typename GlobalOp::Adaptor;
+  static constexpr bool isMax = std::is_same_v<GlobalOp, GlobalMaxPoolOp>;
+
+  LogicalResult matchAndRewrite(GlobalOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*this->getTypeConverter(), op.getType());
+    Value x = adaptor.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!rt || !xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    Type et = rt.getElementType();
+    SmallVector<int64_t> dims;
+    for (int64_t d = 2; d < xt.getRank(); ++d)
+      dims.push_back(d);
+    auto redT = RankedTensorType::get({xt.getDimSize(0), xt.getDimSize(1)}, et);
+    SmallVector<OpFoldResult> redSizes{getDim(rewriter, loc, x, 0), getDim(rewriter, loc, x, 1)};
+    Value initVal = isMax ? lowestValue(rewriter, loc, et) : scalarConstant(rewriter, loc, et, 0.0);
+    Value init = createFilled(rewriter, loc, redT, redSizes, initVal);
+    Value red = linalg::ReduceOp::create(
+                    rewriter, loc, ValueRange{x}, ValueRange{init}, dims,
+                    [&](OpBuilder &b, Location l, ValueRange args) {
+                      Value r = isMax ? arith::MaximumFOp::create(b, l, args[0], args[1]).getResult()
+                                      : arith::AddFOp::create(b, l, args[0], args[1]).getResult();
+                      linalg::YieldOp::create(b, l, r);
+                    })
+                    .getResult(0);
+    if (!isMax) {
+      Value count = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t d : dims)
+        count = arith::MulIOp::create(rewriter, loc, count,
+                                      toIndexValue(rewriter, loc, getDim(rewriter, loc, x, d)));
+      Value countI = arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), count);
+      Value countF = arith::SIToFPOp::create(rewriter, loc, et, countI);
+      red = buildElementwise(rewriter, loc, redT, ValueRange{red},
+                             [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                               return arith::DivFOp::create(b, l, args[0], countF);
+                             });
+    }
+    SmallVector<OpFoldResult> outSizes = redSizes;
+    for (size_t i = 0; i < dims.size(); ++i)
+      outSizes.push_back(rewriter.getIndexAttr(1));
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, red, rt, outSizes));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::glm::populateWindowToLinalgPatterns(const TypeConverter &converter,
+                                               RewritePatternSet &patterns) {
+  patterns.add<ConvToLinalg, PoolToLinalg<MaxPoolOp>, PoolToLinalg<AveragePoolOp>,
+               GlobalPoolToLinalg<GlobalAveragePoolOp>, GlobalPoolToLinalg<GlobalMaxPoolOp>>(
+      converter, patterns.getContext());
+}
