@@ -108,6 +108,18 @@ def LowerToLinalgPass : Pass<"glm-lower-to-linalg", "func::FuncOp"> {
                            "scf::SCFDialect"];
 }
 
+def LowerStridedCopiesPass : Pass<"glm-lower-strided-copies", "func::FuncOp"> {
+  let summary = "Turn memref.copy between strided buffers into loops";
+  let description = [{
+    `memref.copy` between buffers that are not both contiguous row-major
+    lowers to a call to `memrefCopy` from MLIR's C runner utils, which an
+    artifact must not depend on. Such copies become `linalg.copy`, which the
+    loop lowering turns into plain loads and stores; contiguous copies stay
+    and become `llvm.memcpy`.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
 def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {
   let summary = "Move constant globals into one weights blob read through a pointer";
   let description = [{

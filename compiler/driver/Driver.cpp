@@ -278,8 +278,18 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
   meta["opset"] = imported.opsetVersion;
   meta["weights_bytes"] = (int64_t)weights.size();
   llvm::json::Array cmd;
-  for (const std::string &a : options.commandLine)
-    cmd.push_back(a);
+  // The flags as given, minus the output path: the artifact's bytes must
+  // not depend on where it is written.
+  for (size_t i = 0; i < options.commandLine.size(); ++i) {
+    llvm::StringRef a = options.commandLine[i];
+    if (a == "-o" || a == "--o") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-o=") || a.starts_with("--o="))
+      continue;
+    cmd.push_back(a.str());
+  }
   meta["command_line"] = std::move(cmd);
   std::string metaJson;
   llvm::raw_string_ostream(metaJson) << llvm::json::Value(std::move(meta));

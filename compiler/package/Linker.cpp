@@ -79,15 +79,14 @@ bool package::linkSharedObject(llvm::ArrayRef<char> object, const std::string &o
   // Link into a temporary next to the output and rename: a failed link
   // never leaves a half-written artifact behind.
   std::string tmpOut = outputPath + ".tmp-glmc";
-  std::string soname = llvm::sys::path::filename(outputPath).str();
+  // No -soname: the artifact is dlopen'ed by path, and its bytes must not
+  // depend on what the output file is called.
   std::vector<std::string> args = {lld,
                                    "-shared",
                                    "-o",
                                    tmpOut,
                                    obj.path.str().str(),
                                    "--version-script=" + script.path.str().str(),
-                                   "-soname",
-                                   soname,
                                    "--build-id=sha1",
                                    "--hash-style=gnu",
                                    "--no-undefined-version",

@@ -54,6 +54,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
   pm.addPass(createCanonicalizerPass());
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();
+    fpm.addPass(glm::createLowerStridedCopiesPass());
     fpm.addPass(createConvertLinalgToLoopsPass());
     fpm.addPass(glm::createApproximateMathPass());
     fpm.addPass(createLowerAffinePass());

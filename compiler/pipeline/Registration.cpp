@@ -10,6 +10,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -94,6 +95,7 @@ void glmc::pipeline::registerPassesAndPipelines() {
   registerConversionPasses();
   registerLinalgPasses();
   bufferization::registerBufferizationPasses();
+  bufferization::registerBufferizationPipelines();
   memref::registerMemRefPasses();
 
   PassPipelineRegistration<>("glm-canonical-pipeline",

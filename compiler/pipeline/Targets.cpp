@@ -97,7 +97,9 @@ TargetInfo glmc::pipeline::detectHostTarget() {
   TargetInfo host;
   host.name = "host";
   llvm::Triple triple(llvm::sys::getProcessTriple());
-  host.triple = triple.normalize();
+  // Canonical triples, so that `host` and the named targets agree.
+  host.triple = triple.getArch() == llvm::Triple::aarch64 ? "aarch64-unknown-linux-gnu"
+                                                          : "x86_64-unknown-linux-gnu";
   host.cpu = llvm::sys::getHostCPUName().str();
   llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
   // Only the features the artifact header can express go into -mattr, so

@@ -78,7 +78,7 @@ class GLM_BinaryArithOp<string mnemonic, string what, list<Trait> traits = []>
 }
 
 class GLM_CompareOp<string mnemonic, string what>
-    : GLM_ElementwiseOp<mnemonic, [SameTypeOperands]> {
+    : GLM_ElementwiseOp<mnemonic, [SameOperandsElementType]> {
   let summary = what # " comparison with broadcasting";
   let description = "Elementwise " # what # " comparison; the result is i1.";
   let arguments = (ins GLM_NumericTensor:$A, GLM_NumericTensor:$B);

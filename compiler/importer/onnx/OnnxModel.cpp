@@ -351,21 +351,34 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
     }
   }
 
+  // External data first: a location outside the model's directory or a
+  // missing file gets glmc's own message before the checker looks at it.
+  ExternalData ext(path, baseDir);
+  std::map<std::string, TensorData> external;
+  for (auto &t : *proto.mutable_graph()->mutable_initializer())
+    if (t.data_location() == ::onnx::TensorProto_DataLocation_EXTERNAL)
+      external.emplace(t.name(), convertTensor(t, ext, "initializer '" + t.name() + "'"));
+
   if (options.check) {
     // libonnx 1.12 knows IR <= 8 and opset <= 17: check newer files as IR 8
-    // and treat version complaints as warnings.
-    int64_t ir = proto.ir_version();
-    if (ir > 8)
-      proto.set_ir_version(8);
+    // and treat version complaints as warnings. The graph is checked with
+    // the model's directory as the base of external data.
     try {
-      ::onnx::checker::check_model(proto);
+      ::onnx::checker::CheckerContext ctx;
+      ctx.set_ir_version(std::min<int64_t>(proto.ir_version(), 8));
+      std::unordered_map<std::string, int> opsetMap;
+      for (const auto &op : proto.opset_import())
+        opsetMap[op.domain()] = (int)op.version();
+      ctx.set_opset_imports(opsetMap);
+      ctx.set_model_dir(baseDir);
+      ::onnx::checker::LexicalScopeContext lex;
+      ::onnx::checker::check_graph(proto.graph(), ctx, lex);
     } catch (const std::exception &e) {
       std::string msg = e.what();
       if (!isVersionComplaint(msg))
         fail("'" + path + "' fails the ONNX checker: " + msg);
       model->warnings.push_back("ONNX checker: " + msg);
     }
-    proto.set_ir_version(ir);
   }
   if (options.inferShapes && opset <= 17) {
     try {
@@ -380,7 +393,6 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
   ::onnx::GraphProto &g = *proto.mutable_graph();
   if (g.sparse_initializer_size() > 0)
     fail("'" + path + "' has sparse initializers, which glmc does not support; densify them");
-  ExternalData ext(path, baseDir);
   Graph &graph = model->graph;
   graph.name = g.name();
   for (auto &v : g.input())
@@ -389,8 +401,13 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
     graph.outputs.push_back(convertValueInfo(v));
   for (auto &v : g.value_info())
     graph.valueInfos.push_back(convertValueInfo(v));
-  for (auto &t : *g.mutable_initializer())
-    graph.initializers.push_back(convertTensor(t, ext, "initializer '" + t.name() + "'"));
+  for (auto &t : *g.mutable_initializer()) {
+    auto it = external.find(t.name());
+    if (it != external.end())
+      graph.initializers.push_back(std::move(it->second));
+    else
+      graph.initializers.push_back(convertTensor(t, ext, "initializer '" + t.name() + "'"));
+  }
   g.clear_initializer();
   int index = 0;
   for (auto &n : *g.mutable_node()) {

@@ -124,8 +124,8 @@ struct ReshapeLikeToTensor : OpConversionPattern<OpTy> {
       SmallVector<bool> removed(st.getRank(), false);
       SmallVector<bool> inserted(rt.getRank(), false);
       if constexpr (std::is_same_v<OpTy, SqueezeOp>) {
-        if (op.getAxes()) {
-          for (Attribute a : *op.getAxes())
+        if (std::optional<ArrayAttr> axes = op.getAxes()) {
+          for (Attribute a : *axes)
             removed[*normalizeAxis(cast<IntegerAttr>(a).getInt(), st.getRank())] = true;
         } else {
           for (int64_t d = 0; d < st.getRank(); ++d)
@@ -212,8 +212,8 @@ struct SplitToTensor : OpConversionPattern<SplitOp> {
     unsigned n = op.getNumResults();
     Value dim = toIndexValue(rewriter, loc, getDim(rewriter, loc, src, axis));
     SmallVector<Value> partSizes;
-    if (op.getSplit()) {
-      for (Attribute a : *op.getSplit())
+    if (std::optional<ArrayAttr> split = op.getSplit()) {
+      for (Attribute a : *split)
         partSizes.push_back(idx(rewriter, loc, cast<IntegerAttr>(a).getInt()));
     } else {
       // ceil(dim / n) each, the last one what is left.

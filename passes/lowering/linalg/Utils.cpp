@@ -106,6 +106,12 @@ Value mlir::glm::lowering::reshapeTensor(OpBuilder &b, Location loc, Value src,
                                          RankedTensorType resultType,
                                          ArrayRef<OpFoldResult> sizes) {
   auto srcType = cast<RankedTensorType>(src.getType());
+  // A scalar becomes a tensor of ones: rebuild it from its element
+  // (expanding a 0-d memref trips upstream's expand-strided-metadata).
+  if (srcType.getRank() == 0) {
+    Value elem = tensor::ExtractOp::create(b, loc, src, ValueRange{});
+    return tensor::FromElementsOp::create(b, loc, resultType, ValueRange{elem});
+  }
   int64_t dynSrc = llvm::count_if(srcType.getShape(), ShapedType::isDynamic);
   int64_t dynDst = llvm::count_if(resultType.getShape(), ShapedType::isDynamic);
   // Same type with at most one dynamic dim: the sizes must be equal.
