@@ -74,8 +74,12 @@ private:
     if (!node.empty())
       os << "node '" << node << "': ";
     os << d.str() << "\n";
-    for (Diagnostic &note : d.getNotes())
+    for (Diagnostic &note : d.getNotes()) {
+      // MLIR's generic dump of the failing op is for compiler developers.
+      if (StringRef(note.str()).starts_with("see current operation"))
+        continue;
       print(note, true);
+    }
   }
   llvm::raw_ostream &os;
   MLIRContext *ctx;

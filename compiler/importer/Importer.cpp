@@ -33,6 +33,8 @@ namespace ox = glmc::importer::onnx;
 namespace {
 
 constexpr int64_t kDyn = ShapedType::kDynamic;
+/// The newest default-domain opset whose operator semantics glmc knows.
+constexpr int64_t kMaxOpset = 25;
 
 /// ONNX op_type → glm mnemonic: CamelCase to snake_case.
 std::string toSnakeCase(StringRef name) {
@@ -984,7 +986,15 @@ ImportResult glmc::importer::importOnnxFile(MLIRContext &context, const std::str
   loadOptions.inferShapes = options.check;
   ox::LoadResult loaded = ox::loadModel(path, loadOptions);
   if (!loaded.model) {
-    emitError(FileLineColLoc::get(&context, path, 0, 0)) << loaded.error;
+    // The loader's message names the file already.
+    emitError(UnknownLoc::get(&context)) << loaded.error;
+    return result;
+  }
+  int64_t opset = loaded.model->getOpsetVersion();
+  if (opset > kMaxOpset) {
+    emitError(FileLineColLoc::get(&context, path, 0, 0))
+        << "the model uses ONNX opset " << opset << ", newer than the opsets glmc knows (up to "
+        << kMaxOpset << "); re-export it with an older opset";
     return result;
   }
   result.warnings = loaded.model->warnings;

@@ -8,6 +8,7 @@
 #include "compiler/importer/onnx/OnnxModel.h"
 
 #include <onnx/checker.h>
+#include <onnx/defs/parser.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
@@ -19,6 +20,7 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -493,7 +495,34 @@ int64_t Model::getOpsetVersion(const std::string &domain) const {
   return 0;
 }
 
+/// Textual ONNX (onnx/defs/parser.h syntax), used by glmc's lit tests.
+LoadResult loadTextModel(const std::string &path, const LoadOptions &options) {
+  LoadResult result;
+  try {
+    std::ifstream in(path);
+    if (!in)
+      fail("cannot open '" + path + "': " + std::strerror(errno));
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string src = text.str();
+    ::onnx::ModelProto proto;
+    ::onnx::Common::Status status = ::onnx::OnnxParser::Parse(proto, src.c_str());
+    if (!status.IsOK())
+      fail("'" + path + "' is not valid textual ONNX: " + status.ErrorMessage());
+    result.model = convertModel(proto, path, dirName(path), options);
+  } catch (const LoadError &e) {
+    result.error = e.what();
+  } catch (const std::exception &e) {
+    result.error = "'" + path + "': " + e.what();
+  } catch (...) {
+    result.error = "'" + path + "': unknown error while reading the ONNX file";
+  }
+  return result;
+}
+
 LoadResult loadModel(const std::string &path, const LoadOptions &options) {
+  if (path.size() > 9 && path.compare(path.size() - 9, 9, ".onnxtext") == 0)
+    return loadTextModel(path, options);
   LoadResult result;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
