@@ -983,7 +983,7 @@ ImportResult glmc::importer::importOnnxFile(MLIRContext &context, const std::str
   context.loadDialect<glm::GLMDialect, func::FuncDialect>();
   ox::LoadOptions loadOptions;
   loadOptions.check = options.check;
-  loadOptions.inferShapes = options.check;
+  loadOptions.inferShapes = options.onnxShapeInference;
   ox::LoadResult loaded = ox::loadModel(path, loadOptions);
   if (!loaded.model) {
     // The loader's message names the file already.

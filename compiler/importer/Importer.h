@@ -23,8 +23,11 @@ namespace glmc::importer {
 struct ImportOptions {
   /// Name of the model function.
   std::string functionName = "main";
-  /// Run libonnx's checker and shape inference.
+  /// Run libonnx's checker.
   bool check = true;
+  /// Also run libonnx's shape inference (unsafe on malformed models; see
+  /// onnx::LoadOptions::inferShapes).
+  bool onnxShapeInference = false;
 };
 
 struct ImportResult {

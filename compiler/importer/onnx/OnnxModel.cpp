@@ -320,6 +320,39 @@ bool isVersionComplaint(const std::string &msg) {
   return false;
 }
 
+/// Topological order, SSA form and dangling references, checked before
+/// libonnx's checker so that the message names the node.
+void validateStructure(const ::onnx::GraphProto &g, const std::string &path) {
+  std::map<std::string, std::string> producer; // value → node (or "" for inputs)
+  for (const auto &v : g.input())
+    producer.emplace(v.name(), "");
+  for (const auto &t : g.initializer())
+    producer.emplace(t.name(), "");
+  int index = 0;
+  for (const auto &n : g.node()) {
+    std::string name = n.name().empty() ? n.op_type() + "#" + std::to_string(index) : n.name();
+    for (const auto &in : n.input())
+      if (!in.empty() && !producer.count(in))
+        fail("node '" + name + "' (" + n.op_type() + ") reads '" + in +
+             "', which no earlier node, initializer or graph input produces (the graph must be "
+             "topologically sorted and complete)");
+    for (const auto &out : n.output()) {
+      if (out.empty())
+        continue;
+      auto [it, inserted] = producer.emplace(out, name);
+      if (!inserted)
+        fail("node '" + name + "' writes '" + out + "', which " +
+             (it->second.empty() ? std::string("is a graph input or initializer")
+                                 : "node '" + it->second + "' already produces") +
+             "; ONNX graphs must be in SSA form");
+    }
+    ++index;
+  }
+  for (const auto &v : g.output())
+    if (!producer.count(v.name()))
+      fail("graph output '" + v.name() + "' is not produced by any node");
+}
+
 std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string &path,
                                     const std::string &baseDir, const LoadOptions &options) {
   auto model = std::make_unique<Model>();
@@ -352,6 +385,8 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
                                 " to 13 (" + e.what() + "); importing as is");
     }
   }
+
+  validateStructure(proto.graph(), path);
 
   // External data first: a location outside the model's directory or a
   // missing file gets glmc's own message before the checker looks at it.
@@ -427,6 +462,13 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
   return model;
 }
 
+/// Every message names the model file.
+std::string withPath(const std::string &path, const std::string &msg) {
+  if (msg.find(path) != std::string::npos)
+    return msg;
+  return "'" + path + "': " + msg;
+}
+
 LoadResult loadFromStream(google::protobuf::io::ZeroCopyInputStream &stream, const std::string &path,
                           const std::string &baseDir, const LoadOptions &options) {
   LoadResult result;
@@ -438,7 +480,7 @@ LoadResult loadFromStream(google::protobuf::io::ZeroCopyInputStream &stream, con
       fail("'" + path + "' is not a valid ONNX protobuf (corrupt or truncated file)");
     result.model = convertModel(proto, path, baseDir, options);
   } catch (const LoadError &e) {
-    result.error = e.what();
+    result.error = withPath(path, e.what());
   } catch (const std::exception &e) {
     result.error = "'" + path + "': " + e.what();
   } catch (...) {
@@ -511,7 +553,7 @@ LoadResult loadTextModel(const std::string &path, const LoadOptions &options) {
       fail("'" + path + "' is not valid textual ONNX: " + status.ErrorMessage());
     result.model = convertModel(proto, path, dirName(path), options);
   } catch (const LoadError &e) {
-    result.error = e.what();
+    result.error = withPath(path, e.what());
   } catch (const std::exception &e) {
     result.error = "'" + path + "': " + e.what();
   } catch (...) {

@@ -103,8 +103,12 @@ struct Model {
 struct LoadOptions {
   /// Run onnx::checker (version complaints are warnings, not errors).
   bool check = true;
-  /// Run ONNX shape inference (opset <= 17) to seed value_info.
-  bool inferShapes = true;
+  /// Run libonnx's shape inference (opset <= 17) to seed value_info. Off by
+  /// default: libonnx 1.12 dereferences out of bounds on some malformed
+  /// models (e.g. a Conv whose input and weight ranks differ) and crashes
+  /// the process, which no catch can stop. glmc's own per-op inference
+  /// (ShapeInferenceOpInterface) gives the same shapes with located errors.
+  bool inferShapes = false;
 };
 
 /// Either a model or an error message that names the file and the reason.
