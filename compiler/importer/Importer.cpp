@@ -100,7 +100,14 @@ private:
   /// result types from value_info and shape inference, binds the outputs.
   FailureOr<Operation *> createOp(const ox::Node &node, Location loc, StringRef mnemonic,
                                   ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs,
-                                  unsigned numResults, ArrayRef<int32_t> segments = {});
+                                  unsigned numResults, ArrayRef<int32_t> segments = {},
+                                  bool producesNodeOutputs = true);
+  /// An op that is one step of a node's decomposition: its results are not
+  /// the node's outputs, so the node's value_info does not apply.
+  FailureOr<Operation *> createStep(const ox::Node &node, Location loc, StringRef mnemonic,
+                                    ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs = {}) {
+    return createOp(node, loc, mnemonic, operands, attrs, 1, {}, /*producesNodeOutputs=*/false);
+  }
   /// The mechanical mapping: every input is an operand, every attribute is
   /// converted by kind, output count from the node.
   LogicalResult importGeneric(const ox::Node &node, Location loc, StringRef mnemonic = "");
@@ -331,7 +338,8 @@ GraphImporter::convertAttributes(const ox::Node &node, Location loc, OperationNa
 FailureOr<Operation *> GraphImporter::createOp(const ox::Node &node, Location loc,
                                                StringRef mnemonic, ArrayRef<Value> operands,
                                                ArrayRef<NamedAttribute> attrs, unsigned numResults,
-                                               ArrayRef<int32_t> segments) {
+                                               ArrayRef<int32_t> segments,
+                                               bool producesNodeOutputs) {
   std::string fullName = ("glm." + mnemonic).str();
   auto registered = RegisteredOperationName::lookup(fullName, &ctx);
   if (!registered)
@@ -344,7 +352,7 @@ FailureOr<Operation *> GraphImporter::createOp(const ox::Node &node, Location lo
   // Placeholder types; value_info where ONNX has it, then shape inference.
   for (unsigned i = 0; i < numResults; ++i) {
     Type t = UnrankedTensorType::get(builder.getF32Type());
-    if (i < node.outputs.size()) {
+    if (producesNodeOutputs && i < node.outputs.size()) {
       auto vi = valueInfos.find(node.outputs[i]);
       if (vi != valueInfos.end() && vi->second->hasShape &&
           vi->second->dtype != ox::DataType::Undefined) {
@@ -693,7 +701,7 @@ LogicalResult GraphImporter::importVariadic(const ox::Node &node, Location loc) 
   StringRef binary = node.opType == "Max" ? "max" : node.opType == "Min" ? "min" : "add";
   Value acc = ins[0];
   for (size_t i = 1; i < ins.size(); ++i) {
-    auto op = createOp(node, loc, binary, {acc, ins[i]}, {}, 1);
+    auto op = createStep(node, loc, binary, {acc, ins[i]});
     if (failed(op))
       return failure();
     acc = (*op)->getResult(0);
@@ -703,7 +711,7 @@ LogicalResult GraphImporter::importVariadic(const ox::Node &node, Location loc) 
     auto ty = RankedTensorType::get({}, et);
     Value n = glm::ConstantOp::create(builder, loc, ty,
                                       DenseElementsAttr::get(ty, builder.getFloatAttr(et, ins.size())));
-    auto op = createOp(node, loc, "div", {acc, n}, {}, 1);
+    auto op = createStep(node, loc, "div", {acc, n});
     if (failed(op))
       return failure();
     acc = (*op)->getResult(0);
@@ -736,15 +744,15 @@ LogicalResult GraphImporter::importSoftmax(const ox::Node &node, Location loc) {
     return bindOutputs(node, *op, loc);
   }
   // Old semantics: flatten at axis, softmax over the last dim, reshape back.
-  auto flat = createOp(node, loc, "flatten", {*x},
-                       {builder.getNamedAttr("axis", builder.getI64IntegerAttr(*normAxis))}, 1);
+  auto flat = createStep(node, loc, "flatten", {*x},
+                         {builder.getNamedAttr("axis", builder.getI64IntegerAttr(*normAxis))});
   if (failed(flat))
     return failure();
-  auto sm = createOp(node, loc, name, {(*flat)->getResult(0)},
-                     {builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1))}, 1);
+  auto sm = createStep(node, loc, name, {(*flat)->getResult(0)},
+                       {builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1))});
   if (failed(sm))
     return failure();
-  auto shape = createOp(node, loc, "shape", {*x}, {}, 1);
+  auto shape = createStep(node, loc, "shape", {*x});
   if (failed(shape))
     return failure();
   auto back = createOp(node, loc, "reshape", {(*sm)->getResult(0), (*shape)->getResult(0)}, {}, 1);
@@ -777,7 +785,7 @@ LogicalResult GraphImporter::importPow(const ox::Node &node, Location loc) {
   Value exponent = *y;
   Type et = getElementTypeOrSelf((*x).getType());
   if (getElementTypeOrSelf(exponent.getType()) != et) {
-    auto cast = createOp(node, loc, "cast", {exponent}, {builder.getNamedAttr("to", TypeAttr::get(et))}, 1);
+    auto cast = createStep(node, loc, "cast", {exponent}, {builder.getNamedAttr("to", TypeAttr::get(et))});
     if (failed(cast))
       return failure();
     exponent = (*cast)->getResult(0);

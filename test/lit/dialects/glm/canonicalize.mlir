@@ -1,0 +1,76 @@
+// RUN: glm-opt %s -canonicalize -split-input-file | FileCheck %s
+// Folders evaluate shape arithmetic; the shape subgraph disappears.
+
+// CHECK-LABEL: func.func @shape_of_static
+func.func @shape_of_static(%x: tensor<2x3x4xf32>) -> tensor<2xi64> {
+  // CHECK: %[[C:.+]] = glm.constant {value = dense<[3, 4]> : tensor<2xi64>}
+  // CHECK-NOT: glm.shape
+  // CHECK: return %[[C]]
+  %0 = glm.shape %x {start = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2xi64>
+  return %0 : tensor<2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @shape_math
+func.func @shape_math(%x: tensor<2x3x4xf32>) -> tensor<2xi64> {
+  %s = glm.shape %x : (tensor<2x3x4xf32>) -> tensor<3xi64>
+  %i0 = glm.constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %d0 = glm.gather %s, %i0 : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %u = glm.unsqueeze %d0 {axes = [0]} : (tensor<i64>) -> tensor<1xi64>
+  %m = glm.constant {value = dense<-1> : tensor<1xi64>} : tensor<1xi64>
+  %two = glm.constant {value = dense<2> : tensor<1xi64>} : tensor<1xi64>
+  %p = glm.mul %u, %two : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %c = glm.concat %p, %m {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  // CHECK: %[[C:.+]] = glm.constant {value = dense<[4, -1]> : tensor<2xi64>}
+  // CHECK-NEXT: return %[[C]]
+  return %c : tensor<2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @gemm_constant_transposed_b
+func.func @gemm_constant_transposed_b(%a: tensor<2x3xf32>) -> tensor<2x4xf32> {
+  %b = glm.constant {value = dense<1.0> : tensor<4x3xf32>} : tensor<4x3xf32>
+  // CHECK: %[[T:.+]] = glm.transpose %{{.*}} {perm = [1, 0]} : (tensor<4x3xf32>) -> tensor<3x4xf32>
+  // CHECK: glm.gemm %arg0, %[[T]] : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %0 = glm.gemm %a, %b {transB = 1 : i64} : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// A gemm whose B is not constant keeps its transpose for the lowering.
+// CHECK-LABEL: func.func @gemm_dynamic_b
+func.func @gemm_dynamic_b(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>) -> tensor<2x4xf32> {
+  // CHECK: glm.gemm %arg0, %arg1 {transB = 1 : i64}
+  %0 = glm.gemm %a, %b {transB = 1 : i64} : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @identity_cast_and_transpose
+func.func @identity_cast_and_transpose(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = glm.cast %x {to = f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = glm.transpose %0 {perm = [0, 1]} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK-NEXT: return %arg0
+  return %1 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @range_and_where
+func.func @range_and_where() -> tensor<4xi64> {
+  %s = glm.constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %l = glm.constant {value = dense<4> : tensor<i64>} : tensor<i64>
+  %d = glm.constant {value = dense<1> : tensor<i64>} : tensor<i64>
+  %r = glm.range %s, %l, %d : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<4xi64>
+  %two = glm.constant {value = dense<2> : tensor<i64>} : tensor<i64>
+  %lt = glm.less %r, %two : (tensor<4xi64>, tensor<i64>) -> tensor<4xi1>
+  %z = glm.constant {value = dense<0> : tensor<i64>} : tensor<i64>
+  %w = glm.where %lt, %r, %z : (tensor<4xi1>, tensor<4xi64>, tensor<i64>) -> tensor<4xi64>
+  // CHECK: %[[C:.+]] = glm.constant {value = dense<[0, 1, 0, 0]> : tensor<4xi64>}
+  // CHECK-NEXT: return %[[C]]
+  return %w : tensor<4xi64>
+}

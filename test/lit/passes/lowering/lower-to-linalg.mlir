@@ -1,0 +1,116 @@
+// RUN: glm-opt %s -glm-lower-to-linalg -split-input-file | FileCheck %s
+
+// [B, M, K] x [K, N] folds the batch into M: one linalg.matmul.
+// CHECK-LABEL: func.func @batched_matmul_2d_weight
+func.func @batched_matmul_2d_weight(%x: tensor<?x5x8xf32>, %w: tensor<8x4xf32>) -> tensor<?x5x4xf32> {
+  // CHECK: %[[A:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<?x5x8xf32> into tensor<?x8xf32>
+  // CHECK: %[[Z:.+]] = linalg.fill
+  // CHECK: %[[MM:.+]] = linalg.matmul ins(%[[A]], %arg1 : tensor<?x8xf32>, tensor<8x4xf32>) outs(%[[Z]] : tensor<?x4xf32>)
+  // CHECK: tensor.expand_shape %[[MM]] {{\[}}[0, 1], [2]]
+  %0 = glm.mat_mul %x, %w : (tensor<?x5x8xf32>, tensor<8x4xf32>) -> tensor<?x5x4xf32>
+  return %0 : tensor<?x5x4xf32>
+}
+
+// -----
+
+// Equal batch dims: linalg.batch_matmul.
+// CHECK-LABEL: func.func @batch_matmul
+func.func @batch_matmul(%a: tensor<2x3x5x8xf32>, %b: tensor<2x3x8x4xf32>) -> tensor<2x3x5x4xf32> {
+  // CHECK: linalg.batch_matmul ins({{.*}} : tensor<6x5x8xf32>, tensor<6x8x4xf32>)
+  %0 = glm.mat_mul %a, %b : (tensor<2x3x5x8xf32>, tensor<2x3x8x4xf32>) -> tensor<2x3x5x4xf32>
+  return %0 : tensor<2x3x5x4xf32>
+}
+
+// -----
+
+// Gemm's bias initialises the accumulator.
+// CHECK-LABEL: func.func @gemm_bias
+func.func @gemm_bias(%a: tensor<?x8xf32>, %b: tensor<8x4xf32>, %c: tensor<4xf32>) -> tensor<?x4xf32> {
+  // CHECK: %[[INIT:.+]] = linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>)
+  // CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<?x8xf32>, tensor<8x4xf32>) outs(%[[INIT]] : tensor<?x4xf32>)
+  %0 = glm.gemm %a, %b, %c : (tensor<?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// Conv: explicit padding, bias in the init, the named NCHW op.
+// CHECK-LABEL: func.func @conv
+func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  // CHECK: %[[P:.+]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+  // CHECK: %[[INIT:.+]] = linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>)
+  // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[P]], %arg1 : {{.*}}) outs(%[[INIT]] : tensor<1x4x8x8xf32>)
+  %0 = glm.conv %x, %w, %b {pads = [1, 1, 1, 1]} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// One filter per channel: the depthwise named op.
+// CHECK-LABEL: func.func @depthwise
+func.func @depthwise(%x: tensor<1x8x6x6xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32> {
+  // CHECK: tensor.collapse_shape %arg1 {{\[}}[0, 1], [2], [3]] : tensor<8x1x3x3xf32> into tensor<8x3x3xf32>
+  // CHECK: linalg.depthwise_conv_2d_nchw_chw
+  %0 = glm.conv %x, %w {group = 8 : i64} : (tensor<1x8x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return %0 : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// Other group counts: the grouped named op on expanded views.
+// CHECK-LABEL: func.func @grouped
+func.func @grouped(%x: tensor<1x8x6x6xf32>, %w: tensor<4x4x3x3xf32>) -> tensor<1x4x4x4xf32> {
+  // CHECK: linalg.conv_2d_ngchw_gfchw {{.*}} ins({{.*}} : tensor<1x2x4x6x6xf32>, tensor<2x2x4x3x3xf32>)
+  %0 = glm.conv %x, %w {group = 2 : i64} : (tensor<1x8x6x6xf32>, tensor<4x4x3x3xf32>) -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Broadcasting elementwise: one generic; the [4] operand reads dim 1 only.
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @broadcast_add
+func.func @broadcast_add(%a: tensor<?x4xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]]
+  // CHECK: arith.addf
+  %0 = glm.add %a, %b : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+// Softmax: max, exp(x - max), sum, divide.
+// CHECK-LABEL: func.func @softmax
+func.func @softmax(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // CHECK: linalg.reduce
+  // CHECK: arith.maximumf
+  // CHECK: math.exp
+  // CHECK: linalg.reduce
+  // CHECK: arith.addf
+  // CHECK: arith.divf
+  %0 = glm.softmax %x {axis = -1 : i64} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+// Average pool without counted padding divides each window by its own
+// number of taps.
+// CHECK-LABEL: func.func @avg_pool_exclude_pad
+func.func @avg_pool_exclude_pad(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // CHECK: linalg.pooling_nchw_sum
+  // CHECK: arith.constant dense<{{\[}}[2.500000e-01, 0.166666672, 0.166666672, 2.500000e-01], [0.166666672, 0.111111112
+  %0 = glm.average_pool %x {kernel_shape = [3, 3], pads = [1, 1, 1, 1]} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// Unsigned element types become signless; the op keeps unsigned semantics.
+// CHECK-LABEL: func.func @unsigned_cast(%{{.*}}: tensor<4xi8>) -> tensor<4xf32>
+func.func @unsigned_cast(%x: tensor<4xui8>) -> tensor<4xf32> {
+  // CHECK: arith.uitofp
+  %0 = glm.cast %x {to = f32} : (tensor<4xui8>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
