@@ -185,23 +185,6 @@ def train(model, train_stream, val_stream, log):
 
 # ----------------------------------------------------------------------------- export
 
-def causal_mask_4d(attention_mask, q_len):
-    """Additive [B,1,q,total] mask from a [B,total] 0/1 mask (optimum-style, decomposed ops).
-
-    transformers passes a 4D mask through unchanged, which keeps its own vmap-based mask
-    builder (not traceable to ONNX) out of the exported graph.
-    """
-    total = attention_mask.shape[1]
-    past = total - q_len
-    q_pos = torch.arange(q_len, device=attention_mask.device) + past
-    k_pos = torch.arange(total, device=attention_mask.device)
-    causal = k_pos.unsqueeze(0) <= q_pos.unsqueeze(1)                     # [q,total]
-    allowed = causal.unsqueeze(0).unsqueeze(0) & attention_mask.bool().unsqueeze(1).unsqueeze(2)
-    zero = torch.zeros((), dtype=torch.float32)
-    neg = torch.full((), torch.finfo(torch.float32).min, dtype=torch.float32)
-    return torch.where(allowed, zero, neg)
-
-
 def _repeat_interleave2(t):
     """t.repeat_interleave(2, dim=-1) written as unsqueeze/cat/reshape (same values)."""
     u = t.unsqueeze(-1)
@@ -255,8 +238,7 @@ class FullSeq(torch.nn.Module):
         self.m = m
 
     def forward(self, input_ids, position_ids, attention_mask):
-        mask = causal_mask_4d(attention_mask, input_ids.shape[1])
-        return self.m(input_ids=input_ids, attention_mask=mask,
+        return self.m(input_ids=input_ids, attention_mask=attention_mask,
                       position_ids=position_ids, use_cache=False).logits
 
 
@@ -269,8 +251,7 @@ class Decode(torch.nn.Module):
     def forward(self, input_ids, position_ids, attention_mask, *past):
         from transformers import DynamicCache
         cache = DynamicCache(ddp_cache_data=[(past[2 * i], past[2 * i + 1]) for i in range(self.L)])
-        mask = causal_mask_4d(attention_mask, input_ids.shape[1])
-        out = self.m(input_ids=input_ids, attention_mask=mask, position_ids=position_ids,
+        out = self.m(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                      cache=cache, use_cache=True)
         pres = []
         for layer in out.cache.layers:
