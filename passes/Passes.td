@@ -108,6 +108,18 @@ def LowerToLinalgPass : Pass<"glm-lower-to-linalg", "func::FuncOp"> {
                            "scf::SCFDialect"];
 }
 
+def FuseElementwisePass : Pass<"glm-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse elementwise linalg producers into consumers without recomputation";
+  let description = [{
+    Upstream elementwise fusion, restricted so that fusion never multiplies
+    work: a producer is fused only when its consumer reads it through a
+    permutation (not a broadcast) and it has no other users. Per-channel
+    precomputations (e.g. BatchNorm's scale / sqrt(var + eps)) therefore
+    stay computed once per channel instead of once per element.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
 def LowerStridedCopiesPass : Pass<"glm-lower-strided-copies", "func::FuncOp"> {
   let summary = "Turn memref.copy between strided buffers into loops";
   let description = [{

@@ -30,7 +30,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     OpPassManager &fpm = pm.nest<func::FuncOp>();
     fpm.addPass(glm::createLowerToLinalgPass());
     fpm.addPass(createCanonicalizerPass());
-    fpm.addPass(createLinalgElementwiseOpFusionPass());
+    fpm.addPass(glm::createFuseElementwisePass());
     fpm.addPass(createCanonicalizerPass());
     fpm.addPass(createCSEPass());
     glm::TileAndVectorizePassOptions tv;

@@ -11,7 +11,7 @@ using namespace mlir;
 
 namespace {
 
-bool isContiguous(MemRefType t) { return t.getLayout().isIdentity() || t.areTrailingDimsContiguous(t.getRank()); }
+bool isContiguous(MemRefType t) { return t.getLayout().isIdentity(); }
 
 struct LowerStridedCopiesPass : glm::impl::LowerStridedCopiesPassBase<LowerStridedCopiesPass> {
   void runOnOperation() override {

@@ -112,44 +112,28 @@ Value mlir::glm::lowering::reshapeTensor(OpBuilder &b, Location loc, Value src,
     Value elem = tensor::ExtractOp::create(b, loc, src, ValueRange{});
     return tensor::FromElementsOp::create(b, loc, resultType, ValueRange{elem});
   }
-  int64_t dynSrc = llvm::count_if(srcType.getShape(), ShapedType::isDynamic);
-  int64_t dynDst = llvm::count_if(resultType.getShape(), ShapedType::isDynamic);
   // Same type with at most one dynamic dim: the sizes must be equal.
-  if (srcType == resultType && dynSrc <= 1)
+  if (srcType == resultType &&
+      llvm::count_if(srcType.getShape(), ShapedType::isDynamic) <= 1)
     return src;
-  // collapse/expand need each group to contain at most one dynamic dim.
-  if (dynSrc <= 1 && dynDst <= 1) {
-    if (auto reassoc = getReassociationIndicesForReshape(srcType, resultType)) {
-      if (srcType.getRank() > resultType.getRank())
-        return tensor::CollapseShapeOp::create(b, loc, resultType, src, *reassoc);
-      if (srcType.getRank() < resultType.getRank())
-        return tensor::ExpandShapeOp::create(b, loc, resultType, src, *reassoc, sizes);
-    }
+  if (auto reassoc = getReassociationIndicesForReshape(srcType, resultType)) {
+    if (srcType.getRank() > resultType.getRank())
+      return tensor::CollapseShapeOp::create(b, loc, resultType, src, *reassoc);
+    // Upstream's expand-strided-metadata crashes on an expand group with
+    // more than one dynamic dim (MLIR 22); those take tensor.reshape below.
+    bool simple = llvm::all_of(*reassoc, [&](const ReassociationIndices &group) {
+      return llvm::count_if(group, [&](int64_t d) { return resultType.isDynamicDim(d); }) <= 1;
+    });
+    if (srcType.getRank() < resultType.getRank() && simple)
+      return tensor::ExpandShapeOp::create(b, loc, resultType, src, *reassoc, sizes);
   }
-  // General case: flatten then expand (both always legal).
-  Value flat = src;
-  if (srcType.getRank() != 1) {
-    int64_t n = srcType.hasStaticShape() ? srcType.getNumElements() : ShapedType::kDynamic;
-    auto flatType = RankedTensorType::get({n}, srcType.getElementType());
-    ReassociationIndices all;
-    for (int64_t i = 0; i < srcType.getRank(); ++i)
-      all.push_back(i);
-    flat = tensor::CollapseShapeOp::create(b, loc, flatType, src,
-                                           ArrayRef<ReassociationIndices>{all});
-  }
-  if (resultType.getRank() == 1) {
-    if (flat.getType() != resultType)
-      flat = tensor::CastOp::create(b, loc, resultType, flat);
-    return flat;
-  }
-  ReassociationIndices all;
-  for (int64_t i = 0; i < resultType.getRank(); ++i)
-    all.push_back(i);
-  if (resultType.getRank() == 0)
-    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
-                                           ArrayRef<ReassociationIndices>{});
-  return tensor::ExpandShapeOp::create(b, loc, resultType, flat,
-                                       ArrayRef<ReassociationIndices>{all}, sizes);
+  // General case: tensor.reshape with the sizes as a shape tensor.
+  SmallVector<Value> dims;
+  for (OpFoldResult s : sizes)
+    dims.push_back(toIndexValue(b, loc, s));
+  auto shapeType = RankedTensorType::get({(int64_t)dims.size()}, b.getIndexType());
+  Value shape = tensor::FromElementsOp::create(b, loc, shapeType, dims);
+  return tensor::ReshapeOp::create(b, loc, resultType, src, shape);
 }
 
 SmallVector<OpFoldResult> mlir::glm::lowering::readIndexVector(OpBuilder &b, Location loc,
