@@ -35,12 +35,13 @@ fetch_corpus() {
     local deb
     deb="$(ls "$work"/fortunes_*_all.deb 2>/dev/null | head -1 || true)"
     if [ -z "$deb" ]; then
-      (cd "$work" && apt-get download "fortunes=$FORTUNES_VERSION")
+      (cd "$work" && { apt-get download "fortunes=$FORTUNES_VERSION" \
+         || { apt-get update -qq && apt-get download "fortunes=$FORTUNES_VERSION"; }; }) >&2
       deb="$(ls "$work"/fortunes_*_all.deb | head -1)"
     fi
-    echo "$FORTUNES_SHA256  $deb" | sha256sum -c --quiet
+    echo "$FORTUNES_SHA256  $deb" | sha256sum -c --quiet >&2
     rm -rf "$dir" && mkdir -p "$dir"
-    dpkg-deb -x "$deb" "$dir"
+    dpkg-deb -x "$deb" "$dir" >&2
   fi
   echo "$dir/usr/share/games/fortunes"
 }
