@@ -132,6 +132,24 @@ def LowerStridedCopiesPass : Pass<"glm-lower-strided-copies", "func::FuncOp"> {
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
+def OutlineParallelLoopsPass : Pass<"glm-outline-parallel-loops", "ModuleOp"> {
+  let summary = "Hand parallel loops to the runtime's thread pool";
+  let description = [{
+    Every outermost `scf.parallel` of the model function (from the parallel
+    output tiles of contractions) is collapsed to one dimension and its body
+    outlined into `func.func private @glm_task_<n>(%begin, %end, captures...)`
+    that runs iterations [begin, end). The loop becomes a call to the
+    declaration `@glm_dispatch_<n>(%count, %grain, captures...)`, which
+    glm-lower-parallel-dispatch turns into a call of the host table's
+    `parallel_for` once everything is in the LLVM dialect.
+  }];
+  let options = [
+    Option<"minIterationWork", "min-iteration-work", "int64_t", /*default=*/"1",
+           "Minimum iterations per task chunk (the grain passed to parallel_for)">,
+  ];
+  let dependentDialects = ["func::FuncDialect", "scf::SCFDialect", "arith::ArithDialect"];
+}
+
 def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {
   let summary = "Move constant globals into one weights blob read through a pointer";
   let description = [{
@@ -143,6 +161,20 @@ def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {
     which is what makes `--external-weights` possible.
   }];
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+}
+
+def LowerParallelDispatchPass : Pass<"glm-lower-parallel-dispatch", "ModuleOp"> {
+  let summary = "Turn glm_dispatch calls into parallel_for calls with packed arguments";
+  let description = [{
+    Runs on the LLVM dialect. Each call to a `@glm_dispatch_<n>` declaration
+    (made by glm-outline-parallel-loops) becomes: the captured arguments
+    stored into a stack struct, and a call
+    `glm_parallel_for(count, grain, @glm_trampoline_<n>, struct)`, where the
+    trampoline unpacks the struct and calls `@glm_task_<n>(begin, end, ...)`.
+    `glm_parallel_for` is defined by the artifact's host glue on top of the
+    runtime's host table.
+  }];
+  let dependentDialects = ["LLVM::LLVMDialect"];
 }
 
 def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {

@@ -145,6 +145,26 @@ llvm::Function *addHostGlue(Writer &w) {
       b.CreateRetVoid();
     }
   }
+  // void glm_parallel_for(i64 n, i64 grain, ptr fn, ptr arg): the host's
+  // parallel_for, or inline when the host has none.
+  if (llvm::Function *pfor = m.getFunction("glm_parallel_for"); pfor && pfor->isDeclaration()) {
+    pfor->setLinkage(llvm::GlobalValue::InternalLinkage);
+    pfor->addFnAttr(llvm::Attribute::NoUnwind);
+    auto *entry = llvm::BasicBlock::Create(w.ctx, "entry", pfor);
+    auto *viaHost = llvm::BasicBlock::Create(w.ctx, "host", pfor);
+    auto *inl = llvm::BasicBlock::Create(w.ctx, "inline", pfor);
+    b.SetInsertPoint(entry);
+    llvm::Value *fn = loadHostFn(4);
+    b.CreateCondBr(b.CreateIsNull(fn), inl, viaHost);
+    b.SetInsertPoint(viaHost);
+    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.i64, w.i64, w.ptr, w.ptr}, false), fn,
+                 {pfor->getArg(0), pfor->getArg(1), pfor->getArg(2), pfor->getArg(3)});
+    b.CreateRetVoid();
+    b.SetInsertPoint(inl);
+    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.ptr, w.i64, w.i64}, false),
+                 pfor->getArg(2), {pfor->getArg(3), b.getInt64(0), pfor->getArg(0)});
+    b.CreateRetVoid();
+  }
   llvm::Function *bind = llvm::Function::Create(
       llvm::FunctionType::get(b.getVoidTy(), {w.ptr}, false), llvm::GlobalValue::InternalLinkage,
       "glm_bind_host", m);

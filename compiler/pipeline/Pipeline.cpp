@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -48,9 +49,11 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
   bufferize.bufferAlignment = 64;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
+  pm.nest<func::FuncOp>().addPass(createForallToParallelLoopPass());
   pm.nest<func::FuncOp>().addPass(glm::createEnsureFreshResultsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(glm::createOutlineWeightsPass());
+  pm.addPass(glm::createOutlineParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();
@@ -79,5 +82,6 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(glm::createLowerParallelDispatchPass());
   pm.addPass(glm::createEmitEntryPointPass());
 }

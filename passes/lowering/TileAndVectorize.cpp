@@ -66,16 +66,18 @@ ContractionTiles chooseTiles(int64_t vectorBits, int64_t numRegisters) {
   return t;
 }
 
+/// Tile sizes per loop of a contraction: `batch` for batch dims, and m, n,
+/// k for the innermost M, N, K dims (outer ones of each kind by 1 when the
+/// innermost is tiled, 0 = untiled).
 SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, linalg::LinalgOp op,
-                                       const linalg::ContractionDimensions &dims, int64_t m,
-                                       int64_t n, int64_t k) {
+                                       const linalg::ContractionDimensions &dims, int64_t batch,
+                                       int64_t m, int64_t n, int64_t k) {
   SmallVector<OpFoldResult> sizes(op.getNumLoops(), b.getIndexAttr(0));
   for (unsigned d : dims.batch)
-    sizes[d] = b.getIndexAttr(1);
-  // Only the innermost M/N/K dims get tiles; outer ones (rare) by 1.
+    sizes[d] = b.getIndexAttr(batch);
   auto assign = [&](ArrayRef<unsigned> ds, int64_t s) {
     for (size_t i = 0; i < ds.size(); ++i)
-      sizes[ds[i]] = b.getIndexAttr(i + 1 == ds.size() ? s : 1);
+      sizes[ds[i]] = b.getIndexAttr(i + 1 == ds.size() ? s : (s ? 1 : 0));
   };
   assign(dims.m, m);
   assign(dims.n, n);
@@ -209,18 +211,29 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
       return;
     rewriter.setInsertionPoint(op);
-    // Cache tiles.
-    scf::SCFTilingOptions cacheOpts;
-    cacheOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, t.mt, t.nt, t.kt));
-    auto cache = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), cacheOpts);
-    if (failed(cache))
+    // Level 1: output tiles [MT, NT] of every batch, as a parallel forall
+    // (glm-outline-parallel hands these to the runtime's thread pool).
+    scf::SCFTilingOptions parOpts;
+    parOpts.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0));
+    auto par = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), parOpts);
+    if (failed(par))
       return;
-    rewriter.replaceOp(op, cache->replacements);
-    auto inner = cast<linalg::LinalgOp>(cache->tiledOps.back());
-    // Register tiles: loops over M, N, then K innermost.
+    rewriter.replaceOp(op, par->replacements);
+    auto tile = cast<linalg::LinalgOp>(par->tiledOps.back());
+    // Level 2: K in cache-sized slices.
+    rewriter.setInsertionPoint(tile);
+    scf::SCFTilingOptions kOpts;
+    kOpts.setTileSizes(tileSizesFor(rewriter, tile, *dims, 0, 0, 0, t.kt));
+    auto kTiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tile.getOperation()), kOpts);
+    if (failed(kTiled))
+      return;
+    rewriter.replaceOp(tile, kTiled->replacements);
+    auto inner = cast<linalg::LinalgOp>(kTiled->tiledOps.back());
+    // Level 3: register tiles: loops over M, N, then K innermost.
     rewriter.setInsertionPoint(inner);
     scf::SCFTilingOptions regOpts;
-    regOpts.setTileSizes(tileSizesFor(rewriter, inner, *dims, t.mr, t.nr, 1));
+    regOpts.setTileSizes(tileSizesFor(rewriter, inner, *dims, 1, t.mr, t.nr, 1));
     auto reg = scf::tileUsingSCF(rewriter, cast<TilingInterface>(inner.getOperation()), regOpts);
     if (failed(reg))
       return;

@@ -42,6 +42,8 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--target", default="host")
     ap.add_argument("--runner-prefix", default="", help="e.g. qemu command for cross targets")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="session threads (parallel tiles must give the same result)")
     ap.add_argument("name")
     a = ap.parse_args()
 
@@ -71,7 +73,8 @@ def main():
 
     n_in = len(info["inputs"])
     n_out = len(info["outputs"])
-    cmd = (a.runner_prefix.split() if a.runner_prefix else []) + [a.run, so]
+    cmd = (a.runner_prefix.split() if a.runner_prefix else []) + [a.run, so, "--threads",
+                                                                   str(a.threads)]
     for k in range(n_in):
         cmd += ["--input", os.path.join(a.models, f"{a.name}.in.{k}.npy")]
     outs = [os.path.join(a.work, f"{a.name}.{a.target}.got.{k}.npy") for k in range(n_out)]
