@@ -45,8 +45,8 @@ glmrt_session_create(glmrt_model_t *model,
                      glmrt_session_t **out_session) {
   glmrt_status_t *status = NULL;
   glmrt_session_t *session = NULL;
-  uint32_t num_threads = 0;
-  glmrt_allocator_t allocator = {glmrt_default_alloc, glmrt_default_free, NULL};
+  uint32_t num_threads = 0, flags = 0;
+  glmrt_allocator_t allocator = {NULL, NULL, NULL};
 
   if (!model || !out_session) {
     status = glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
@@ -78,6 +78,8 @@ glmrt_session_create(glmrt_model_t *model,
         allocator = *a;
       }
     }
+    if (GLMRT_STRUCT_HAS(size, glmrt_session_options_t, flags))
+      flags = options->flags;
   }
   if (num_threads > MAX_THREADS) {
     status = glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
@@ -95,6 +97,17 @@ glmrt_session_create(glmrt_model_t *model,
     goto cleanup;
   }
   session->num_threads = num_threads;
+  if (!allocator.alloc && !(flags & GLMRT_SESSION_FLAG_NO_BLOCK_CACHE)) {
+    status = glmrt_block_cache_create(GLMRT_BLOCK_CACHE_MIN_LIMIT,
+                                      &session->cache);
+    if (status) goto cleanup;
+    allocator.alloc = glmrt_block_cache_alloc;
+    allocator.free = glmrt_block_cache_free;
+    allocator.self = session->cache;
+  } else if (!allocator.alloc) {
+    allocator.alloc = glmrt_default_alloc;
+    allocator.free = glmrt_default_free;
+  }
   session->allocator = allocator;
   atomic_init(&session->busy, 0);
   if (num_threads > 1) {
@@ -107,6 +120,7 @@ glmrt_session_create(glmrt_model_t *model,
   session = NULL;
 
 cleanup:
+  if (session) glmrt_block_cache_close(session->cache);
   free(session);
   return status;
 }
@@ -115,7 +129,13 @@ GLMRT_API void glmrt_session_release(glmrt_session_t *session) {
   if (!session) return;
   glmrt_thread_pool_release(session->pool);
   glmrt_model_release(session->model);
+  /* Output tensors still alive keep the cache until they are released. */
+  glmrt_block_cache_close(session->cache);
   free(session);
+}
+
+glmrt_block_cache_t *glmrt_session_block_cache(const glmrt_session_t *session) {
+  return session ? session->cache : NULL;
 }
 
 GLMRT_API glmrt_model_t *glmrt_session_model(const glmrt_session_t *session) {
@@ -339,9 +359,11 @@ glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
   call.weights = model->weights;
   call.inputs = in_refs;
   call.outputs = out_refs;
+  if (session->cache) glmrt_block_cache_begin_run(session->cache);
   struct glmrt_session *previous = glmrt_host_set_current_session(session);
   int32_t rc = entry->desc->fn(&call);
   glmrt_host_set_current_session(previous);
+  if (session->cache) glmrt_block_cache_end_run(session->cache);
   called = 1;
 
   if (rc != GLM_ENTRY_OK) {

@@ -3,7 +3,7 @@
 //   glmrt-run model.so --input x.npy [--input name=y.npy ...]
 //             [--output y.npy | --output name=y.npy ...] [--entry main]
 //             [--threads N] [--bench N [--warmup W] [--bench-json FILE]]
-//             [--print] [--info] [--no-checksum]
+//             [--print] [--info] [--no-checksum] [--no-block-cache]
 //
 // Exit status: 0 on success, 1 on any failure (with a message on stderr).
 //
@@ -46,6 +46,8 @@ const char kUsage[] =
     "  --warmup W                untimed runs before --bench (default 1)\n"
     "  --bench-json FILE         also write the --bench numbers as JSON\n"
     "  --no-checksum             do not verify the weights checksum on load\n"
+    "  --no-block-cache          take every block from libc, keep none for\n"
+    "                            later runs (GLMRT_SESSION_FLAG_NO_BLOCK_CACHE)\n"
     "  -h, --help                this text\n";
 
 struct Options {
@@ -57,6 +59,7 @@ struct Options {
   bool print = false;
   bool info = false;
   bool no_checksum = false;
+  bool no_block_cache = false;
   long bench = 0;
   long warmup = 1;
   bool warmup_given = false;
@@ -135,6 +138,8 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
       o->info = true;
     } else if (arg == "--no-checksum" && no_value()) {
       o->no_checksum = true;
+    } else if (arg == "--no-block-cache" && no_value()) {
+      o->no_block_cache = true;
     } else if (!arg.empty() && arg[0] == '-') {
       return "unknown option '" + std::string(argv[i]) + "'";
     } else if (o->model.empty()) {
@@ -433,6 +438,7 @@ int run(const Options &o) {
 
   glmrt::SessionOptions session_options;
   session_options.num_threads = o.threads;
+  if (o.no_block_cache) session_options.flags |= GLMRT_SESSION_FLAG_NO_BLOCK_CACHE;
   glmrt::Session session;
   status = glmrt::Session::create(model, &session, &session_options);
   if (!status.ok()) return fail(status.message());

@@ -359,6 +359,12 @@ typedef struct glmrt_allocator {
   void *self;
 } glmrt_allocator_t;
 
+/** glmrt_session_options_t::flags */
+/** With the default allocator, take every block from libc and give it back
+ *  at once instead of keeping freed blocks for later runs (less memory held
+ *  between runs; lets valgrind see every use after free). */
+#define GLMRT_SESSION_FLAG_NO_BLOCK_CACHE (1u << 0)
+
 typedef struct glmrt_session_options {
   uint32_t struct_size; /**< set by _init */
   /** Threads that run the model's parallel loops, the calling thread
@@ -366,8 +372,13 @@ typedef struct glmrt_session_options {
    *  everything on the calling thread. */
   uint32_t num_threads;
   /** Where model memory comes from; all NULL (the default) means 64-byte
-   *  aligned blocks from libc. */
+   *  aligned blocks from libc, through a per-session cache of freed blocks:
+   *  repeated runs reuse the same memory. The cache holds at most the
+   *  larger of 64 MiB and the peak the last run used; it goes when the
+   *  session and every output tensor it returned are released. A caller's
+   *  allocator is used as is, without a cache. */
   glmrt_allocator_t allocator;
+  uint32_t flags; /**< GLMRT_SESSION_FLAG_* */
 } glmrt_session_options_t;
 
 static inline void
