@@ -290,6 +290,29 @@ TEST(Run, OutputsOutliveSessionAndModel) {
   glmrt_tensor_release(y);
 }
 
+TEST(Run, DefaultAllocatorReusesBlocksAcrossRuns) {
+  ModelPtr model = load_ok(artifact("add.so"));
+  ASSERT_TRUE(model);
+  SessionPtr session = make_session(model.get(), 1);
+  std::vector<float> x(4 * 20000, 1.0f); // 312 KiB: libc would mmap it
+  TensorPtr y;
+  ASSERT_GLMRT_OK(run_add(session.get(), x, &y));
+  const void *first = glmrt_tensor_data(y.get());
+  y.reset();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_GLMRT_OK(run_add(session.get(), x, &y));
+    EXPECT_EQ(glmrt_tensor_data(y.get()), first);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(glmrt_tensor_data(y.get())) % 64, 0u);
+    EXPECT_FLOAT_EQ(static_cast<float *>(glmrt_tensor_data(y.get()))[7], 5.0f);
+    y.reset();
+  }
+  // Held outputs are never handed out twice.
+  TensorPtr a, b;
+  ASSERT_GLMRT_OK(run_add(session.get(), x, &a));
+  ASSERT_GLMRT_OK(run_add(session.get(), x, &b));
+  EXPECT_NE(glmrt_tensor_data(a.get()), glmrt_tensor_data(b.get()));
+}
+
 TEST(Run, TensorAccessorsOnNull) {
   EXPECT_EQ(glmrt_tensor_dtype(nullptr), GLMRT_DTYPE_INVALID);
   EXPECT_EQ(glmrt_tensor_rank(nullptr), 0u);
