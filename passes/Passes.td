@@ -147,7 +147,8 @@ def OutlineParallelLoopsPass : Pass<"glm-outline-parallel-loops", "ModuleOp"> {
     Option<"minIterationWork", "min-iteration-work", "int64_t", /*default=*/"1",
            "Minimum iterations per task chunk (the grain passed to parallel_for)">,
   ];
-  let dependentDialects = ["func::FuncDialect", "scf::SCFDialect", "arith::ArithDialect"];
+  let dependentDialects = ["func::FuncDialect", "scf::SCFDialect", "arith::ArithDialect",
+                           "affine::AffineDialect"];
 }
 
 def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {

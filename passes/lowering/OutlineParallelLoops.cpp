@@ -68,8 +68,17 @@ struct OutlineParallelLoopsPass
     Value count = arith::CeilDivSIOp::create(rewriter, loc, span, step);
 
     // Values the body uses from outside become task arguments.
-    SetVector<Value> captures;
-    getUsedValuesDefinedAbove(loop.getRegion(), captures);
+    // Constants are cloned into the task (so they stay foldable there).
+    SetVector<Value> used, captures;
+    SmallVector<Operation *> constants;
+    getUsedValuesDefinedAbove(loop.getRegion(), used);
+    for (Value v : used) {
+      Operation *def = v.getDefiningOp();
+      if (def && def->hasTrait<OpTrait::ConstantLike>())
+        constants.push_back(def);
+      else
+        captures.insert(v);
+    }
     SmallVector<Type> captureTypes;
     for (Value v : captures)
       captureTypes.push_back(v.getType());
@@ -85,6 +94,8 @@ struct OutlineParallelLoopsPass
     Block *entry = task.addEntryBlock();
     OpBuilder tb = OpBuilder::atBlockBegin(entry);
     IRMapping map;
+    for (Operation *c : constants)
+      tb.clone(*c, map);
     for (auto [i, v] : llvm::enumerate(captures))
       map.map(v, entry->getArgument(4 + i));
     Value tBegin = entry->getArgument(0), tEnd = entry->getArgument(1);
