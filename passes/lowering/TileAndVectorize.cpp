@@ -86,6 +86,7 @@ SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, linalg::LinalgOp op,
 }
 
 constexpr llvm::StringLiteral kRegisterTile = "glm.register_tile";
+constexpr llvm::StringLiteral kRemainderTile = "glm.remainder_tile";
 
 struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using TileAndVectorizePassBase::TileAndVectorizePassBase;
@@ -159,29 +160,57 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
 
     // Peeling left affine.min bounds that are now constant: fold them so
     // that full register tiles get static types.
+    if (failed(foldTileBounds(func)))
+      return signalPassFailure();
     {
-      RewritePatternSet cleanup(ctx);
-      scf::ForOp::getCanonicalizationPatterns(cleanup, ctx);
-      affine::AffineMinOp::getCanonicalizationPatterns(cleanup, ctx);
-      affine::AffineApplyOp::getCanonicalizationPatterns(cleanup, ctx);
-      tensor::ExtractSliceOp::getCanonicalizationPatterns(cleanup, ctx);
-      tensor::InsertSliceOp::getCanonicalizationPatterns(cleanup, ctx);
-      linalg::populateLinalgTilingCanonicalizationPatterns(cleanup);
-      if (failed(applyPatternsGreedily(func, std::move(cleanup))))
+      RewritePatternSet unit(ctx);
+      linalg::ControlDropUnitDims options;
+      options.rankReductionStrategy =
+          linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+      options.controlFn = [](Operation *op) -> SmallVector<unsigned> {
+        auto l = dyn_cast<linalg::LinalgOp>(op);
+        if (!l || !op->hasAttr(kRemainderTile))
+          return {};
+        SmallVector<unsigned> dims;
+        for (auto [i, r] : llvm::enumerate(l.getStaticLoopRanges()))
+          if (r == 1)
+            dims.push_back(i);
+        return dims;
+      };
+      linalg::populateFoldUnitExtentDimsPatterns(unit, options);
+      if (failed(applyPatternsGreedily(func, std::move(unit))))
         return signalPassFailure();
     }
+    // Dropping unit dims recreates the remainder ops without attributes:
+    // every small static op inside a tiled contraction is a tile to vectorize.
+    func.walk([&](linalg::LinalgOp l) {
+      if (!l->getParentOfType<scf::ForallOp>() || !l.hasPureTensorSemantics() ||
+          l.hasDynamicShape())
+        return;
+      int64_t n = 1;
+      for (int64_t r : l.getStaticLoopRanges())
+        n *= r;
+      if (n <= tiles.mr * tiles.nr)
+        l->setAttr(kRegisterTile, UnitAttr::get(ctx));
+    });
+
     SmallVector<linalg::LinalgOp> registerTiles;
     func.walk([&](linalg::LinalgOp l) {
-      if (l->hasAttr(kRegisterTile) && l.hasPureTensorSemantics() && !l.hasDynamicShape())
+      if (l->hasAttr(kRegisterTile) && l.hasPureTensorSemantics())
         registerTiles.push_back(l);
     });
     for (linalg::LinalgOp l : registerTiles) {
       rewriter.setInsertionPoint(l);
+      if (l.hasDynamicShape())
+        continue;
       auto vec = linalg::vectorize(rewriter, l);
       if (succeeded(vec))
         rewriter.replaceOp(l, vec->replacements);
     }
-    func.walk([&](Operation *op) { op->removeAttr(kRegisterTile); });
+    func.walk([&](Operation *op) {
+      op->removeAttr(kRegisterTile);
+      op->removeAttr(kRemainderTile);
+    });
 
     // Vector-level clean-up.
     RewritePatternSet patterns(ctx);
@@ -204,6 +233,19 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     vector::populateCastAwayVectorLeadingOneDimPatterns(lowering);
     if (failed(applyPatternsGreedily(func, std::move(lowering))))
       return signalPassFailure();
+  }
+
+  /// Folds the affine.min/apply bounds tiling and peeling leave behind.
+  LogicalResult foldTileBounds(func::FuncOp func) {
+    MLIRContext *ctx = func.getContext();
+    RewritePatternSet cleanup(ctx);
+    scf::ForOp::getCanonicalizationPatterns(cleanup, ctx);
+    affine::AffineMinOp::getCanonicalizationPatterns(cleanup, ctx);
+    affine::AffineApplyOp::getCanonicalizationPatterns(cleanup, ctx);
+    tensor::ExtractSliceOp::getCanonicalizationPatterns(cleanup, ctx);
+    tensor::InsertSliceOp::getCanonicalizationPatterns(cleanup, ctx);
+    linalg::populateLinalgTilingCanonicalizationPatterns(cleanup);
+    return applyPatternsGreedily(func, std::move(cleanup));
   }
 
   void tileContraction(IRRewriter &rewriter, linalg::LinalgOp op, const ContractionTiles &t) {
@@ -230,27 +272,71 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       return;
     rewriter.replaceOp(tile, kTiled->replacements);
     auto inner = cast<linalg::LinalgOp>(kTiled->tiledOps.back());
-    // Level 3: register tiles: loops over M, N, then K innermost.
+    // Level 3: register tiles. M first, by MR, peeled: full row blocks
+    // get [MR, NR] tiles, the remaining rows [1, NR] tiles, both with K
+    // innermost so that the accumulators stay in registers.
     rewriter.setInsertionPoint(inner);
-    scf::SCFTilingOptions regOpts;
-    regOpts.setTileSizes(tileSizesFor(rewriter, inner, *dims, 1, t.mr, t.nr, 1));
-    auto reg = scf::tileUsingSCF(rewriter, cast<TilingInterface>(inner.getOperation()), regOpts);
+    scf::SCFTilingOptions mOpts;
+    mOpts.setTileSizes(tileSizesFor(rewriter, inner, *dims, 1, t.mr, 0, 0));
+    auto mTiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(inner.getOperation()), mOpts);
+    if (failed(mTiled))
+      return;
+    rewriter.replaceOp(inner, mTiled->replacements);
+    scf::ForOp mainRows, restRows;
+    for (LoopLikeOpInterface loop : mTiled->loops)
+      if (auto forOp = dyn_cast<scf::ForOp>(loop.getOperation()))
+        mainRows = forOp;
+    if (mainRows && succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, mainRows, restRows))) {
+      tileRegisters(rewriter, mainRows, *dims, t.mr, t.nr, kRegisterTile);
+      tileRegisters(rewriter, restRows, *dims, 1, t.nr, kRemainderTile);
+    } else {
+      // A single row block: its op is the tiled op itself.
+      for (Operation *op : mTiled->tiledOps)
+        if (auto l = dyn_cast<linalg::LinalgOp>(op))
+          tileRegisterOp(rewriter, l, *dims, t.mr, t.nr, kRegisterTile);
+    }
+  }
+
+  /// Tiles the contraction inside `rows` to [m, NR, 1] register tiles.
+  void tileRegisters(IRRewriter &rewriter, scf::ForOp rows,
+                     const linalg::ContractionDimensions &dims, int64_t m, int64_t nr,
+                     StringRef marker) {
+    if (!rows)
+      return;
+    SmallVector<linalg::LinalgOp> ops;
+    rows.getBody()->walk([&](linalg::LinalgOp l) { ops.push_back(l); });
+    for (linalg::LinalgOp l : ops)
+      tileRegisterOp(rewriter, l, dims, m, nr, marker);
+  }
+
+  void tileRegisterOp(IRRewriter &rewriter, linalg::LinalgOp op,
+                      const linalg::ContractionDimensions &dims, int64_t m, int64_t nr,
+                      StringRef marker) {
+    rewriter.setInsertionPoint(op);
+    scf::SCFTilingOptions opts;
+    opts.setTileSizes(tileSizesFor(rewriter, op, dims, 1, m, nr, 1));
+    auto reg = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), opts);
     if (failed(reg))
       return;
-    rewriter.replaceOp(inner, reg->replacements);
-    // Mark the register tile (peeling clones it) and peel the M and N
-    // loops: the main part runs full, static tiles.
-    for (Operation *t : reg->tiledOps)
-      t->setAttr(kRegisterTile, rewriter.getUnitAttr());
+    rewriter.replaceOp(op, reg->replacements);
+    for (Operation *tile : reg->tiledOps) {
+      Operation *marked = tile;
+      if (marker == kRemainderTile && !isa<linalg::GenericOp>(tile)) {
+        // Unit dims can only be dropped from generics.
+        rewriter.setInsertionPoint(tile);
+        if (auto g = linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(tile)); succeeded(g))
+          marked = *g;
+      }
+      marked->setAttr(marker, rewriter.getUnitAttr());
+    }
+    // Peel the column loop (the K loop is innermost with tile 1).
     for (LoopLikeOpInterface loop : reg->loops) {
-      auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
-      if (!forOp)
-        continue;
-      // K is the innermost loop and needs no peeling (tile 1).
       if (loop == reg->loops.back())
         continue;
-      scf::ForOp partial;
-      (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+      if (auto forOp = dyn_cast<scf::ForOp>(loop.getOperation())) {
+        scf::ForOp partial;
+        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+      }
     }
   }
 };
