@@ -20,7 +20,8 @@ APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
-  libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user-static
+  libc6-dev-arm64-cross libgcc-12-dev-arm64-cross libstdc++-12-dev-arm64-cross
+  qemu-user-static
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
