@@ -1,20 +1,31 @@
 #!/usr/bin/env python3
 """End-to-end check of one model: glmc compiles it, glmrt-run runs it on the
 sample inputs, the outputs must match the ONNX Runtime references within the
-manifest's tolerances. Also checks that the artifact has no undefined symbols
-beyond libc/libm and that compiling twice gives byte-identical files.
+manifest's tolerances. Also checks that the artifact is built for the
+machine glmrt-run is built for, has no undefined symbols beyond libc/libm,
+and that compiling twice gives byte-identical files.
 
   run_e2e.py --glmc B/bin/glmc --run B/bin/glmrt-run --models DIR --work DIR NAME [--target T]
+
+Cross targets: --run names a glmrt-run built for the target and
+--runner-prefix the emulator, e.g.
+  --target rpi5 --run B/bin/aarch64/glmrt-run
+  --runner-prefix "qemu-aarch64-static -L /usr/aarch64-linux-gnu -cpu cortex-a76"
+--expect-refusal TEXT (repeatable) turns the run into a check that
+glmrt-run refuses the artifact (exit 1) with every TEXT in its message.
 """
 import argparse
 import json
 import os
+import shutil
+import struct
 import subprocess
 import sys
 
 import numpy as np
 
 ALLOWED_LIBS = ("libc.so.6", "libm.so.6")
+ELF_MACHINES = {3: "x86", 40: "arm", 62: "x86-64", 183: "aarch64"}
 
 
 def run(cmd, **kw):
@@ -22,15 +33,40 @@ def run(cmd, **kw):
     return p.returncode, p.stdout + p.stderr
 
 
+def elf_machine(path):
+    """e_machine of a 64-bit little-endian ELF file, as a name."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        raise SystemExit(f"FAIL: {path} is not an ELF file")
+    if head[4] != 2 or head[5] != 1:
+        raise SystemExit(f"FAIL: {path} is not a 64-bit little-endian ELF file")
+    machine = struct.unpack_from("<H", head, 18)[0]
+    return ELF_MACHINES.get(machine, f"machine {machine}")
+
+
+def binutil(so, candidates, args):
+    """Output of the first of `candidates` (GNU binutils, then LLVM's, which
+    read every architecture) that reads `so`."""
+    errors = []
+    for tool in candidates:
+        if not shutil.which(tool):
+            continue
+        rc, out = run([tool] + args + [so])
+        if rc == 0:
+            return out
+        errors.append(f"{tool}: {out.strip()}")
+    raise SystemExit(f"FAIL: cannot read {so} with any of {', '.join(candidates)}: "
+                     + ("; ".join(errors) or "none is installed"))
+
+
 def undefined_symbols(so):
-    rc, out = run(["nm", "-D", "--undefined-only", so])
-    if rc != 0:
-        raise SystemExit(f"nm failed on {so}: {out}")
+    out = binutil(so, ["nm", "llvm-nm-22", "llvm-nm"], ["-D", "--undefined-only"])
     return [l.split()[-1] for l in out.splitlines() if l.strip()]
 
 
 def needed_libs(so):
-    rc, out = run(["readelf", "-d", so])
+    out = binutil(so, ["readelf", "llvm-readelf-22", "llvm-readelf"], ["-d"])
     return [l.split("[")[1].split("]")[0] for l in out.splitlines() if "(NEEDED)" in l]
 
 
@@ -44,6 +80,10 @@ def main():
     ap.add_argument("--runner-prefix", default="", help="e.g. qemu command for cross targets")
     ap.add_argument("--threads", type=int, default=2,
                     help="session threads (parallel tiles must give the same result)")
+    ap.add_argument("--expect-refusal", action="append", default=[], metavar="TEXT",
+                    help="glmrt-run must refuse the artifact with TEXT in its message")
+    ap.add_argument("--timeout", type=float, default=300,
+                    help="seconds glmrt-run may take (qemu is slow)")
     ap.add_argument("name")
     a = ap.parse_args()
 
@@ -55,14 +95,22 @@ def main():
     so = os.path.join(a.work, f"{a.name}.{a.target}.so")
     so2 = so + ".again"
 
-    for out in (so, so2):
+    # A refusal test leaves determinism to the model's own test.
+    for out in (so,) if a.expect_refusal else (so, so2):
         rc, log = run([a.glmc, onnx_path, "--target", a.target, "--quiet", "-o", out])
         if rc != 0:
             print(log)
             raise SystemExit(f"FAIL {a.name}: glmc exited {rc}")
-    if open(so, "rb").read() != open(so2, "rb").read():
-        raise SystemExit(f"FAIL {a.name}: two compilations differ (not deterministic)")
-    os.remove(so2)
+    if not a.expect_refusal:
+        if open(so, "rb").read() != open(so2, "rb").read():
+            raise SystemExit(f"FAIL {a.name}: two compilations differ (not deterministic)")
+        os.remove(so2)
+
+    # The runtime would refuse another machine's artifact; say so up front.
+    run_machine, so_machine = elf_machine(a.run), elf_machine(so)
+    if run_machine != so_machine:
+        raise SystemExit(f"FAIL {a.name}: --target {a.target} gave an artifact for {so_machine}, "
+                         f"but glmrt-run ({a.run}) is built for {run_machine}")
 
     bad = [s for s in undefined_symbols(so) if not s.split("@")[0] in LIBC_LIBM_OK]
     if bad:
@@ -80,7 +128,20 @@ def main():
     outs = [os.path.join(a.work, f"{a.name}.{a.target}.got.{k}.npy") for k in range(n_out)]
     for o in outs:
         cmd += ["--output", o]
-    rc, log = run(cmd)
+    try:
+        rc, log = run(cmd, timeout=a.timeout)
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"FAIL {a.name}: glmrt-run took more than {a.timeout:g} s: "
+                         + " ".join(cmd))
+    if a.expect_refusal:
+        missing = [t for t in a.expect_refusal if t not in log]
+        if rc != 1 or missing or "glmrt-run: error:" not in log:
+            print(log)
+            raise SystemExit(f"FAIL {a.name}: expected glmrt-run to refuse the artifact "
+                             f"(exit 1, a message with {missing or a.expect_refusal}); "
+                             f"it exited {rc}")
+        print(f"PASS {a.name} [{a.target}]: refused as expected: {log.strip()}")
+        return
     if rc != 0:
         print(log)
         raise SystemExit(f"FAIL {a.name}: glmrt-run exited {rc}")
@@ -100,7 +161,8 @@ def main():
         rel = float((err / (np.abs(ref) + 1e-12)).max()) if err.size else 0.0
         worst = max(worst, float(err.max()) if err.size else 0.0)
     print(f"PASS {a.name} [{a.target}]: {n_out} output(s) match ORT, max abs err {worst:.3g}; "
-          f"deterministic; imports only libc/libm")
+          f"deterministic; {so_machine} artifact importing only libc/libm"
+          + (f"; ran under {a.runner_prefix}" if a.runner_prefix else ""))
 
 
 # Symbols an artifact may import: libc and libm only (memcpy/memset from
