@@ -730,14 +730,20 @@ LogicalResult GraphImporter::importSoftmax(const ox::Node &node, Location loc) {
   if (const ox::Attribute *a = node.getAttribute("axis"))
     axis = a->i;
   std::string name = toSnakeCase(node.opType);
+  auto axisAttr = builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis));
+  if (opset >= 13) {
+    auto op = createOp(node, loc, name, {*x}, {axisAttr}, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
   auto xt = dyn_cast<RankedTensorType>((*x).getType());
   if (!xt)
     return emitError(loc) << node.opType << " needs a ranked input";
   auto normAxis = glm::normalizeAxis(axis, xt.getRank());
   if (!normAxis)
     return emitError(loc) << "axis " << axis << " is out of range for rank " << xt.getRank();
-  auto axisAttr = builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis));
-  if (opset >= 13 || *normAxis == xt.getRank() - 1) {
+  if (*normAxis == xt.getRank() - 1) {
     auto op = createOp(node, loc, name, {*x}, {axisAttr}, 1);
     if (failed(op))
       return failure();
@@ -976,8 +982,8 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
       "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Equal", "Erf", "Exp",
       "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
-      "GlobalMaxPool", "Greater", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu",
-      "Less", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "Not",
+      "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu",
+      "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "Not",
       "Or", "Pad", "Pow", "Range", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin",
       "ReduceProd", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Sin", "Size", "Slice",
       "Softmax", "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile",

@@ -144,7 +144,25 @@ DenseElementsAttr mlir::glm::makeIntElements(ShapedType type, ArrayRef<int64_t> 
   return DenseElementsAttr::get(type, fls);
 }
 
+/// All-unknown values for a 1-d tensor of static length.
+static std::optional<SmallVector<int64_t>> unknownValues(Value value) {
+  if (auto ty = dyn_cast<RankedTensorType>(value.getType()))
+    if (ty.getRank() == 1 && !ty.isDynamicDim(0))
+      return SmallVector<int64_t>(ty.getDimSize(0), ShapedType::kDynamic);
+  if (auto ty = dyn_cast<RankedTensorType>(value.getType()); ty && ty.getRank() == 0)
+    return SmallVector<int64_t>(1, ShapedType::kDynamic);
+  return std::nullopt;
+}
+
+static std::optional<SmallVector<int64_t>> partialIntValuesImpl(Value value);
+
 std::optional<SmallVector<int64_t>> mlir::glm::getPartialIntValues(Value value) {
+  if (auto vals = partialIntValuesImpl(value))
+    return vals;
+  return unknownValues(value);
+}
+
+static std::optional<SmallVector<int64_t>> partialIntValuesImpl(Value value) {
   if (auto vals = getConstantIntValues(value))
     return vals;
   Operation *def = value.getDefiningOp();
@@ -214,6 +232,60 @@ std::optional<SmallVector<int64_t>> mlir::glm::getPartialIntValues(Value value) 
     e = std::clamp<int64_t>(e, 0, n);
     if (e < s) e = s;
     return SmallVector<int64_t>(ArrayRef<int64_t>(*src).slice(s, e - s));
+  }
+  // Elementwise arithmetic and selection on shape values (the "-1 → 1"
+  // idiom exporters write: Where(Equal(shape, -1), ones, shape)).
+  auto binary = [&](Value a, Value b, function_ref<int64_t(int64_t, int64_t)> fn)
+      -> std::optional<SmallVector<int64_t>> {
+    auto x = getPartialIntValues(a), y = getPartialIntValues(b);
+    if (!x || !y || (x->size() != y->size() && x->size() != 1 && y->size() != 1))
+      return std::nullopt;
+    size_t n = std::max(x->size(), y->size());
+    SmallVector<int64_t> out;
+    for (size_t i = 0; i < n; ++i) {
+      int64_t u = (*x)[x->size() == 1 ? 0 : i], v = (*y)[y->size() == 1 ? 0 : i];
+      out.push_back(u == ShapedType::kDynamic || v == ShapedType::kDynamic ? ShapedType::kDynamic
+                                                                         : fn(u, v));
+    }
+    return out;
+  };
+  if (auto op = dyn_cast<MulOp>(def))
+    return binary(op.getA(), op.getB(), [](int64_t u, int64_t v) { return u * v; });
+  if (auto op = dyn_cast<AddOp>(def))
+    return binary(op.getA(), op.getB(), [](int64_t u, int64_t v) { return u + v; });
+  if (auto op = dyn_cast<SubOp>(def))
+    return binary(op.getA(), op.getB(), [](int64_t u, int64_t v) { return u - v; });
+  if (auto op = dyn_cast<EqualOp>(def))
+    return binary(op.getA(), op.getB(), [](int64_t u, int64_t v) -> int64_t { return u == v; });
+  if (auto op = dyn_cast<WhereOp>(def)) {
+    auto c = getPartialIntValues(op.getCondition());
+    auto x = getPartialIntValues(op.getX()), y = getPartialIntValues(op.getY());
+    if (!c || !x || !y)
+      return std::nullopt;
+    size_t n = std::max({c->size(), x->size(), y->size()});
+    auto at = [&](const SmallVector<int64_t> &v, size_t i) { return v[v.size() == 1 ? 0 : i]; };
+    SmallVector<int64_t> out;
+    for (size_t i = 0; i < n; ++i) {
+      int64_t ci = at(*c, i);
+      out.push_back(ci == ShapedType::kDynamic ? ShapedType::kDynamic
+                                               : (ci ? at(*x, i) : at(*y, i)));
+    }
+    return out;
+  }
+  if (auto op = dyn_cast<ReshapeOp>(def)) {
+    auto ty = dyn_cast<RankedTensorType>(op.getType());
+    if (ty && ty.getRank() <= 1)
+      return getPartialIntValues(op.getData());
+    return std::nullopt;
+  }
+  if (auto op = dyn_cast<ConstantOfShapeOp>(def)) {
+    auto shape = getConstantIntValues(op.getInput());
+    if (!shape || shape->size() != 1 || !op.getValue())
+      return std::nullopt;
+    auto v = getIntValues(*op.getValue());
+    if (!v || v->size() != 1)
+      return std::nullopt;
+    return SmallVector<int64_t>((*shape)[0], (*v)[0]);
   }
   // A 1-d tensor of statically known length whose values are unknown.
   if (auto ty = dyn_cast<RankedTensorType>(value.getType()))

@@ -91,6 +91,8 @@ GLM_INFER_SAME_ELEMENT(HardSigmoidOp)
 GLM_INFER_BOOL(EqualOp)
 GLM_INFER_BOOL(LessOp)
 GLM_INFER_BOOL(GreaterOp)
+GLM_INFER_BOOL(LessOrEqualOp)
+GLM_INFER_BOOL(GreaterOrEqualOp)
 
 LogicalResult ClipOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   // min/max are scalars: the result has the input's shape.
@@ -280,6 +282,15 @@ OpFoldResult LessOp::fold(FoldAdaptor a) {
 OpFoldResult GreaterOp::fold(FoldAdaptor a) {
   return foldBinary(*this, a.getOperands(), [](double x, double y) { return double(x > y); },
                     [](int64_t x, int64_t y) -> std::optional<int64_t> { return x > y; });
+}
+
+OpFoldResult LessOrEqualOp::fold(FoldAdaptor a) {
+  return foldBinary(*this, a.getOperands(), [](double x, double y) { return double(x <= y); },
+                    [](int64_t x, int64_t y) -> std::optional<int64_t> { return x <= y; });
+}
+OpFoldResult GreaterOrEqualOp::fold(FoldAdaptor a) {
+  return foldBinary(*this, a.getOperands(), [](double x, double y) { return double(x >= y); },
+                    [](int64_t x, int64_t y) -> std::optional<int64_t> { return x >= y; });
 }
 
 OpFoldResult NegOp::fold(FoldAdaptor a) {

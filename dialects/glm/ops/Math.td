@@ -16,8 +16,10 @@ def GLM_MinOp : GLM_BinaryArithOp<"min", "minimum", [Commutative]>;
 def GLM_EqualOp : GLM_CompareOp<"equal", "equality">;
 def GLM_LessOp : GLM_CompareOp<"less", "less-than">;
 def GLM_GreaterOp : GLM_CompareOp<"greater", "greater-than">;
+def GLM_LessOrEqualOp : GLM_CompareOp<"less_or_equal", "less-or-equal">;
+def GLM_GreaterOrEqualOp : GLM_CompareOp<"greater_or_equal", "greater-or-equal">;
 
-def GLM_AndOp : GLM_ElementwiseOp<"and", [SameOperandsAndResultType, Commutative]> {
+def GLM_AndOp : GLM_ElementwiseOp<"and", [Commutative]> {
   let summary = "logical and with broadcasting";
   let description = "Elementwise logical and of i1 tensors.";
   let arguments = (ins GLM_BoolTensor:$A, GLM_BoolTensor:$B);

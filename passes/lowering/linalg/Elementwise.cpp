@@ -131,6 +131,12 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
       .Case([&](GreaterOp) {
         return cmp(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt);
       })
+      .Case([&](LessOrEqualOp) {
+        return cmp(arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle, arith::CmpIPredicate::ule);
+      })
+      .Case([&](GreaterOrEqualOp) {
+        return cmp(arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge, arith::CmpIPredicate::uge);
+      })
       .Case([&](AndOp) -> Value { return arith::AndIOp::create(b, loc, args[0], args[1]); })
       .Case([&](OrOp) -> Value { return arith::OrIOp::create(b, loc, args[0], args[1]); })
       .Case([&](NotOp) -> Value {
