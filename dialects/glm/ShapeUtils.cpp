@@ -58,6 +58,14 @@ ArrayRef<char> mlir::glm::getRawBytes(ElementsAttr attr) {
   return {};
 }
 
+SmallVector<int64_t> mlir::glm::toI64(std::optional<ArrayAttr> attr) {
+  SmallVector<int64_t> out;
+  if (attr)
+    for (Attribute a : *attr)
+      out.push_back(cast<IntegerAttr>(a).getInt());
+  return out;
+}
+
 int64_t mlir::glm::getNumElements(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)

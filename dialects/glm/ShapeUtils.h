@@ -11,6 +11,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -44,6 +45,13 @@ std::optional<SmallVector<double>> getFloatValues(ElementsAttr attr);
 /// are made of (shape, gather, concat, unsqueeze, squeeze, cast, slice of
 /// constants and of shape). nullopt when not even the length is known.
 std::optional<SmallVector<int64_t>> getPartialIntValues(Value value);
+
+/// The ranked tensor type of `v`, or null.
+inline RankedTensorType rankedOrNull(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
+/// The element type of a tensor value (or the type itself).
+inline Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
+/// The integers of an optional I64ArrayAttr (empty when absent).
+SmallVector<int64_t> toI64(std::optional<ArrayAttr> attr);
 
 /// Number of elements of a static shape.
 int64_t getNumElements(ArrayRef<int64_t> shape);

@@ -46,7 +46,6 @@ static LogicalResult inferBroadcast(Operation *op, ValueRange operands, Type ele
   return success();
 }
 
-static Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
 
 #define GLM_INFER_SAME_ELEMENT(OP)                                                      \
   LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &types) {                     \

@@ -9,17 +9,8 @@
 using namespace mlir;
 using namespace mlir::glm;
 
-static RankedTensorType rankedOrNull(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
-static Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
 static constexpr int64_t kDyn = ShapedType::kDynamic;
 
-static SmallVector<int64_t> toI64(std::optional<ArrayAttr> attr) {
-  SmallVector<int64_t> out;
-  if (attr)
-    for (Attribute a : *attr)
-      out.push_back(cast<IntegerAttr>(a).getInt());
-  return out;
-}
 
 /// Two dims that must agree: the known one, or failure on a static mismatch.
 static FailureOr<int64_t> unifyDims(int64_t a, int64_t b) {

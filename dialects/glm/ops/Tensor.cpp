@@ -12,16 +12,7 @@ using namespace mlir::glm;
 static constexpr int64_t kDyn = ShapedType::kDynamic;
 static constexpr int64_t kMaxFoldElements = 4096;
 
-static RankedTensorType rankedOrNull(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
-static Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
 
-static SmallVector<int64_t> toI64(std::optional<ArrayAttr> attr) {
-  SmallVector<int64_t> out;
-  if (attr)
-    for (Attribute a : *attr)
-      out.push_back(cast<IntegerAttr>(a).getInt());
-  return out;
-}
 
 /// A small dense constant attribute (folding input), or null.
 static DenseElementsAttr smallDense(Attribute a) {

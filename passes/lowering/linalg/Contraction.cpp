@@ -226,19 +226,14 @@ struct GemmToLinalg : OpConversionPattern<GemmOp> {
       // Accumulator starts at beta * C broadcast to [M, N].
       Value c = adaptor.getC();
       auto ct = cast<RankedTensorType>(c.getType());
-      Value empty = createEmpty(rewriter, loc, rt, sizes);
-      init = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{rt}, ValueRange{c}, ValueRange{empty},
-                 ArrayRef<AffineMap>{broadcastMap(rewriter.getContext(), ct, rt),
-                                     rewriter.getMultiDimIdentityMap(2)},
-                 SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-                 [&](OpBuilder &b, Location l, ValueRange args) {
-                   Value v = args[0];
-                   if (beta != 1.0)
-                     v = arith::MulFOp::create(b, l, v, scalarConstant(b, l, et, beta));
-                   linalg::YieldOp::create(b, l, v);
-                 })
-                 .getResult(0);
+      init = buildParallelGeneric(rewriter, loc, rt, sizes, ValueRange{c},
+                                  {broadcastMap(rewriter.getContext(), ct, rt)},
+                                  [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                                    if (beta == 1.0)
+                                      return args[0];
+                                    return arith::MulFOp::create(b, l, args[0],
+                                                                 scalarConstant(b, l, et, beta));
+                                  });
       if (alpha != 1.0) {
         // (alpha * A) B + beta C: scale A instead of the product.
         a = buildElementwise(rewriter, loc, cast<RankedTensorType>(a.getType()), ValueRange{a},

@@ -89,17 +89,12 @@ struct BatchNormToLinalg : OpConversionPattern<BatchNormalizationOp> {
     int64_t rank = rt.getRank();
     AffineMap chan = AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
     Value x = adaptor.getX();
-    Value empty = createEmpty(rewriter, loc, rt, getDims(rewriter, loc, x));
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{rt}, ValueRange{x, a, bias}, ValueRange{empty},
-                  ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank), chan, chan,
-                                      rewriter.getMultiDimIdentityMap(rank)},
-                  SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-                  [](OpBuilder &b, Location l, ValueRange v) {
-                    Value m = arith::MulFOp::create(b, l, v[0], v[1]);
-                    linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, m, v[2]).getResult());
-                  })
-                  .getResult(0);
+    Value y = buildParallelGeneric(rewriter, loc, rt, getDims(rewriter, loc, x), ValueRange{x, a, bias},
+                                   {rewriter.getMultiDimIdentityMap(rank), chan, chan},
+                                   [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                     Value m = arith::MulFOp::create(b, l, v[0], v[1]);
+                                     return arith::AddFOp::create(b, l, m, v[2]);
+                                   });
     rewriter.replaceOp(op, y);
     return success();
   }

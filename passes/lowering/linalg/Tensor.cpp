@@ -306,13 +306,10 @@ struct GatherToLinalg : OpConversionPattern<GatherOp> {
       sizes.push_back(getDim(rewriter, loc, indices, d));
     for (int64_t d = axis + 1; d < dt.getRank(); ++d)
       sizes.push_back(getDim(rewriter, loc, data, d));
-    Value init = createEmpty(rewriter, loc, rt, sizes);
     Value axisSize = toIndexValue(rewriter, loc, getDim(rewriter, loc, data, axis));
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{rt}, ValueRange{indices}, ValueRange{init},
-        ArrayRef<AffineMap>{idxMap, rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange args) {
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, sizes, ValueRange{indices}, {idxMap},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
           Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, 0));
           i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, axisSize), i);
@@ -325,9 +322,9 @@ struct GatherToLinalg : OpConversionPattern<GatherOp> {
           coords.push_back(i);
           for (int64_t d = axis + 1; d < dt.getRank(); ++d)
             coords.push_back(linalg::IndexOp::create(b, l, d - 1 + ir));
-          linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+          return tensor::ExtractOp::create(b, l, data, coords);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -415,13 +412,11 @@ struct SliceToTensor : OpConversionPattern<SliceOp> {
     Value slice = tensor::ExtractSliceOp::create(rewriter, loc, rt, src, offs, sizes, strides);
     if (!reversed.empty()) {
       // Reverse the negative-step dims with a generic reading mirrored indices.
-      Value init = createEmpty(rewriter, loc, rt, sizes);
       int64_t rank = rt.getRank();
-      slice = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
-                  ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-                  SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-                  [&](OpBuilder &b, Location l, ValueRange) {
+      Value forward = slice;
+      slice = buildParallelGeneric(
+                  rewriter, loc, rt, sizes, ValueRange{}, {},
+                  [&](OpBuilder &b, Location l, ValueRange) -> Value {
                     SmallVector<Value> coords;
                     for (int64_t d = 0; d < rank; ++d) {
                       Value i = linalg::IndexOp::create(b, l, d);
@@ -431,9 +426,8 @@ struct SliceToTensor : OpConversionPattern<SliceOp> {
                       }
                       coords.push_back(i);
                     }
-                    linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, slice, coords).getResult());
-                  })
-                  .getResult(0);
+                    return tensor::ExtractOp::create(b, l, forward, coords);
+                  });
     }
     rewriter.replaceOp(op, slice);
     return success();
@@ -466,13 +460,11 @@ struct ExpandToLinalg : OpConversionPattern<ExpandOp> {
         v = arith::MaxSIOp::create(rewriter, loc, v, toIndexValue(rewriter, loc, getDim(rewriter, loc, src, sd)));
       sizes.push_back(v);
     }
-    Value init = createEmpty(rewriter, loc, rt, sizes);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{rt}, ValueRange{src}, ValueRange{init},
-        ArrayRef<AffineMap>{broadcastMap(rewriter.getContext(), st, rt), rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [](OpBuilder &b, Location l, ValueRange args) { linalg::YieldOp::create(b, l, args[0]); });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, buildParallelGeneric(rewriter, loc, rt, sizes, ValueRange{src},
+                                                {broadcastMap(rewriter.getContext(), st, rt)},
+                                                [](OpBuilder &, Location, ValueRange args) {
+                                                  return args[0];
+                                                }));
     return success();
   }
 };
@@ -497,18 +489,15 @@ struct TileToLinalg : OpConversionPattern<TileOp> {
       sizes.push_back(rt.isDynamicDim(d) ? OpFoldResult(arith::MulIOp::create(rewriter, loc, sd, toIndexValue(rewriter, loc, reps[d])).getResult())
                                          : rewriter.getIndexAttr(rt.getDimSize(d)));
     }
-    Value init = createEmpty(rewriter, loc, rt, sizes);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          SmallVector<Value> coords;
-          for (int64_t d = 0; d < rank; ++d)
-            coords.push_back(arith::RemUIOp::create(b, l, linalg::IndexOp::create(b, l, d), srcDims[d]));
-          linalg::YieldOp::create(b, l, tensor::ExtractOp::create(b, l, src, coords).getResult());
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, buildParallelGeneric(
+                               rewriter, loc, rt, sizes, ValueRange{}, {},
+                               [&](OpBuilder &b, Location l, ValueRange) -> Value {
+                                 SmallVector<Value> coords;
+                                 for (int64_t d = 0; d < rank; ++d)
+                                   coords.push_back(arith::RemUIOp::create(
+                                       b, l, linalg::IndexOp::create(b, l, d), srcDims[d]));
+                                 return tensor::ExtractOp::create(b, l, src, coords);
+                               }));
     return success();
   }
 };
@@ -594,12 +583,9 @@ struct RangeToLinalg : OpConversionPattern<RangeOp> {
       q = arith::MaxSIOp::create(rewriter, loc, q, scalarConstant(rewriter, loc, et, 0));
       size = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), q).getResult();
     }
-    Value init = createEmpty(rewriter, loc, rt, {size});
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
-        SmallVector<utils::IteratorType>(1, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange) {
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, {size}, ValueRange{}, {},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
           Value i = linalg::IndexOp::create(b, l, 0);
           Value ii = arith::IndexCastOp::create(b, l, b.getI64Type(), i);
           Value v;
@@ -610,9 +596,9 @@ struct RangeToLinalg : OpConversionPattern<RangeOp> {
             Value c = et.getIntOrFloatBitWidth() == 64 ? ii : arith::TruncIOp::create(b, l, et, ii).getResult();
             v = arith::AddIOp::create(b, l, start, arith::MulIOp::create(b, l, c, delta));
           }
-          linalg::YieldOp::create(b, l, v);
+          return v;
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -634,19 +620,17 @@ struct TriluToLinalg : OpConversionPattern<TriluOp> {
     bool upper = op.getUpper() != 0;
     Type et = rt.getElementType();
     Value zero = scalarConstant(rewriter, loc, et, 0.0);
-    Value init = createEmpty(rewriter, loc, rt, getDims(rewriter, loc, adaptor.getInput()));
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{rt}, ValueRange{adaptor.getInput()}, ValueRange{init},
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank), rewriter.getMultiDimIdentityMap(rank)},
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [&](OpBuilder &b, Location l, ValueRange args) {
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, getDims(rewriter, loc, adaptor.getInput()), ValueRange{adaptor.getInput()},
+        {rewriter.getMultiDimIdentityMap(rank)},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value i = linalg::IndexOp::create(b, l, rank - 2), j = linalg::IndexOp::create(b, l, rank - 1);
           Value ik = arith::AddIOp::create(b, l, i, k);
           Value keep = upper ? arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j, ik)
                              : arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, j, ik);
-          linalg::YieldOp::create(b, l, arith::SelectOp::create(b, l, keep, args[0], zero).getResult());
+          return arith::SelectOp::create(b, l, keep, args[0], zero);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

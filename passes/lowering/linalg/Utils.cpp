@@ -158,23 +158,31 @@ SmallVector<OpFoldResult> mlir::glm::lowering::readIndexVector(OpBuilder &b, Loc
   return out;
 }
 
+Value mlir::glm::lowering::buildParallelGeneric(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ArrayRef<OpFoldResult> sizes,
+    ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = resultType.getRank();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = createEmpty(b, loc, resultType, sizes);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, resultType, inputs, init, maps, iters,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(nb, nloc, body(nb, nloc, args.drop_back()));
+             })
+      .getResult(0);
+}
+
 Value mlir::glm::lowering::buildElementwise(
     OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value in : inputs)
-    maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(in.getType()), resultType));
-  maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
-  Value init = createEmpty(b, loc, resultType, broadcastSizes(b, loc, inputs, resultType));
-  SmallVector<utils::IteratorType> iters(resultType.getRank(), utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, resultType, inputs, init, maps, iters,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value r = body(nb, nloc, args.drop_back());
-        linalg::YieldOp::create(nb, nloc, r);
-      });
-  return generic.getResult(0);
+    maps.push_back(broadcastMap(b.getContext(), cast<RankedTensorType>(in.getType()), resultType));
+  return buildParallelGeneric(b, loc, resultType, broadcastSizes(b, loc, inputs, resultType), inputs,
+                              maps, body);
 }
 
 RankedTensorType mlir::glm::lowering::convertTensorType(const TypeConverter &converter, Type type) {

@@ -48,6 +48,15 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value src, RankedTensorType resu
 /// values: constants where known, tensor.extract otherwise.
 SmallVector<OpFoldResult> readIndexVector(OpBuilder &b, Location loc, Value tensor, int64_t n);
 
+/// Builds an all-parallel `linalg.generic` over a new tensor of `resultType`
+/// with `sizes`, reading `inputs` through `inputMaps` (the output map is the
+/// identity). `body` gets the input scalars and returns the output scalar;
+/// it may use linalg.index for the iteration coordinates.
+Value buildParallelGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
+                           ArrayRef<OpFoldResult> sizes, ValueRange inputs,
+                           ArrayRef<AffineMap> inputMaps,
+                           function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
 /// Builds `linalg.generic` computing an elementwise function of `inputs`
 /// (broadcast) into a new tensor of `resultType`.
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,

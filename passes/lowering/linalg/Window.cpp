@@ -65,14 +65,9 @@ Value initWithBias(OpBuilder &b, Location loc, RankedTensorType outT, ArrayRef<O
   if (!bias)
     return createFilled(b, loc, outT, sizes, scalarConstant(b, loc, et, 0.0));
   MLIRContext *ctx = b.getContext();
-  Value empty = createEmpty(b, loc, outT, sizes);
   AffineMap biasMap = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{outT}, ValueRange{bias}, ValueRange{empty},
-             ArrayRef<AffineMap>{biasMap, b.getMultiDimIdentityMap(4)},
-             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location l, ValueRange args) { linalg::YieldOp::create(nb, l, args[0]); })
-      .getResult(0);
+  return buildParallelGeneric(b, loc, outT, sizes, ValueRange{bias}, {biasMap},
+                              [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 }
 
 struct ConvToLinalg : OpConversionPattern<ConvOp> {
@@ -267,20 +262,15 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
       } else {
         auto cT = RankedTensorType::get({outT.getDimSize(2), outT.getDimSize(3)}, rewriter.getF32Type());
         Value cst = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(cT, ArrayRef<float>(counts)));
-        Value empty = createEmpty(rewriter, loc, outT, outSizes);
         AffineMap cMap = AffineMap::get(4, 0, {getAffineDimExpr(2, ctx), getAffineDimExpr(3, ctx)}, ctx);
-        pooled = linalg::GenericOp::create(
-                     rewriter, loc, TypeRange{outT}, ValueRange{pooled, cst}, ValueRange{empty},
-                     ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(4), cMap,
-                                         rewriter.getMultiDimIdentityMap(4)},
-                     SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-                     [&](OpBuilder &b, Location l, ValueRange args) {
-                       Value c = args[1];
-                       if (c.getType() != et)
-                         c = arith::TruncFOp::create(b, l, et, c);
-                       linalg::YieldOp::create(b, l, arith::MulFOp::create(b, l, args[0], c).getResult());
-                     })
-                     .getResult(0);
+        pooled = buildParallelGeneric(rewriter, loc, outT, outSizes, ValueRange{pooled, cst},
+                                      {rewriter.getMultiDimIdentityMap(4), cMap},
+                                      [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+                                        Value c = args[1];
+                                        if (c.getType() != et)
+                                          c = arith::TruncFOp::create(b, l, et, c);
+                                        return arith::MulFOp::create(b, l, args[0], c);
+                                      });
       }
     }
     if (s == 1)
