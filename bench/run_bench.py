@@ -90,6 +90,9 @@ def main():
         if os.path.exists(onnx_path):
             x = np.load(os.path.join(d, name + ".in.0.npy"))[:1]
             cases.append((name + " b1", onnx_path, [x]))
+            if name == "digits-repvgg":
+                # Re-parameterisation off: what the fusions buy.
+                cases.append((name + " b1 --no-fuse", onnx_path, [x], ["--no-fuse"]))
     for (m, k, n) in [(1, 1024, 1024), (64, 256, 1024), (512, 512, 512)]:
         p = os.path.join(work, f"matmul_{m}x{k}x{n}.onnx")
         cases.append((f"matmul {m}x{k}x{n}", p, make_matmul(p, m, k, n)))
@@ -97,10 +100,12 @@ def main():
         cases = [c for c in cases if any(o in c[0] for o in a.only)]
 
     results = []
-    print(f"{'case':24s} {'ORT p50':>10s} {'glmc p50':>10s} {'ORT/glmc':>9s} {'onnx KB':>9s} {'.so KB':>8s}")
-    for name, onnx_path, inputs in cases:
-        so = os.path.join(work, name.replace(" ", "_") + ".so")
-        sh([glmc, onnx_path, "--target", a.target, "--quiet", "-o", so])
+    print(f"{'case':30s} {'ORT p50':>10s} {'glmc p50':>10s} {'ORT/glmc':>9s} {'onnx KB':>9s} {'.so KB':>8s}")
+    for case in cases:
+        name, onnx_path, inputs = case[:3]
+        flags = case[3] if len(case) > 3 else []
+        so = os.path.join(work, name.replace(" ", "_").replace("-", "") + ".so")
+        sh([glmc, onnx_path, "--target", a.target, "--quiet", "-o", so] + flags)
         args = [run, so, "--threads", str(a.threads), "--bench", str(a.runs), "--warmup",
                 str(a.warmup), "--bench-json", os.path.join(work, "b.json")]
         for i, x in enumerate(inputs):
@@ -114,7 +119,7 @@ def main():
              "glmc_p90_ms": g["p90"], "ratio_ort_over_glmc": o50 / g["p50"],
              "onnx_bytes": os.path.getsize(onnx_path), "so_bytes": os.path.getsize(so)}
         results.append(r)
-        print(f"{name:24s} {o50:9.3f}ms {g['p50']:9.3f}ms {r['ratio_ort_over_glmc']:8.2f}x "
+        print(f"{name:30s} {o50:9.3f}ms {g['p50']:9.3f}ms {r['ratio_ort_over_glmc']:8.2f}x "
               f"{r['onnx_bytes'] / 1024:9.1f} {r['so_bytes'] / 1024:8.1f}")
 
     rt = os.path.join(a.build, "runtime", "libglmrt.so")

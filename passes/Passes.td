@@ -53,6 +53,55 @@ def InferShapesPass : Pass<"glm-infer-shapes", "func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// fusion/
+//===----------------------------------------------------------------------===//
+
+def FoldBatchNormPass : Pass<"glm-fold-batchnorm", "func::FuncOp"> {
+  let summary = "Fold inference BatchNormalization into the adjacent conv or gemm";
+  let description = [{
+    With constant weights and statistics, BatchNormalization is an affine
+    map per channel, `y = x * s + t` with `s = scale / sqrt(var + eps)` and
+    `t = B - mean * s`. It is folded into:
+    - the conv or gemm that produces its input (weights of output channel c
+      scaled by s[c], bias `(b - mean) * s + B`), or
+    - the conv that consumes its output when that conv has no padding
+      (weights of input channel c scaled by s[c], bias += sum W * t); with
+      padding the padded zeros would not be transformed, so it is refused.
+    The result equals the unfused model up to float rounding. Nothing is
+    folded when the producer has other users.
+
+    ```mlir
+    %c = glm.conv %x, %w, %b ...
+    %y = glm.batch_normalization %c, %scale, %bias, %mean, %var ...
+    // becomes
+    %y = glm.conv %x, %w_folded, %b_folded ...
+    ```
+  }];
+}
+
+def ReparamRepVGGPass : Pass<"glm-reparam-repvgg", "func::FuncOp"> {
+  let summary = "Merge parallel conv branches of one input into a single conv";
+  let description = [{
+    RepVGG re-parameterisation: a sum of branches that all read the same
+    input X — convolutions (odd kernels, centred padding, same stride and
+    groups), an identity X, or a per-channel affine of X (an unfolded
+    BatchNormalization) — is one convolution whose kernel is the sum of the
+    branch kernels zero-padded to the largest size (identity and affine
+    branches become a centre tap on the diagonal) and whose bias is the sum
+    of the biases. Run after glm-fold-batchnorm.
+
+    ```mlir
+    %a = glm.conv %x, %w3, %b3 {pads = [1, 1, 1, 1]} ...
+    %b = glm.conv %x, %w1, %b1 ...
+    %s = glm.add %a, %b ...
+    %y = glm.add %s, %x ...
+    // becomes
+    %y = glm.conv %x, %w_merged, %b_merged {pads = [1, 1, 1, 1]} ...
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // lowering/
 //===----------------------------------------------------------------------===//
 

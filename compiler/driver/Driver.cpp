@@ -195,7 +195,7 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
   progress.phase("folding shapes and constants");
   {
     PassManager pm(&context);
-    pipeline::buildCanonicalPipeline(pm);
+    pipeline::buildCanonicalPipeline(pm, options.fuse);
     if (failed(pm.run(module)))
       return ExitCode::ModelError;
   }

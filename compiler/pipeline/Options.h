@@ -28,6 +28,8 @@ struct CompileOptions {
   /// "lowered" (LLVM dialect). Empty: the last stage.
   std::string mlirStage;
   bool quiet = false;
+  /// Exact graph fusions (BatchNorm folding, RepVGG re-parameterisation).
+  bool fuse = true;
   int optLevel = 3;
   /// Command line as given, recorded in the artifact metadata.
   std::vector<std::string> commandLine;

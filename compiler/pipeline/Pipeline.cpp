@@ -14,7 +14,7 @@
 
 using namespace mlir;
 
-void glmc::pipeline::buildCanonicalPipeline(OpPassManager &pm) {
+void glmc::pipeline::buildCanonicalPipeline(OpPassManager &pm, bool fuse) {
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(createCanonicalizerPass());
   fpm.addPass(glm::createInferShapesPass());
@@ -24,6 +24,11 @@ void glmc::pipeline::buildCanonicalPipeline(OpPassManager &pm) {
   fpm.addPass(createCSEPass());
   fpm.addPass(glm::createInferShapesPass());
   fpm.addPass(createCanonicalizerPass());
+  if (fuse) {
+    fpm.addPass(glm::createFoldBatchNormPass());
+    fpm.addPass(glm::createReparamRepVGGPass());
+    fpm.addPass(createCanonicalizerPass());
+  }
 }
 
 void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {

@@ -10,8 +10,10 @@
 namespace glmc::pipeline {
 
 /// Clean-up after import: fold shape subgraphs and constants, infer shapes,
-/// remove dead code. Registered as `glm-canonical-pipeline`.
-void buildCanonicalPipeline(mlir::OpPassManager &pm);
+/// remove dead code, and (with `fuse`) the exact graph fusions: conv/gemm-BN
+/// folding and RepVGG re-parameterisation. Registered as
+/// `glm-canonical-pipeline`.
+void buildCanonicalPipeline(mlir::OpPassManager &pm, bool fuse = true);
 
 /// glm on tensors → LLVM dialect with the artifact entry point, for one
 /// target. Registered as `glm-lowering-pipeline{target=...}`.

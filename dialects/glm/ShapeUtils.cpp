@@ -66,6 +66,70 @@ SmallVector<int64_t> mlir::glm::toI64(std::optional<ArrayAttr> attr) {
   return out;
 }
 
+std::optional<SmallVector<double>> mlir::glm::getValuesAsDouble(ElementsAttr attr) {
+  auto ty = dyn_cast<RankedTensorType>(attr.getType());
+  if (!ty || !ty.hasStaticShape())
+    return std::nullopt;
+  int64_t n = ty.getNumElements();
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  SmallVector<double> out;
+  if (isa<FloatType>(ty.getElementType())) {
+    if (ty.getElementType().isF32() && !(dense && dense.isSplat())) {
+      ArrayRef<char> raw = getRawBytes(attr);
+      if (raw.size() != size_t(n) * 4)
+        return std::nullopt;
+      out.resize(n);
+      const float *f = reinterpret_cast<const float *>(raw.data());
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = f[i];
+      return out;
+    }
+    auto fv = getFloatValues(attr);
+    if (!fv)
+      return std::nullopt;
+    if (dense && dense.isSplat())
+      fv->assign(n, (*fv)[0]);
+    return fv;
+  }
+  auto iv = getIntValues(attr);
+  if (!iv)
+    return std::nullopt;
+  if (dense && dense.isSplat())
+    iv->assign(n, (*iv)[0]);
+  for (int64_t x : *iv)
+    out.push_back(double(x));
+  return out;
+}
+
+ElementsAttr mlir::glm::makeResourceElements(RankedTensorType type, ArrayRef<double> values, StringRef name) {
+  Type et = type.getElementType();
+  unsigned bits = et.getIntOrFloatBitWidth();
+  unsigned bytes = std::max(1u, bits / 8);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(values.size() * bytes, 64);
+  MutableArrayRef<char> data = blob.getMutableData();
+  for (size_t i = 0; i < values.size(); ++i) {
+    char *p = data.data() + i * bytes;
+    if (et.isF32()) {
+      float f = float(values[i]);
+      memcpy(p, &f, 4);
+    } else if (et.isF64()) {
+      memcpy(p, &values[i], 8);
+    } else if (auto ft = dyn_cast<FloatType>(et)) {
+      APFloat f(values[i]);
+      bool lost;
+      f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      uint64_t w = f.bitcastToAPInt().getZExtValue();
+      memcpy(p, &w, bytes);
+    } else {
+      int64_t w = int64_t(values[i]);
+      if (bits == 1)
+        w = values[i] != 0.0;
+      memcpy(p, &w, bytes); // little-endian truncation
+    }
+  }
+  return DenseResourceElementsAttr::get(type, name, std::move(blob));
+}
+
 int64_t mlir::glm::getNumElements(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -53,6 +53,14 @@ inline Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
 /// The integers of an optional I64ArrayAttr (empty when absent).
 SmallVector<int64_t> toI64(std::optional<ArrayAttr> attr);
 
+/// Every element of a static int or float constant as a double (splats
+/// expanded; f32 read directly from the blob). nullopt if unsupported.
+std::optional<SmallVector<double>> getValuesAsDouble(ElementsAttr attr);
+
+/// A new dense_resource attribute of `type` (int or float element type)
+/// holding `values`, named `name` (the blob manager makes names unique).
+ElementsAttr makeResourceElements(RankedTensorType type, ArrayRef<double> values, StringRef name);
+
 /// Number of elements of a static shape.
 int64_t getNumElements(ArrayRef<int64_t> shape);
 

@@ -31,7 +31,7 @@ namespace {
 /// A constant unpacked to doubles (floats and ints up to 2^53 are exact).
 struct Values {
   RankedTensorType type;
-  std::vector<double> v;
+  SmallVector<double> v;
 };
 
 std::optional<Values> load(Value value) {
@@ -39,69 +39,10 @@ std::optional<Values> load(Value value) {
   auto ty = attr ? dyn_cast<RankedTensorType>(attr.getType()) : nullptr;
   if (!ty || !ty.hasStaticShape())
     return std::nullopt;
-  Values out;
-  out.type = ty;
-  if (isa<FloatType>(ty.getElementType())) {
-    if (ty.getElementType().isF32()) {
-      ArrayRef<char> raw = getRawBytes(attr);
-      if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat()) {
-        out.v.assign(ty.getNumElements(), dense.getSplatValue<APFloat>().convertToDouble());
-        return out;
-      }
-      if (raw.size() != size_t(ty.getNumElements()) * 4)
-        return std::nullopt;
-      out.v.resize(ty.getNumElements());
-      const float *f = reinterpret_cast<const float *>(raw.data());
-      for (int64_t i = 0, n = ty.getNumElements(); i < n; ++i)
-        out.v[i] = f[i];
-      return out;
-    }
-    auto fv = getFloatValues(attr);
-    if (!fv)
-      return std::nullopt;
-    if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat())
-      fv->assign(ty.getNumElements(), (*fv)[0]);
-    out.v.assign(fv->begin(), fv->end());
-    return out;
-  }
-  auto iv = getIntValues(attr);
-  if (!iv)
+  auto v = getValuesAsDouble(attr);
+  if (!v)
     return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat())
-    iv->assign(ty.getNumElements(), (*iv)[0]);
-  for (int64_t x : *iv)
-    out.v.push_back(double(x));
-  return out;
-}
-
-/// Writes `values` as a new resource blob of `type`.
-ElementsAttr store(RankedTensorType type, ArrayRef<double> values, StringRef name) {
-  Type et = type.getElementType();
-  unsigned bits = et.getIntOrFloatBitWidth();
-  unsigned bytes = std::max(1u, bits / 8);
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(values.size() * bytes, 64);
-  MutableArrayRef<char> data = blob.getMutableData();
-  for (size_t i = 0; i < values.size(); ++i) {
-    char *p = data.data() + i * bytes;
-    if (et.isF32()) {
-      float f = float(values[i]);
-      memcpy(p, &f, 4);
-    } else if (et.isF64()) {
-      memcpy(p, &values[i], 8);
-    } else if (auto ft = dyn_cast<FloatType>(et)) {
-      APFloat f(values[i]);
-      bool lost;
-      f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-      uint64_t w = f.bitcastToAPInt().getZExtValue();
-      memcpy(p, &w, bytes);
-    } else {
-      int64_t w = int64_t(values[i]);
-      if (bits == 1)
-        w = values[i] != 0.0;
-      memcpy(p, &w, bytes); // little-endian truncation
-    }
-  }
-  return DenseResourceElementsAttr::get(type, name, std::move(blob));
+  return Values{ty, std::move(*v)};
 }
 
 /// Flat index into a broadcast operand.
@@ -144,7 +85,7 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
       SmallVector<int64_t> inStrides(rank, 1);
       for (int64_t d = rank - 2; d >= 0; --d)
         inStrides[d] = inStrides[d + 1] * inShape[d + 1];
-      std::vector<double> out(n);
+      SmallVector<double> out(n);
       SmallVector<int64_t> coord(rank, 0);
       for (int64_t i = 0; i < n; ++i) {
         int64_t src = 0;
@@ -157,7 +98,7 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
           coord[d] = 0;
         }
       }
-      return store(resTy, out, name);
+      return makeResourceElements(resTy, out, name);
     }
     if (auto cast = dyn_cast<CastOp>(op)) {
       auto in = load(cast.getInput());
@@ -170,7 +111,7 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
         else if (isa<IntegerType>(et))
           x = std::trunc(x);
       }
-      return store(resTy, in->v, name);
+      return makeResourceElements(resTy, in->v, name);
     }
     if (op->hasTrait<glm::GLMElementwise>() && op->getNumResults() == 1) {
       SmallVector<Values> ins;
@@ -196,7 +137,7 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
       else if (isa<WhereOp>(op)) fn = [](ArrayRef<double> a) { return a[0] != 0.0 ? a[1] : a[2]; };
       else return {};
       int64_t n = resTy.getNumElements();
-      std::vector<double> out(n);
+      SmallVector<double> out(n);
       SmallVector<double> args(ins.size());
       for (int64_t i = 0; i < n; ++i) {
         for (size_t k = 0; k < ins.size(); ++k)
@@ -204,7 +145,7 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
         out[i] = fn(args);
       }
       // Round float results through the result precision as the op would.
-      return store(resTy, out, name);
+      return makeResourceElements(resTy, out, name);
     }
     return {};
   }

@@ -42,6 +42,10 @@ static cl::opt<std::string> mlirStage(
     cl::init(""), cl::cat(glmcCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress or notes on stderr"),
                            cl::cat(glmcCategory));
+static cl::opt<bool> noFuse("no-fuse",
+                            cl::desc("Skip the exact graph fusions (BatchNorm folding, RepVGG "
+                                     "re-parameterisation), e.g. to measure them"),
+                            cl::cat(glmcCategory));
 static cl::opt<bool> printTargets("print-targets", cl::desc("List the targets and exit"),
                                   cl::cat(glmcCategory));
 static cl::opt<bool> externalWeights("external-weights",
@@ -83,6 +87,7 @@ int main(int argc, char **argv) {
   options.externalWeights = externalWeights;
   options.modelName = modelName;
   options.optLevel = optLevel;
+  options.fuse = !noFuse;
   if (outputFile.empty()) {
     SmallString<128> out(sys::path::filename(inputFile));
     const char *ext = emit == EmitKind::SharedObject ? ".so"
