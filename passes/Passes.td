@@ -53,6 +53,58 @@ def InferShapesPass : Pass<"glm-infer-shapes", "func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// compress/
+//===----------------------------------------------------------------------===//
+
+def PrunePass : Pass<"glm-prune", "func::FuncOp"> {
+  let summary = "Score and mask weights to remove a fraction of the prunable parameters";
+  let description = [{
+    Removes (by zeroing) the fraction `ratio` of the parameters of prunable
+    ops (PrunableOpInterface with constant weights).
+
+    - `mode=structured` (default): whole output channels, chosen per
+      dependency group (glm ChannelGroups: residual-tied channels, depthwise
+      convs and concats are pruned together; groups that reach a model
+      input or output, or pass through ops whose f(0) is not 0, are kept
+      and reported with a remark). A channel's score is the norm of its
+      producers' filters (`criterion=magnitude`: L2, `l1`: L1), normalised
+      per producer. `alloc=uniform` prunes the same channel fraction in
+      every group; `alloc=auto` ranks all channels globally by their
+      group-normalised score per removed parameter. Either way the
+      parameter budget is met exactly up to one channel. Pruned channels
+      get zero weights and biases and are recorded as `glm.pruned_channels`
+      on their producers for glm-trim-channels.
+    - `mode=unstructured`: the smallest-magnitude weights of each layer.
+    - `mode=2:4`: in every run of 4 weights along the contraction dim, the 2
+      smallest (the NVIDIA sparse tensor core pattern).
+
+    `exclude` lists regular expressions matched against the ONNX node names
+    of producers; matching layers are kept.
+  }];
+  let options = [
+    Option<"ratio", "ratio", "double", /*default=*/"0.0", "Fraction of prunable parameters to remove">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"structured\"", "structured, unstructured or 2:4">,
+    Option<"criterion", "criterion", "std::string", /*default=*/"\"l1\"", "magnitude or l1">,
+    Option<"alloc", "alloc", "std::string", /*default=*/"\"uniform\"", "uniform or auto">,
+    ListOption<"exclude", "exclude", "std::string", "Node-name patterns to keep">,
+  ];
+}
+
+def TrimChannelsPass : Pass<"glm-trim-channels", "func::FuncOp"> {
+  let summary = "Physically remove pruned channels from producers and consumers";
+  let description = [{
+    For every channel dependency group whose producers carry the same
+    `glm.pruned_channels`, removes those channels: producer weights and
+    biases along their output dim, consumer weights along their input dim
+    (with the channel's offset inside concatenated inputs), depthwise
+    weights, biases and group counts, and per-channel constants of
+    elementwise ops; then re-infers every type. Pruned channels are exactly
+    zero through the group (glm-prune only selects zero-preserving groups),
+    so the trimmed model computes the same function as the masked one.
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // fusion/
 //===----------------------------------------------------------------------===//
 

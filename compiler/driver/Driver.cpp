@@ -5,6 +5,7 @@
 #include "compiler/codegen/LLVMCodegen.h"
 #include "compiler/importer/Importer.h"
 #include "compiler/package/Artifact.h"
+#include "compiler/package/Report.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/pipeline/Registration.h"
 #include "compiler/pipeline/Targets.h"
@@ -19,6 +20,7 @@
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -136,7 +138,33 @@ std::string printModule(ModuleOp module) {
   return s;
 }
 
+llvm::json::Object pruneOptionsJSON(const pipeline::CompileOptions::Prune &p) {
+  llvm::json::Array exclude;
+  for (const std::string &e : p.exclude)
+    exclude.push_back(e);
+  return llvm::json::Object{{"prune", p.ratio},
+                            {"prune_mode", p.mode},
+                            {"prune_criterion", p.criterion},
+                            {"prune_alloc", p.alloc},
+                            {"exclude", std::move(exclude)}};
+}
+
+/// Writes the report as HTML when the path ends in .html/.htm, else JSON.
+bool writeReport(const package::CompressionReport &report, const std::string &path,
+                 llvm::raw_ostream &errs) {
+  llvm::StringRef ext = llvm::sys::path::extension(path);
+  if (ext.equals_insensitive(".html") || ext.equals_insensitive(".htm"))
+    return writeFile(path, package::toHTML(report), errs);
+  std::string json;
+  llvm::raw_string_ostream os(json);
+  os << llvm::formatv("{0:2}", package::toJSON(report)) << "\n";
+  return writeFile(path, json, errs);
+}
+
 } // namespace
+
+static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_ostream &errs,
+                             bool progressEnabled, package::CompressionReport &report);
 
 void glmc::driver::printTargets(llvm::raw_ostream &os) {
   for (const pipeline::TargetInfo &t : pipeline::getTargets()) {
@@ -150,6 +178,23 @@ void glmc::driver::printTargets(llvm::raw_ostream &os) {
 
 ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::raw_ostream &errs,
                                bool progressEnabled) {
+  package::CompressionReport report;
+  ExitCode code = compileModel(options, errs, progressEnabled, report);
+  if (code != ExitCode::Success || options.reportPath.empty())
+    return code;
+  if (options.emit == EmitKind::SharedObject || options.emit == EmitKind::StaticLib) {
+    uint64_t size = 0, weightsSize = 0;
+    if (!llvm::sys::fs::file_size(options.outputPath, size)) {
+      if (options.externalWeights)
+        (void)llvm::sys::fs::file_size(options.outputPath + ".weights", weightsSize);
+      report.artifactBytes = size + weightsSize;
+    }
+  }
+  return writeReport(report, options.reportPath, errs) ? ExitCode::Success : ExitCode::IOError;
+}
+
+static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_ostream &errs,
+                             bool progressEnabled, package::CompressionReport &report) {
   Progress progress(errs, progressEnabled);
   auto target = pipeline::lookupTarget(options.target);
   if (!target) {
@@ -191,7 +236,17 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
-  // 2. Canonicalise: fold shape subgraphs, infer shapes.
+  // What compression did is counted from the IR at each stage.
+  const bool compress = options.prune.ratio > 0;
+  const bool wantReport = compress || !options.reportPath.empty();
+  if (wantReport) {
+    report.model = modelName;
+    report.target = target->name;
+    report.options = pruneOptionsJSON(options.prune);
+    report.imported = package::countCosts(module);
+  }
+
+  // 2. Canonicalise: fold shape subgraphs, infer shapes, exact fusions.
   progress.phase("folding shapes and constants");
   {
     PassManager pm(&context);
@@ -200,6 +255,30 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
       return ExitCode::ModelError;
   }
   if (options.emit == EmitKind::MLIR && options.mlirStage == "canonical")
+    return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
+                                                                    : ExitCode::IOError;
+  if (wantReport)
+    report.before = package::countCosts(module);
+
+  // 3. Compress.
+  if (compress) {
+    progress.phase(llvm::formatv("pruning {0:f1}% ({1}, {2}, {3} allocation)",
+                                 100.0 * options.prune.ratio, options.prune.mode,
+                                 options.prune.criterion, options.prune.alloc)
+                       .str());
+    PassManager pm(&context);
+    pipeline::buildCompressionPipeline(pm, options.prune);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
+  if (wantReport) {
+    report.after = package::countCosts(module);
+    if (compress && options.prune.mode != "structured")
+      report.notes.push_back(
+          "unstructured and 2:4 pruning zero weights but keep them stored densely: they reduce "
+          "nonzero parameters, not the artifact's size or latency");
+  }
+  if (options.emit == EmitKind::MLIR && options.mlirStage == "compressed")
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
@@ -242,7 +321,7 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
       }
     }
 
-  // 3. Lower to the LLVM dialect.
+  // 4. Lower to the LLVM dialect.
   progress.phase("lowering for " + target->name + " (" + target->cpu + ")");
   {
     PassManager pm(&context);
@@ -260,7 +339,7 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
     if (AsmResourceBlob *blob = attr.getRawHandle().getBlob())
       weights = blob->getData();
 
-  // 4. LLVM IR, artifact globals, optimisation, object code.
+  // 5. LLVM IR, artifact globals, optimisation, object code.
   progress.phase("generating code");
   llvm::LLVMContext llvmContext;
   std::string error;
@@ -295,6 +374,8 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
     cmd.push_back(a.str());
   }
   meta["command_line"] = std::move(cmd);
+  if (compress)
+    meta["compression"] = package::summarize(report);
   std::string metaJson;
   llvm::raw_string_ostream(metaJson) << llvm::json::Value(std::move(meta));
 
@@ -330,7 +411,7 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
                ? ExitCode::Success
                : ExitCode::IOError;
 
-  // 5. Package.
+  // 6. Package.
   progress.phase("linking " + options.outputPath);
   if (options.externalWeights &&
       !writeFile(options.outputPath + ".weights", llvm::StringRef(weights.data(), weights.size()), errs))

@@ -31,6 +31,21 @@ struct CompileOptions {
   /// Exact graph fusions (BatchNorm folding, RepVGG re-parameterisation).
   bool fuse = true;
   int optLevel = 3;
+
+  /// Compression (docs/compression.md).
+  struct Prune {
+    double ratio = 0.0;             ///< fraction of prunable parameters to remove
+    std::string mode = "structured"; ///< structured | unstructured | 2:4
+    std::string criterion = "l1";    ///< magnitude | l1 | wanda (needs calibration)
+    std::string alloc = "uniform";   ///< uniform | auto
+    std::vector<std::string> exclude; ///< node-name patterns to keep
+    /// Remove the pruned channels (off: keep them as zeros, to check that
+    /// trimming does not change the function).
+    bool trim = true;
+  } prune;
+  /// Write the compression report here (.json or .html).
+  std::string reportPath;
+
   /// Command line as given, recorded in the artifact metadata.
   std::vector<std::string> commandLine;
 };

@@ -31,6 +31,24 @@ void glmc::pipeline::buildCanonicalPipeline(OpPassManager &pm, bool fuse) {
   }
 }
 
+void glmc::pipeline::buildCompressionPipeline(OpPassManager &pm,
+                                              const CompileOptions::Prune &prune) {
+  if (prune.ratio <= 0.0)
+    return;
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  glm::PrunePassOptions opts;
+  opts.ratio = prune.ratio;
+  opts.mode = prune.mode;
+  opts.criterion = prune.criterion;
+  opts.alloc = prune.alloc;
+  opts.exclude.assign(prune.exclude.begin(), prune.exclude.end());
+  fpm.addPass(glm::createPrunePass(opts));
+  if (prune.trim)
+    fpm.addPass(glm::createTrimChannelsPass());
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(glm::createInferShapesPass());
+}
+
 void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();

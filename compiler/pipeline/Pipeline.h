@@ -3,6 +3,7 @@
 #ifndef GLMC_COMPILER_PIPELINE_PIPELINE_H
 #define GLMC_COMPILER_PIPELINE_PIPELINE_H
 
+#include "compiler/pipeline/Options.h"
 #include "compiler/pipeline/Targets.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -14,6 +15,9 @@ namespace glmc::pipeline {
 /// folding and RepVGG re-parameterisation. Registered as
 /// `glm-canonical-pipeline`.
 void buildCanonicalPipeline(mlir::OpPassManager &pm, bool fuse = true);
+
+/// Compression: glm-prune then glm-trim-channels, then shape clean-up.
+void buildCompressionPipeline(mlir::OpPassManager &pm, const CompileOptions::Prune &prune);
 
 /// glm on tensors → LLVM dialect with the artifact entry point, for one
 /// target. Registered as `glm-lowering-pipeline{target=...}`.

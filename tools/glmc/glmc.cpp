@@ -38,7 +38,8 @@ static cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::Object, "obj", "the object file")),
     cl::cat(glmcCategory));
 static cl::opt<std::string> mlirStage(
-    "mlir-stage", cl::desc("With --emit=mlir: import, canonical or lowered (default lowered)"),
+    "mlir-stage",
+    cl::desc("With --emit=mlir: import, canonical, compressed or lowered (default lowered)"),
     cl::init(""), cl::cat(glmcCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress or notes on stderr"),
                            cl::cat(glmcCategory));
@@ -53,12 +54,42 @@ static cl::opt<bool> externalWeights("external-weights",
                                      cl::cat(glmcCategory));
 static cl::opt<std::string> modelName("model-name", cl::desc("Name recorded in the artifact"),
                                       cl::cat(glmcCategory));
+static cl::OptionCategory compressCategory("compression options (docs/compression.md)");
+static cl::opt<double> pruneRatio("prune",
+                                  cl::desc("Remove this fraction of the prunable parameters "
+                                           "(0 <= R < 1; default 0: no pruning)"),
+                                  cl::value_desc("R"), cl::init(0.0), cl::cat(compressCategory));
+static cl::opt<std::string> pruneMode("prune-mode",
+                                      cl::desc("structured (default: channels, neurons; really "
+                                               "smaller and faster), unstructured or 2:4"),
+                                      cl::init("structured"), cl::cat(compressCategory));
+static cl::opt<std::string> pruneCriterion("prune-criterion",
+                                           cl::desc("Importance: l1 (default), magnitude, or "
+                                                    "wanda (needs --calib)"),
+                                           cl::init("l1"), cl::cat(compressCategory));
+static cl::opt<std::string> pruneAlloc("prune-alloc",
+                                       cl::desc("Per-layer ratios: uniform (default) or auto "
+                                                "(global ranking, same total budget)"),
+                                       cl::init("uniform"), cl::cat(compressCategory));
+static cl::list<std::string> excludePatterns("exclude",
+                                             cl::desc("Keep layers whose ONNX node name matches "
+                                                      "this regular expression (repeatable)"),
+                                             cl::value_desc("pattern"), cl::cat(compressCategory));
+static cl::opt<bool> pruneNoTrim("prune-no-trim",
+                                  cl::desc("Keep pruned channels as zeros instead of removing "
+                                           "them (for checking channel trimming)"),
+                                  cl::Hidden, cl::cat(compressCategory));
+static cl::opt<std::string> reportFile("report",
+                                       cl::desc("Write the compression report (.json, or .html "
+                                                "for a page with a per-layer chart)"),
+                                       cl::value_desc("path"), cl::cat(compressCategory));
+
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 3)"),
                                   cl::Prefix, cl::init(3), cl::cat(glmcCategory));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(glmcCategory);
+  cl::HideUnrelatedOptions({&glmcCategory, &compressCategory});
   cl::ParseCommandLineOptions(argc, argv,
                               "glmc: compile an ONNX model into a deployable shared object\n");
   if (printTargets) {
@@ -70,8 +101,24 @@ int main(int argc, char **argv) {
     return (int)ExitCode::Usage;
   }
   if (!mlirStage.empty() && mlirStage != "import" && mlirStage != "canonical" &&
-      mlirStage != "lowered") {
-    errs() << "glmc: error: --mlir-stage must be import, canonical or lowered\n";
+      mlirStage != "compressed" && mlirStage != "lowered") {
+    errs() << "glmc: error: --mlir-stage must be import, canonical, compressed or lowered\n";
+    return (int)ExitCode::Usage;
+  }
+  if (!(pruneRatio >= 0.0 && pruneRatio < 1.0)) {
+    errs() << "glmc: error: --prune must be in [0, 1), got " << pruneRatio << "\n";
+    return (int)ExitCode::Usage;
+  }
+  if (pruneMode != "structured" && pruneMode != "unstructured" && pruneMode != "2:4") {
+    errs() << "glmc: error: --prune-mode must be structured, unstructured or 2:4\n";
+    return (int)ExitCode::Usage;
+  }
+  if (pruneCriterion != "l1" && pruneCriterion != "magnitude" && pruneCriterion != "wanda") {
+    errs() << "glmc: error: --prune-criterion must be l1, magnitude or wanda\n";
+    return (int)ExitCode::Usage;
+  }
+  if (pruneAlloc != "uniform" && pruneAlloc != "auto") {
+    errs() << "glmc: error: --prune-alloc must be uniform or auto\n";
     return (int)ExitCode::Usage;
   }
   if (optLevel > 3) {
@@ -88,6 +135,13 @@ int main(int argc, char **argv) {
   options.modelName = modelName;
   options.optLevel = optLevel;
   options.fuse = !noFuse;
+  options.prune.ratio = pruneRatio;
+  options.prune.mode = pruneMode;
+  options.prune.criterion = pruneCriterion;
+  options.prune.alloc = pruneAlloc;
+  options.prune.exclude.assign(excludePatterns.begin(), excludePatterns.end());
+  options.prune.trim = !pruneNoTrim;
+  options.reportPath = reportFile;
   if (outputFile.empty()) {
     SmallString<128> out(sys::path::filename(inputFile));
     const char *ext = emit == EmitKind::SharedObject ? ".so"

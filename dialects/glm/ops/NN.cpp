@@ -116,6 +116,80 @@ void GemmOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext
 }
 
 //===----------------------------------------------------------------------===//
+// PrunableOpInterface
+//===----------------------------------------------------------------------===//
+
+static int64_t rankOf(Value v) {
+  auto t = rankedOrNull(v);
+  return t ? t.getRank() : -1;
+}
+
+Value ConvOp::getPrunableInput() { return getX(); }
+int64_t ConvOp::getInputChannelDim() { return 1; }
+Value ConvOp::getPrunableWeight() { return getW(); }
+int64_t ConvOp::getWeightOutputDim() { return 0; }
+int64_t ConvOp::getWeightInputDim() {
+  // Depthwise (one input channel per group, as many groups as outputs):
+  // output channel c reads input channel c only.
+  auto w = rankedOrNull(getW());
+  if (getGroup() > 1 && w && w.getDimSize(1) == 1 && w.getDimSize(0) == getGroup())
+    return -1;
+  return 1;
+}
+Value ConvOp::getPrunableBias() { return getB(); }
+int64_t ConvOp::getResultChannelDim() { return 1; }
+
+/// Product of `dims`, dynamic dims counted as 1.
+static int64_t staticProduct(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= ShapedType::isDynamic(d) ? 1 : d;
+  return n;
+}
+
+int64_t ConvOp::getNumMacs() {
+  auto w = rankedOrNull(getW()), y = rankedOrNull(getY());
+  if (!w || !y || y.getRank() < 2)
+    return -1;
+  // Every output element reads (C/group) x kernel weights.
+  return staticProduct(y.getShape()) * staticProduct(w.getShape().drop_front());
+}
+
+Value GemmOp::getPrunableInput() { return getA(); }
+int64_t GemmOp::getInputChannelDim() { return getTransA() ? 0 : 1; }
+Value GemmOp::getPrunableWeight() { return getB(); }
+int64_t GemmOp::getWeightOutputDim() { return getTransB() ? 0 : 1; }
+int64_t GemmOp::getWeightInputDim() { return getTransB() ? 1 : 0; }
+Value GemmOp::getPrunableBias() {
+  // Only a per-column C with beta 1 is a per-channel bias.
+  if (!getC() || getBeta().convertToDouble() != 1.0)
+    return nullptr;
+  auto c = rankedOrNull(getC());
+  return c && c.getRank() == 1 ? getC() : nullptr;
+}
+int64_t GemmOp::getResultChannelDim() { return 1; }
+int64_t GemmOp::getNumMacs() {
+  auto a = rankedOrNull(getA()), y = rankedOrNull(getY());
+  if (!a || !y || a.getRank() != 2)
+    return -1;
+  return staticProduct(y.getShape()) * staticProduct(a.getDimSize(getTransA() ? 0 : 1));
+}
+
+Value MatMulOp::getPrunableInput() { return getA(); }
+int64_t MatMulOp::getInputChannelDim() { return rankOf(getA()) - 1; }
+Value MatMulOp::getPrunableWeight() { return getB(); }
+int64_t MatMulOp::getWeightOutputDim() { return rankOf(getB()) - 1; }
+int64_t MatMulOp::getWeightInputDim() { return rankOf(getB()) - 2; }
+Value MatMulOp::getPrunableBias() { return nullptr; }
+int64_t MatMulOp::getResultChannelDim() { return rankOf(getY()) - 1; }
+int64_t MatMulOp::getNumMacs() {
+  auto a = rankedOrNull(getA()), y = rankedOrNull(getY());
+  if (!a || !y || a.getRank() == 0)
+    return -1;
+  return staticProduct(y.getShape()) * staticProduct(a.getShape().back());
+}
+
+//===----------------------------------------------------------------------===//
 // Conv and pools
 //===----------------------------------------------------------------------===//
 

@@ -5,7 +5,8 @@
 
 include "dialects/glm/GLMBase.td"
 
-def GLM_MatMulOp : GLM_Op<"mat_mul", [Pure, SameOperandsAndResultElementType]> {
+def GLM_MatMulOp : GLM_Op<"mat_mul", [Pure, SameOperandsAndResultElementType,
+    DeclareOpInterfaceMethods<GLM_PrunableOpInterface>]> {
   let summary = "numpy matmul";
   let description = [{
     Matrix product with numpy semantics (ONNX `MatMul`, opset 13): rank-1
@@ -20,7 +21,7 @@ def GLM_MatMulOp : GLM_Op<"mat_mul", [Pure, SameOperandsAndResultElementType]> {
   let results = (outs GLM_FloatTensor:$Y);
 }
 
-def GLM_GemmOp : GLM_Op<"gemm", [Pure]> {
+def GLM_GemmOp : GLM_Op<"gemm", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpInterface>]> {
   let summary = "general matrix multiply, alpha*A'*B' + beta*C";
   let description = [{
     ONNX `Gemm` (opset 13): `Y = alpha * op(A) * op(B) + beta * C` with
@@ -36,7 +37,7 @@ def GLM_GemmOp : GLM_Op<"gemm", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def GLM_ConvOp : GLM_Op<"conv", [Pure]> {
+def GLM_ConvOp : GLM_Op<"conv", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpInterface>]> {
   let summary = "N-d convolution (2-d supported by lowering)";
   let description = [{
     ONNX `Conv` (opset 11) on NCHW data with FCHW weights, optional bias [F],

@@ -1,0 +1,467 @@
+//===- Prune.cpp - glm-prune ----------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
+#include "passes/compress/ChannelGroups.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Regex.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace mlir::glm {
+#define GEN_PASS_DEF_PRUNEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::glm
+
+using namespace mlir;
+using namespace mlir::glm;
+
+namespace {
+
+/// The ONNX node names an op came from (NameLocs inside its location).
+void nodeNames(Location loc, SmallVectorImpl<std::string> &out) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    out.push_back(n.getName().str());
+  else if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations())
+      nodeNames(l, out);
+}
+
+int64_t numElementsOf(Value v) {
+  auto t = v ? rankedOrNull(v) : RankedTensorType();
+  return t && t.hasStaticShape() ? t.getNumElements() : 0;
+}
+
+/// Norms of the slices of a weight along `dim` (L1 or L2).
+SmallVector<double> sliceNorms(Value weight, int64_t dim, bool l1) {
+  auto t = rankedOrNull(weight);
+  auto v = getValuesAsDouble(getConstantElements(weight));
+  ArrayRef<int64_t> shape = t.getShape();
+  int64_t outer = getNumElements(shape.take_front(dim)), n = shape[dim],
+          inner = getNumElements(shape.drop_front(dim + 1));
+  SmallVector<double> norms(n, 0.0);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < inner; ++k) {
+        double x = (*v)[(o * n + i) * inner + k];
+        norms[i] += l1 ? std::abs(x) : x * x;
+      }
+  if (!l1)
+    for (double &x : norms)
+      x = std::sqrt(x);
+  return norms;
+}
+
+/// Exact parameter count of the prunable ops' weights and biases while
+/// channels are removed from their output and input dims.
+class ParamCounter {
+public:
+  void track(const ChannelUse &u) {
+    if (u.kind == ChannelUse::PerChannelConstant || index.count(u.op))
+      return;
+    auto p = cast<PrunableOpInterface>(u.op);
+    auto w = rankedOrNull(p.getPrunableWeight());
+    Entry e;
+    e.nOut = w.getDimSize(p.getWeightOutputDim());
+    e.nIn = p.getWeightInputDim() >= 0 ? w.getDimSize(p.getWeightInputDim()) : 1;
+    e.inner = w.getNumElements() / (e.nOut * e.nIn);
+    e.bias = p.getPrunableBias() != nullptr;
+    index[u.op] = entries.size();
+    entries.push_back(e);
+    initial += e.params();
+  }
+  void reset() {
+    for (Entry &e : entries)
+      e.rOut = e.rIn = 0;
+    current = initial;
+  }
+  void remove(const ChannelUse &u, int64_t channels) {
+    auto it = index.find(u.op);
+    if (it == index.end())
+      return;
+    Entry &e = entries[it->second];
+    current -= e.params();
+    (u.kind == ChannelUse::ConsumerWeight ? e.rIn : e.rOut) += channels;
+    current += e.params();
+  }
+  double removed() const { return double(initial - current); }
+
+private:
+  struct Entry {
+    int64_t nOut, nIn, inner;
+    bool bias;
+    int64_t rOut = 0, rIn = 0;
+    int64_t params() const {
+      return (nOut - rOut) * (nIn - rIn) * inner + (bias ? nOut - rOut : 0);
+    }
+  };
+  llvm::DenseMap<Operation *, unsigned> index;
+  std::vector<Entry> entries;
+  int64_t initial = 0, current = 0;
+};
+
+struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
+  using PrunePassBase::PrunePassBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (ratio <= 0.0 || !func->hasAttr("glm.entry"))
+      return;
+    if (ratio >= 1.0) {
+      func.emitError("--prune ratio must be in [0, 1), got ") << ratio;
+      return signalPassFailure();
+    }
+    if (criterion != "magnitude" && criterion != "l1") {
+      func.emitError("prune criterion '")
+          << criterion << "' needs calibration data (--calib); without it use magnitude or l1";
+      return signalPassFailure();
+    }
+    for (const std::string &p : exclude) {
+      std::string err;
+      if (!llvm::Regex(p).isValid(err)) {
+        func.emitError("invalid --exclude pattern '") << p << "': " << err;
+        return signalPassFailure();
+      }
+    }
+    LogicalResult result = mode == "structured"     ? structured(func)
+                           : mode == "unstructured" ? unstructured(func, /*nm=*/false)
+                           : mode == "2:4"          ? unstructured(func, /*nm=*/true)
+                                                    : failure();
+    if (failed(result)) {
+      if (mode != "structured" && mode != "unstructured" && mode != "2:4")
+        func.emitError("--prune-mode must be structured, unstructured or 2:4, got '") << mode << "'";
+      signalPassFailure();
+    }
+  }
+
+  bool excluded(Operation *op) {
+    SmallVector<std::string> names;
+    nodeNames(op->getLoc(), names);
+    for (const std::string &p : exclude)
+      for (const std::string &n : names)
+        if (llvm::Regex(p).match(n))
+          return true;
+    return false;
+  }
+
+  /// Every prunable op with constant weights, and their parameter count.
+  int64_t prunableParams(func::FuncOp func, SmallVectorImpl<PrunableOpInterface> *ops = nullptr) {
+    int64_t total = 0;
+    func.walk([&](PrunableOpInterface p) {
+      Value w = p.getPrunableWeight();
+      if (!w || !getConstantElements(w) || !numElementsOf(w))
+        return;
+      total += numElementsOf(w) + numElementsOf(p.getPrunableBias());
+      if (ops)
+        ops->push_back(p);
+    });
+    return total;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Structured
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult structured(func::FuncOp func) {
+    ChannelGroups cg(func);
+    int64_t total = prunableParams(func);
+    if (total == 0)
+      return success();
+    struct Candidate {
+      unsigned group;
+      SmallVector<double> importance; // per channel, normalised
+      double cost = 0;                // parameters removed per channel
+    };
+    SmallVector<Candidate> cands;
+    for (auto [gi, g] : llvm::enumerate(cg.groups())) {
+      SmallVector<Operation *> producers = g.producers();
+      if (producers.empty())
+        continue;
+      // Kept groups are recorded for the report (glm.channels_kept).
+      auto keep = [&](StringRef reason) {
+        for (Operation *p : producers)
+          p->setAttr("glm.channels_kept", StringAttr::get(func.getContext(), reason));
+      };
+      if (!g.prunable()) {
+        keep(g.pinned ? StringRef(g.pinReason)
+                      : StringRef("an op on these channels does not map zero to zero"));
+        continue;
+      }
+      if (llvm::any_of(producers, [&](Operation *p) { return excluded(p); })) {
+        keep("excluded by --exclude");
+        continue;
+      }
+      Candidate c;
+      c.group = gi;
+      c.importance.assign(g.size, 0.0);
+      for (const ChannelUse &u : g.uses) {
+        auto p = dyn_cast<PrunableOpInterface>(u.op);
+        switch (u.kind) {
+        case ChannelUse::ProducerWeight:
+        case ChannelUse::Depthwise: {
+          SmallVector<double> norms =
+              sliceNorms(p.getPrunableWeight(), p.getWeightOutputDim(), criterion == "l1");
+          double mean = std::accumulate(norms.begin(), norms.end(), 0.0) / norms.size();
+          int64_t off = u.kind == ChannelUse::Depthwise ? u.offset : 0;
+          for (int64_t i = 0; i < g.size; ++i)
+            c.importance[i] += mean > 0 ? norms[off + i] / mean : 0.0;
+          c.cost += double(numElementsOf(p.getPrunableWeight())) / norms.size() +
+                    (p.getPrunableBias() ? 1 : 0);
+          break;
+        }
+        case ChannelUse::ConsumerWeight: {
+          auto wt = rankedOrNull(p.getPrunableWeight());
+          c.cost += double(wt.getNumElements()) / wt.getDimSize(u.dim);
+          break;
+        }
+        case ChannelUse::PerChannelConstant:
+          break;
+        }
+      }
+      cands.push_back(std::move(c));
+    }
+    double budget = ratio * total;
+    // Exact accounting of what removing channels takes away (a weight
+    // between two pruned groups loses rows and columns; counting each
+    // side alone would count their crossing twice).
+    ParamCounter counter;
+    for (const Candidate &c : cands)
+      for (const ChannelUse &u : cg.groups()[c.group].uses)
+        counter.track(u);
+    auto apply = [&](const Candidate &c, int64_t delta) {
+      for (const ChannelUse &u : cg.groups()[c.group].uses)
+        counter.remove(u, delta);
+    };
+    // Channels to remove per candidate group, least important first.
+    SmallVector<SmallVector<int64_t>> order;
+    for (const Candidate &c : cands) {
+      SmallVector<int64_t> idx(c.importance.size());
+      std::iota(idx.begin(), idx.end(), 0);
+      std::stable_sort(idx.begin(), idx.end(),
+                       [&](int64_t a, int64_t b) { return c.importance[a] < c.importance[b]; });
+      order.push_back(std::move(idx));
+    }
+    SmallVector<int64_t> count(cands.size(), 0);
+    auto maxRemovable = [&](const Candidate &c) {
+      // alloc=auto keeps at least 10% of a group (and one channel).
+      int64_t n = c.importance.size();
+      return alloc == "auto" ? n - std::max<int64_t>(1, (int64_t)std::ceil(0.1 * n)) : n - 1;
+    };
+    if (alloc == "uniform") {
+      // The largest common fraction under the budget...
+      auto countsFor = [&](double r) {
+        SmallVector<int64_t> k;
+        for (const Candidate &c : cands)
+          k.push_back(std::min<int64_t>(std::floor(r * c.importance.size()), maxRemovable(c)));
+        return k;
+      };
+      auto removedFor = [&](ArrayRef<int64_t> k) {
+        counter.reset();
+        for (auto [ci, c] : llvm::enumerate(cands))
+          apply(c, k[ci]);
+        return counter.removed();
+      };
+      double lo = 0, hi = 1;
+      for (int it = 0; it < 60; ++it) {
+        double mid = (lo + hi) / 2;
+        (removedFor(countsFor(mid)) >= budget ? hi : lo) = mid;
+      }
+      count = countsFor(lo);
+      removedFor(count);
+      // ...then single channels, least important next channel first, until
+      // the budget is met.
+      while (counter.removed() < budget) {
+        int best = -1;
+        double bestScore = 0;
+        for (auto [ci, c] : llvm::enumerate(cands)) {
+          if (count[ci] >= maxRemovable(c))
+            continue;
+          double score = c.importance[order[ci][count[ci]]];
+          if (best < 0 || score < bestScore)
+            best = ci, bestScore = score;
+        }
+        if (best < 0)
+          break;
+        apply(cands[best], 1);
+        ++count[best];
+      }
+    } else if (alloc == "auto") {
+      // Global ranking of channels by normalised importance per parameter.
+      struct Item {
+        double score;
+        unsigned cand;
+        int64_t ch;
+      };
+      std::vector<Item> items;
+      for (auto [ci, c] : llvm::enumerate(cands))
+        for (int64_t i = 0; i < (int64_t)c.importance.size(); ++i)
+          items.push_back({c.importance[i] / std::max(c.cost, 1.0), (unsigned)ci, i});
+      std::stable_sort(items.begin(), items.end(),
+                       [](const Item &a, const Item &b) { return a.score < b.score; });
+      counter.reset();
+      for (const Item &it : items) {
+        if (counter.removed() >= budget)
+          break;
+        if (count[it.cand] >= maxRemovable(cands[it.cand]))
+          continue;
+        apply(cands[it.cand], 1);
+        ++count[it.cand];
+      }
+      // Within a group the least important channels go first.
+    } else {
+      func.emitError("--prune-alloc must be uniform or auto, got '") << alloc << "'";
+      return failure();
+    }
+    SmallVector<SmallVector<int64_t>> removed(cands.size());
+    for (auto [ci, c] : llvm::enumerate(cands))
+      removed[ci].assign(order[ci].begin(), order[ci].begin() + count[ci]);
+    double achieved = counter.removed();
+    if (achieved + 1e-9 < budget)
+      func.emitWarning("structured pruning reached ")
+          << llvm::formatv("{0:f1}", 100.0 * achieved / total).str()
+          << "% of the prunable parameters, short of the requested "
+          << llvm::formatv("{0:f1}", 100.0 * ratio).str()
+          << "%: the rest of the model's channels are tied to its inputs/outputs or to ops that "
+             "cannot be trimmed";
+
+    // Mask: zero weights and biases of the removed channels.
+    OpBuilder b(func.getContext());
+    for (auto [ci, c] : llvm::enumerate(cands)) {
+      SmallVector<int64_t> &d = removed[ci];
+      if (d.empty())
+        continue;
+      llvm::sort(d);
+      const ChannelGroup &g = cg.groups()[c.group];
+      for (const ChannelUse &u : g.uses) {
+        SmallVector<int64_t> idx;
+        for (int64_t i : d)
+          idx.push_back(u.offset + i);
+        b.setInsertionPoint(u.op);
+        if (u.kind == ChannelUse::ProducerWeight || u.kind == ChannelUse::Depthwise) {
+          auto p = cast<PrunableOpInterface>(u.op);
+          maskOperand(b, u.op, p.getPrunableWeight(), p.getWeightOutputDim(), idx);
+          if (Value bias = p.getPrunableBias())
+            maskOperand(b, u.op, bias, 0, idx);
+          if (u.kind == ChannelUse::ProducerWeight)
+            u.op->setAttr("glm.pruned_channels", b.getDenseI64ArrayAttr(d));
+        } else if (u.kind == ChannelUse::PerChannelConstant) {
+          maskOperand(b, u.op, u.op->getOperand(u.operand), u.dim, idx);
+        }
+      }
+    }
+    return success();
+  }
+
+  /// Replaces every use of `operand` in `op` by a copy with `indices` of
+  /// `dim` zeroed.
+  void maskOperand(OpBuilder &b, Operation *op, Value operand, int64_t dim,
+                   ArrayRef<int64_t> indices) {
+    Value masked = sliceConstant(b, op->getLoc(), operand, dim, indices, /*keep=*/false,
+                                 "pruned");
+    if (!masked)
+      return;
+    for (OpOperand &o : op->getOpOperands())
+      if (o.get() == operand)
+        o.set(masked);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Unstructured and N:M
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult unstructured(func::FuncOp func, bool nm) {
+    SmallVector<PrunableOpInterface> ops;
+    prunableParams(func, &ops);
+    // Global magnitude threshold on |w| / rms(layer) for alloc=auto.
+    double globalThreshold = -1;
+    if (!nm && alloc == "auto") {
+      std::vector<double> scores;
+      for (PrunableOpInterface p : ops) {
+        if (excluded(p))
+          continue;
+        auto v = *getValuesAsDouble(getConstantElements(p.getPrunableWeight()));
+        double rms = 0;
+        for (double x : v)
+          rms += x * x;
+        rms = std::sqrt(rms / std::max<size_t>(v.size(), 1));
+        for (double x : v)
+          scores.push_back(rms > 0 ? std::abs(x) / rms : 0);
+      }
+      if (!scores.empty()) {
+        size_t k = std::min(scores.size() - 1, (size_t)std::floor(ratio * scores.size()));
+        std::nth_element(scores.begin(), scores.begin() + k, scores.end());
+        globalThreshold = scores[k];
+      }
+    }
+    OpBuilder b(func.getContext());
+    for (PrunableOpInterface p : ops) {
+      if (excluded(p))
+        continue;
+      Value w = p.getPrunableWeight();
+      auto t = rankedOrNull(w);
+      auto v = *getValuesAsDouble(getConstantElements(w));
+      if (nm) {
+        // 2 of every 4 consecutive weights along the contraction dim.
+        int64_t dim = p.getWeightInputDim();
+        if (dim < 0)
+          continue; // depthwise: nothing to contract over
+        ArrayRef<int64_t> shape = t.getShape();
+        int64_t outer = getNumElements(shape.take_front(dim)), n = shape[dim],
+                inner = getNumElements(shape.drop_front(dim + 1));
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t k = 0; k < inner; ++k)
+            for (int64_t s = 0; s < n; s += 4) {
+              SmallVector<int64_t> run;
+              for (int64_t i = s; i < std::min(n, s + 4); ++i)
+                run.push_back((o * n + i) * inner + k);
+              llvm::stable_sort(run, [&](int64_t a, int64_t c) { return std::abs(v[a]) < std::abs(v[c]); });
+              for (size_t j = 0; j < run.size() / 2; ++j)
+                v[run[j]] = 0.0;
+            }
+      } else {
+        double rms = 0;
+        for (double x : v)
+          rms += x * x;
+        rms = std::sqrt(rms / std::max<size_t>(v.size(), 1));
+        double threshold;
+        if (globalThreshold >= 0) {
+          threshold = globalThreshold * rms;
+        } else {
+          std::vector<double> mags;
+          for (double x : v)
+            mags.push_back(std::abs(x));
+          size_t k = (size_t)std::floor(ratio * mags.size());
+          if (k == 0)
+            continue;
+          std::nth_element(mags.begin(), mags.begin() + (k - 1), mags.end());
+          threshold = mags[k - 1];
+        }
+        // Zero exactly the weights at or below the threshold (ties broken
+        // by position so the count is exact in the uniform case).
+        size_t limit = globalThreshold >= 0 ? v.size() : (size_t)std::floor(ratio * v.size());
+        size_t zeroed = 0;
+        for (double &x : v)
+          if (std::abs(x) < threshold)
+            x = 0.0, ++zeroed;
+        for (double &x : v)
+          if (zeroed < limit && x != 0.0 && std::abs(x) == threshold)
+            x = 0.0, ++zeroed;
+      }
+      b.setInsertionPoint(p);
+      Value masked = ConstantOp::create(b, p->getLoc(), makeResourceElements(t, v, "pruned"));
+      for (OpOperand &o : p->getOpOperands())
+        if (o.get() == w)
+          o.set(masked);
+      int64_t zeros = llvm::count(v, 0.0);
+      p->setAttr("glm.sparsity", b.getF64FloatAttr(double(zeros) / v.size()));
+    }
+    return success();
+  }
+};
+
+} // namespace
