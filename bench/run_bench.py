@@ -93,6 +93,10 @@ def main():
             if name == "digits-repvgg":
                 # Re-parameterisation off: what the fusions buy.
                 cases.append((name + " b1 --no-fuse", onnx_path, [x], ["--no-fuse"]))
+            if name == "digits-resnet":
+                # Structured pruning with calibration: what compression buys.
+                cases.append((name + " b1 --prune 0.4", onnx_path, [x],
+                              ["--prune", "0.4", "--calib", os.path.join(d, "calib")]))
     for (m, k, n) in [(1, 1024, 1024), (64, 256, 1024), (512, 512, 512)]:
         p = os.path.join(work, f"matmul_{m}x{k}x{n}.onnx")
         cases.append((f"matmul {m}x{k}x{n}", p, make_matmul(p, m, k, n)))

@@ -87,6 +87,8 @@ def PrunePass : Pass<"glm-prune", "func::FuncOp"> {
     Option<"criterion", "criterion", "std::string", /*default=*/"\"l1\"", "magnitude or l1">,
     Option<"alloc", "alloc", "std::string", /*default=*/"\"uniform\"", "uniform or auto">,
     ListOption<"exclude", "exclude", "std::string", "Node-name patterns to keep">,
+    Option<"reconstruct", "reconstruct", "bool", /*default=*/"true",
+           "With glm.calib statistics: least-squares refit of the weights reading pruned channels">,
   ];
 }
 

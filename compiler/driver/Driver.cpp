@@ -2,6 +2,8 @@
 
 #include "compiler/driver/Driver.h"
 
+#include "compiler/calibrate/Evaluate.h"
+#include "compiler/calibrate/Statistics.h"
 #include "compiler/codegen/LLVMCodegen.h"
 #include "compiler/importer/Importer.h"
 #include "compiler/package/Artifact.h"
@@ -99,6 +101,15 @@ public:
     os << "[" << step << "] " << what << "\n";
     os.flush();
   }
+  /// "    calibration sample 12/64", rewritten in place.
+  void counter(llvm::StringRef what, size_t done, size_t total) {
+    if (!enabled)
+      return;
+    os << "\r    " << what << " " << done << "/" << total;
+    if (done == total)
+      os << "\n";
+    os.flush();
+  }
 
 private:
   llvm::raw_ostream &os;
@@ -138,6 +149,128 @@ std::string printModule(ModuleOp module) {
   return s;
 }
 
+
+/// The signature of the module's entry function (before lowering changes it).
+bool entrySpecOf(ModuleOp module, llvm::StringRef inputPath, package::EntrySpec &entry,
+                 llvm::raw_ostream &errs) {
+  entry.name = "main";
+  entry.symbol = "glm_entry_main";
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func->hasAttr("glm.entry"))
+      continue;
+    FunctionType ft = func.getFunctionType();
+    for (unsigned i = 0; i < ft.getNumInputs(); ++i) {
+      if (!isa<RankedTensorType>(ft.getInput(i))) {
+        emitError(func.getLoc()) << "input " << i << " has no rank";
+        return false;
+      }
+      entry.inputs.push_back(tensorSpec(ft.getInput(i), func.getArgAttr(i, "glm.name"), i, true));
+    }
+    for (unsigned i = 0; i < ft.getNumResults(); ++i) {
+      if (!isa<RankedTensorType>(ft.getResult(i))) {
+        emitError(func.getLoc()) << "output " << i
+                                 << " has no known rank after shape inference; glmc needs ranked "
+                                    "outputs";
+        return false;
+      }
+      entry.outputs.push_back(tensorSpec(ft.getResult(i), func.getResultAttr(i, "glm.name"), i, false));
+    }
+  }
+  for (auto *list : {&entry.inputs, &entry.outputs})
+    for (const package::TensorSpec &t : *list) {
+      if (t.dtype == GLM_DTYPE_INVALID) {
+        errs << "glmc: error: " << inputPath << ": tensor '" << t.name
+             << "' has an element type the artifact ABI cannot carry\n";
+        return false;
+      }
+      if (t.dims.size() > GLM_ABI_MAX_RANK) {
+        errs << "glmc: error: " << inputPath << ": tensor '" << t.name << "' has rank "
+             << t.dims.size() << "; the artifact ABI allows up to " << GLM_ABI_MAX_RANK << "\n";
+        return false;
+      }
+    }
+  return true;
+}
+
+/// glm on tensors -> LLVM dialect for `target`.
+LogicalResult lowerModule(ModuleOp module, const pipeline::TargetInfo &target) {
+  PassManager pm(module.getContext());
+  pipeline::buildLoweringPipeline(pm, target);
+  return pm.run(module);
+}
+
+/// LLVM dialect -> optimised LLVM IR with the artifact globals. Fills
+/// spec.weights (borrowed from the module) and spec.metadataJson (`meta`
+/// plus the fields every artifact has).
+std::unique_ptr<llvm::Module> translateModule(ModuleOp module, package::ArtifactSpec &spec,
+                                              llvm::json::Object meta, int optLevel,
+                                              llvm::LLVMContext &llvmContext,
+                                              llvm::raw_ostream &errs) {
+  // The weights blob made by glm-outline-weights.
+  if (auto attr = module->getAttrOfType<DenseResourceElementsAttr>("glm.weights"))
+    if (AsmResourceBlob *blob = attr.getRawHandle().getBlob())
+      spec.weights = blob->getData();
+  std::string error;
+  std::unique_ptr<llvm::Module> llvmModule =
+      codegen::translateToLLVMIR(module, llvmContext, spec.target, error);
+  if (!llvmModule) {
+    errs << "glmc: error: " << error << "\n";
+    return nullptr;
+  }
+  meta["format"] = "glmc-artifact";
+  meta["glmc_version"] = "0.1.0";
+  meta["model"] = spec.modelName;
+  meta["target"] = spec.target.name;
+  meta["triple"] = spec.target.triple;
+  meta["cpu"] = spec.target.cpu;
+  meta["cpu_features"] = pipeline::describeCpuFeatures(spec.target.cpuFeatures);
+  meta["weights_bytes"] = (int64_t)spec.weights.size();
+  spec.metadataJson.clear();
+  llvm::raw_string_ostream(spec.metadataJson) << llvm::json::Value(std::move(meta));
+  if (!package::addArtifactGlobals(*llvmModule, spec, error) ||
+      !codegen::optimizeModule(*llvmModule, spec.target, optLevel, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+/// Builds `module` (a copy, lowered in place) for this machine into a
+/// temporary model.so and loads it (calibration, --eval).
+std::unique_ptr<calibrate::HostModel> buildHostModel(ModuleOp module, llvm::StringRef name,
+                                                     llvm::raw_ostream &errs, std::string &error) {
+  auto host = pipeline::lookupTarget("host");
+  package::EntrySpec entry;
+  if (!host || !entrySpecOf(module, name, entry, errs) || failed(lowerModule(module, *host))) {
+    error = "cannot build the model for this machine";
+    return nullptr;
+  }
+  package::ArtifactSpec spec;
+  spec.modelName = name.str();
+  spec.target = *host;
+  spec.entries.push_back(entry);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModule(module, spec, llvm::json::Object(), /*optLevel=*/2, llvmContext, errs);
+  llvm::SmallVector<char, 0> object;
+  if (!llvmModule ||
+      !codegen::emitObject(*llvmModule, *host, /*optLevel=*/2, false, object, error)) {
+    if (error.empty())
+      error = "cannot build the model for this machine";
+    return nullptr;
+  }
+  llvm::SmallString<128> path;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("glmc-" + name, "so", path)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return nullptr;
+  }
+  std::unique_ptr<calibrate::HostModel> model;
+  if (package::linkSharedObject(object, std::string(path), *host, error))
+    model = calibrate::HostModel::load(std::string(path), error);
+  llvm::sys::fs::remove(path);
+  return model;
+}
+
 llvm::json::Object pruneOptionsJSON(const pipeline::CompileOptions::Prune &p) {
   llvm::json::Array exclude;
   for (const std::string &e : p.exclude)
@@ -146,7 +279,8 @@ llvm::json::Object pruneOptionsJSON(const pipeline::CompileOptions::Prune &p) {
                             {"prune_mode", p.mode},
                             {"prune_criterion", p.criterion},
                             {"prune_alloc", p.alloc},
-                            {"exclude", std::move(exclude)}};
+                            {"exclude", std::move(exclude)},
+                            {"reconstruct", p.reconstruct}};
 }
 
 /// Writes the report as HTML when the path ends in .html/.htm, else JSON.
@@ -238,11 +372,15 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
 
   // What compression did is counted from the IR at each stage.
   const bool compress = options.prune.ratio > 0;
-  const bool wantReport = compress || !options.reportPath.empty();
+  const bool wantReport = compress || !options.reportPath.empty() || !options.evalDir.empty();
   if (wantReport) {
     report.model = modelName;
     report.target = target->name;
     report.options = pruneOptionsJSON(options.prune);
+    if (!options.calibDir.empty())
+      report.options["calib"] = options.calibDir;
+    if (!options.evalDir.empty())
+      report.options["eval"] = options.evalDir;
     report.imported = package::countCosts(module);
   }
 
@@ -260,7 +398,28 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
   if (wantReport)
     report.before = package::countCosts(module);
 
-  // 3. Compress.
+  // 3. Compress: calibrate, prune, trim.
+  OwningOpRef<ModuleOp> uncompressed;
+  if (!options.evalDir.empty())
+    uncompressed = module.clone();
+  if (compress && !options.calibDir.empty()) {
+    std::string error;
+    std::unique_ptr<calibrate::DataSet> calib = calibrate::DataSet::open(options.calibDir, error);
+    if (!calib) {
+      errs << "glmc: error: --calib: " << error << "\n";
+      return ExitCode::IOError;
+    }
+    progress.phase("calibrating on " + std::to_string(calib->size()) + " samples of " +
+                   options.calibDir);
+    auto build = [&](ModuleOp copy, std::string &err) {
+      return buildHostModel(copy, modelName + "-calib", errs, err);
+    };
+    auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
+    if (failed(calibrate::collectStatistics(module, *calib, build, count, error))) {
+      errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
+      return ExitCode::ModelError;
+    }
+  }
   if (compress) {
     progress.phase(llvm::formatv("pruning {0:f1}% ({1}, {2}, {3} allocation)",
                                  100.0 * options.prune.ratio, options.prune.mode,
@@ -278,123 +437,78 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
           "unstructured and 2:4 pruning zero weights but keep them stored densely: they reduce "
           "nonzero parameters, not the artifact's size or latency");
   }
+  if (uncompressed) {
+    std::string error;
+    std::unique_ptr<calibrate::DataSet> eval = calibrate::DataSet::open(options.evalDir, error);
+    if (!eval) {
+      errs << "glmc: error: --eval: " << error << "\n";
+      return ExitCode::IOError;
+    }
+    progress.phase("evaluating on " + std::to_string(eval->size()) + " samples of " +
+                   options.evalDir);
+    OwningOpRef<ModuleOp> compressed = module.clone();
+    auto before = buildHostModel(*uncompressed, modelName + "-before", errs, error);
+    auto after = before ? buildHostModel(*compressed, modelName + "-after", errs, error) : nullptr;
+    auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
+    if (!after ||
+        !calibrate::evaluate(*before, *after, *eval, report.quality, count, error)) {
+      errs << "glmc: error: --eval " << options.evalDir << ": " << error << "\n";
+      return ExitCode::ModelError;
+    }
+    report.hasQuality = true;
+  }
   if (options.emit == EmitKind::MLIR && options.mlirStage == "compressed")
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
   // The model's signature, before lowering changes it.
   package::EntrySpec entry;
-  entry.name = "main";
-  entry.symbol = "glm_entry_main";
-  for (auto func : module.getOps<func::FuncOp>()) {
-    if (!func->hasAttr("glm.entry"))
-      continue;
-    FunctionType ft = func.getFunctionType();
-    for (unsigned i = 0; i < ft.getNumInputs(); ++i) {
-      if (!isa<RankedTensorType>(ft.getInput(i))) {
-        emitError(func.getLoc()) << "input " << i << " has no rank";
-        return ExitCode::ModelError;
-      }
-      entry.inputs.push_back(tensorSpec(ft.getInput(i), func.getArgAttr(i, "glm.name"), i, true));
-    }
-    for (unsigned i = 0; i < ft.getNumResults(); ++i) {
-      if (!isa<RankedTensorType>(ft.getResult(i))) {
-        emitError(func.getLoc()) << "output " << i
-                                 << " has no known rank after shape inference; glmc needs ranked "
-                                    "outputs";
-        return ExitCode::ModelError;
-      }
-      entry.outputs.push_back(tensorSpec(ft.getResult(i), func.getResultAttr(i, "glm.name"), i, false));
-    }
-  }
-  for (auto *list : {&entry.inputs, &entry.outputs})
-    for (const package::TensorSpec &t : *list) {
-      if (t.dtype == GLM_DTYPE_INVALID) {
-        errs << "glmc: error: " << options.inputPath << ": tensor '" << t.name
-             << "' has an element type the artifact ABI cannot carry\n";
-        return ExitCode::ModelError;
-      }
-      if (t.dims.size() > GLM_ABI_MAX_RANK) {
-        errs << "glmc: error: " << options.inputPath << ": tensor '" << t.name << "' has rank "
-             << t.dims.size() << "; the artifact ABI allows up to " << GLM_ABI_MAX_RANK << "\n";
-        return ExitCode::ModelError;
-      }
-    }
+  if (!entrySpecOf(module, options.inputPath, entry, errs))
+    return ExitCode::ModelError;
 
   // 4. Lower to the LLVM dialect.
   progress.phase("lowering for " + target->name + " (" + target->cpu + ")");
-  {
-    PassManager pm(&context);
-    pipeline::buildLoweringPipeline(pm, *target);
-    if (failed(pm.run(module)))
-      return ExitCode::ModelError;
-  }
+  if (failed(lowerModule(module, *target)))
+    return ExitCode::ModelError;
   if (options.emit == EmitKind::MLIR)
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
-  // The weights blob made by glm-outline-weights.
-  ArrayRef<char> weights;
-  if (auto attr = module->getAttrOfType<DenseResourceElementsAttr>("glm.weights"))
-    if (AsmResourceBlob *blob = attr.getRawHandle().getBlob())
-      weights = blob->getData();
-
   // 5. LLVM IR, artifact globals, optimisation, object code.
   progress.phase("generating code");
-  llvm::LLVMContext llvmContext;
-  std::string error;
-  std::unique_ptr<llvm::Module> llvmModule =
-      codegen::translateToLLVMIR(module, llvmContext, *target, error);
-  if (!llvmModule) {
-    errs << "glmc: error: " << error << "\n";
-    return ExitCode::Internal;
-  }
   llvm::json::Object meta;
-  meta["format"] = "glmc-artifact";
-  meta["glmc_version"] = "0.1.0";
-  meta["model"] = modelName;
-  meta["target"] = target->name;
-  meta["triple"] = target->triple;
-  meta["cpu"] = target->cpu;
-  meta["cpu_features"] = pipeline::describeCpuFeatures(target->cpuFeatures);
   meta["producer"] = imported.producer;
   meta["opset"] = imported.opsetVersion;
-  meta["weights_bytes"] = (int64_t)weights.size();
   llvm::json::Array cmd;
-  // The flags as given, minus the output path: the artifact's bytes must
-  // not depend on where it is written.
+  // The flags as given, minus the output paths (artifact, report): the
+  // artifact's bytes must not depend on where things are written.
   for (size_t i = 0; i < options.commandLine.size(); ++i) {
     llvm::StringRef a = options.commandLine[i];
-    if (a == "-o" || a == "--o") {
+    if (a == "-o" || a == "--o" || a == "-report" || a == "--report") {
       ++i;
       continue;
     }
-    if (a.starts_with("-o=") || a.starts_with("--o="))
+    if (a.starts_with("-o=") || a.starts_with("--o=") || a.starts_with("-report=") ||
+        a.starts_with("--report="))
       continue;
     cmd.push_back(a.str());
   }
   meta["command_line"] = std::move(cmd);
   if (compress)
     meta["compression"] = package::summarize(report);
-  std::string metaJson;
-  llvm::raw_string_ostream(metaJson) << llvm::json::Value(std::move(meta));
-
   package::ArtifactSpec spec;
   spec.modelName = modelName;
   spec.target = *target;
   spec.entries.push_back(entry);
-  spec.weights = weights;
   spec.externalWeights = options.externalWeights;
   spec.weightsFile = llvm::sys::path::filename(options.outputPath).str() + ".weights";
-  spec.metadataJson = metaJson;
-  if (!package::addArtifactGlobals(*llvmModule, spec, error)) {
-    errs << "glmc: error: " << error << "\n";
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModule(module, spec, std::move(meta), options.optLevel, llvmContext, errs);
+  if (!llvmModule)
     return ExitCode::Internal;
-  }
-  if (!codegen::optimizeModule(*llvmModule, *target, options.optLevel, error)) {
-    errs << "glmc: error: " << error << "\n";
-    return ExitCode::Internal;
-  }
+  ArrayRef<char> weights = spec.weights;
+  std::string error;
   if (options.emit == EmitKind::LLVM) {
     std::string text;
     llvm::raw_string_ostream os(text);

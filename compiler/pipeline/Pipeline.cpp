@@ -41,6 +41,7 @@ void glmc::pipeline::buildCompressionPipeline(OpPassManager &pm,
   opts.mode = prune.mode;
   opts.criterion = prune.criterion;
   opts.alloc = prune.alloc;
+  opts.reconstruct = prune.reconstruct;
   opts.exclude.assign(prune.exclude.begin(), prune.exclude.end());
   fpm.addPass(glm::createPrunePass(opts));
   if (prune.trim)

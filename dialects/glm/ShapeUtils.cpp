@@ -84,6 +84,14 @@ std::optional<SmallVector<double>> mlir::glm::getValuesAsDouble(ElementsAttr att
         out[i] = f[i];
       return out;
     }
+    if (ty.getElementType().isF64() && !(dense && dense.isSplat())) {
+      ArrayRef<char> raw = getRawBytes(attr);
+      if (raw.size() != size_t(n) * 8)
+        return std::nullopt;
+      out.resize(n);
+      memcpy(out.data(), raw.data(), raw.size());
+      return out;
+    }
     auto fv = getFloatValues(attr);
     if (!fv)
       return std::nullopt;

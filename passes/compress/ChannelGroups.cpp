@@ -12,6 +12,27 @@ bool mlir::glm::isZeroPreserving(Operation *op) {
              MaxOp, MinOp, ClipOp, SqrtOp>(op);
 }
 
+/// Whether op(..., 0, ...) stays 0 with constant operand `index` = `c`
+/// broadcast over the channels.
+static bool constantKeepsZero(Operation *op, unsigned index, ElementsAttr c) {
+  if (isa<MulOp>(op))
+    return true;
+  auto values = getValuesAsDouble(c);
+  if (!values)
+    return false;
+  auto all = [&](auto pred) { return llvm::all_of(*values, pred); };
+  if (isa<AddOp, SubOp>(op))
+    return all([](double x) { return x == 0.0; });
+  if (isa<MaxOp>(op))
+    return all([](double x) { return x <= 0.0; });
+  if (isa<MinOp>(op))
+    return all([](double x) { return x >= 0.0; });
+  if (isa<ClipOp>(op))
+    return index == 1 ? all([](double x) { return x <= 0.0; })
+                      : all([](double x) { return x >= 0.0; });
+  return false;
+}
+
 SmallVector<Operation *> ChannelGroup::producers() const {
   SmallVector<Operation *> out;
   for (const ChannelUse &u : uses)
@@ -190,8 +211,14 @@ void ChannelGroups::visit(Operation *op) {
         return opaque("unranked operand");
       int64_t aligned = out.dim - (rt.getRank() - t.getRank());
       if (getConstantElements(o)) {
-        if (aligned < 0 || t.getDimSize(aligned) == 1)
-          continue; // broadcast along channels
+        if (aligned < 0 || t.getDimSize(aligned) == 1) {
+          // Broadcast along channels: a zeroed channel stays zero only if
+          // the constant keeps it there (x + 1 does not).
+          if (!constantKeepsZero(op, i, getConstantElements(o)))
+            for (const SpaceSegment &seg : out.segments)
+              spaces[find(seg.space)].zeroPreserving = false;
+          continue;
+        }
         if (t.getDimSize(aligned) != n)
           return opaque("constant of another channel count");
         int64_t offset = 0;

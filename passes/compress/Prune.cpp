@@ -4,6 +4,7 @@
 
 #include "dialects/glm/GLMOps.h"
 #include "dialects/glm/ShapeUtils.h"
+#include "passes/compress/Calibration.h"
 #include "passes/compress/ChannelGroups.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -116,9 +117,16 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       func.emitError("--prune ratio must be in [0, 1), got ") << ratio;
       return signalPassFailure();
     }
-    if (criterion != "magnitude" && criterion != "l1") {
-      func.emitError("prune criterion '")
-          << criterion << "' needs calibration data (--calib); without it use magnitude or l1";
+    bool calibrated = false;
+    func.walk([&](Operation *op) { calibrated |= op->hasAttr("glm.calib"); });
+    if (criterion == "wanda" && !calibrated) {
+      func.emitError("prune criterion 'wanda' weighs weights by their input activations and "
+                     "needs calibration statistics (glmc --calib DIR); without them use "
+                     "magnitude or l1");
+      return signalPassFailure();
+    }
+    if (criterion != "magnitude" && criterion != "l1" && criterion != "wanda") {
+      func.emitError("prune criterion must be magnitude, l1 or wanda, got '") << criterion << "'";
       return signalPassFailure();
     }
     for (const std::string &p : exclude) {
@@ -137,6 +145,119 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
         func.emitError("--prune-mode must be structured, unstructured or 2:4, got '") << mode << "'";
       signalPassFailure();
     }
+    // The statistics were for this pass only.
+    func.walk([](Operation *op) { op->removeAttr("glm.calib"); });
+  }
+
+  /// Per output-channel importance from calibration (criterion wanda,
+  /// structured): how much of a consumer's output energy the channel
+  /// carries, sum over f in the channel of ||W[:, f]||^2 * s_f, with s_f the
+  /// feature's variance when reconstruction restores its mean through the
+  /// bias (FLAP's fluctuation), else its mean square; normalised by the
+  /// consumer's total. Empty when no consumer has statistics.
+  SmallVector<double> activationImportance(const ChannelGroup &g) {
+    SmallVector<double> imp(g.size, 0.0);
+    bool any = false;
+    for (const ChannelUse &u : g.uses) {
+      if (u.kind != ChannelUse::ConsumerWeight)
+        continue;
+      auto p = cast<PrunableOpInterface>(u.op);
+      std::optional<CalibStats> st = CalibStats::of(u.op);
+      WeightView view(p);
+      if (!st || st->features != view.features())
+        continue;
+      auto w = *getValuesAsDouble(getConstantElements(p.getPrunableWeight()));
+      SmallVector<double> perChannel(view.inputs(), 0.0);
+      double total = 0;
+      for (int64_t o = 0; o < view.outputs(); ++o)
+        for (int64_t f = 0; f < view.features(); ++f) {
+          double x = w[view.index(o, f)];
+          double e = x * x * (reconstruct ? st->variance(f) : st->meanSquare(f));
+          perChannel[f / view.inner()] += e;
+          total += e;
+        }
+      if (total <= 0)
+        continue;
+      any = true;
+      for (int64_t i = 0; i < g.size; ++i)
+        imp[i] += perChannel[u.offset + i] / total;
+    }
+    if (!any)
+      imp.clear();
+    return imp;
+  }
+
+  /// Refits every consumer of removed channels from its statistics.
+  void reconstructConsumers(const llvm::MapVector<Operation *, SmallVector<int64_t>> &removedInputs) {
+    for (auto &[op, channels] : removedInputs) {
+      std::optional<CalibStats> st = CalibStats::of(op);
+      if (!st)
+        continue;
+      auto p = cast<PrunableOpInterface>(op);
+      WeightView view(p);
+      Value wv = p.getPrunableWeight();
+      auto w = *getValuesAsDouble(getConstantElements(wv));
+      SmallVector<double> bias(view.outputs(), 0.0);
+      Value bv = p.getPrunableBias();
+      if (bv)
+        bias = *getValuesAsDouble(getConstantElements(bv));
+      SmallVector<double> oldBias = bias;
+      if (!refitAfterRemoval(view, *st, channels, w, bias)) {
+        op->emitWarning("least-squares reconstruction failed (singular statistics); the "
+                        "weights are only masked");
+        continue;
+      }
+      OpBuilder b(op);
+      auto wt = rankedOrNull(wv);
+      Value nw = ConstantOp::create(b, op->getLoc(), makeResourceElements(wt, w, "refit"));
+      for (OpOperand &o : op->getOpOperands())
+        if (o.get() == wv)
+          o.set(nw);
+      if (bias == oldBias)
+        continue;
+      auto bt = RankedTensorType::get({view.outputs()}, wt.getElementType());
+      Value nb = ConstantOp::create(b, op->getLoc(), makeResourceElements(bt, bias, "refit_bias"));
+      if (bv) {
+        for (OpOperand &o : op->getOpOperands())
+          if (o.get() == bv)
+            o.set(nb);
+      } else {
+        addBias(op, nb);
+      }
+    }
+  }
+
+  /// Gives `op` the per-output bias `bias`: as its optional bias operand
+  /// (conv, gemm without C), else as an add after it.
+  void addBias(Operation *op, Value bias) {
+    OpBuilder b(op);
+    bool operand = (isa<ConvOp>(op) && op->getNumOperands() == 2) ||
+                   (isa<GemmOp>(op) && op->getNumOperands() == 2);
+    if (operand) {
+      OperationState st(op->getLoc(), op->getName());
+      st.addOperands(op->getOperands());
+      st.addOperands(bias);
+      st.addTypes(op->getResultTypes());
+      st.addAttributes(op->getAttrs());
+      Operation *n = b.create(st);
+      op->replaceAllUsesWith(n);
+      op->erase();
+      return;
+    }
+    // The bias is along the result's channel dim.
+    auto p = cast<PrunableOpInterface>(op);
+    Value y = op->getResult(0);
+    auto yt = rankedOrNull(y);
+    int64_t dim = p.getResultChannelDim();
+    SmallVector<int64_t> shape(yt.getRank() - dim, 1);
+    shape[0] = yt.getDimSize(dim);
+    b.setInsertionPointAfter(op);
+    auto bt = RankedTensorType::get(shape, yt.getElementType());
+    Value reshaped = ConstantOp::create(
+        b, op->getLoc(),
+        makeResourceElements(bt, *getValuesAsDouble(getConstantElements(bias)), "refit_bias"));
+    auto add = AddOp::create(b, op->getLoc(), yt, y, reshaped);
+    y.replaceAllUsesExcept(add, add);
   }
 
   bool excluded(Operation *op) {
@@ -199,6 +320,9 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       Candidate c;
       c.group = gi;
       c.importance.assign(g.size, 0.0);
+      SmallVector<double> fromActivations;
+      if (criterion == "wanda")
+        fromActivations = activationImportance(g);
       for (const ChannelUse &u : g.uses) {
         auto p = dyn_cast<PrunableOpInterface>(u.op);
         switch (u.kind) {
@@ -223,6 +347,8 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
           break;
         }
       }
+      if (!fromActivations.empty())
+        c.importance = std::move(fromActivations);
       cands.push_back(std::move(c));
     }
     double budget = ratio * total;
@@ -329,8 +455,10 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
           << "%: the rest of the model's channels are tied to its inputs/outputs or to ops that "
              "cannot be trimmed";
 
-    // Mask: zero weights and biases of the removed channels.
+    // Mask: zero weights and biases of the removed channels; note which
+    // input channels each consumer loses.
     OpBuilder b(func.getContext());
+    llvm::MapVector<Operation *, SmallVector<int64_t>> removedInputs;
     for (auto [ci, c] : llvm::enumerate(cands)) {
       SmallVector<int64_t> &d = removed[ci];
       if (d.empty())
@@ -351,9 +479,14 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
             u.op->setAttr("glm.pruned_channels", b.getDenseI64ArrayAttr(d));
         } else if (u.kind == ChannelUse::PerChannelConstant) {
           maskOperand(b, u.op, u.op->getOperand(u.operand), u.dim, idx);
+        } else if (u.kind == ChannelUse::ConsumerWeight) {
+          auto &list = removedInputs[u.op];
+          list.append(idx.begin(), idx.end());
         }
       }
     }
+    if (reconstruct)
+      reconstructConsumers(removedInputs);
     return success();
   }
 

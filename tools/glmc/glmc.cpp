@@ -64,8 +64,9 @@ static cl::opt<std::string> pruneMode("prune-mode",
                                                "smaller and faster), unstructured or 2:4"),
                                       cl::init("structured"), cl::cat(compressCategory));
 static cl::opt<std::string> pruneCriterion("prune-criterion",
-                                           cl::desc("Importance: l1 (default), magnitude, or "
-                                                    "wanda (needs --calib)"),
+                                           cl::desc("Importance: l1 (default without --calib), "
+                                                    "magnitude, or wanda (activation-aware, the "
+                                                    "default with --calib)"),
                                            cl::init("l1"), cl::cat(compressCategory));
 static cl::opt<std::string> pruneAlloc("prune-alloc",
                                        cl::desc("Per-layer ratios: uniform (default) or auto "
@@ -79,13 +80,26 @@ static cl::opt<bool> pruneNoTrim("prune-no-trim",
                                   cl::desc("Keep pruned channels as zeros instead of removing "
                                            "them (for checking channel trimming)"),
                                   cl::Hidden, cl::cat(compressCategory));
+static cl::opt<bool> pruneReconstruct(
+    "prune-reconstruct",
+    cl::desc("With --calib: refit the weights that read pruned channels by least squares "
+             "(default on; --prune-reconstruct=false to compare)"),
+    cl::init(true), cl::cat(compressCategory));
+static cl::opt<std::string> calibDir("calib",
+                                     cl::desc("Calibration set (a glmc-npy-dir-v1 directory) for "
+                                              "activation-aware pruning and reconstruction"),
+                                     cl::value_desc("dir"), cl::cat(compressCategory));
+static cl::opt<std::string> evalDir("eval",
+                                    cl::desc("Evaluation set: quality before/after compression "
+                                             "goes into the report"),
+                                    cl::value_desc("dir"), cl::cat(compressCategory));
 static cl::opt<std::string> reportFile("report",
                                        cl::desc("Write the compression report (.json, or .html "
                                                 "for a page with a per-layer chart)"),
                                        cl::value_desc("path"), cl::cat(compressCategory));
 
-static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 3)"),
-                                  cl::Prefix, cl::init(3), cl::cat(glmcCategory));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 2)"),
+                                  cl::Prefix, cl::init(2), cl::cat(glmcCategory));
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -138,9 +152,20 @@ int main(int argc, char **argv) {
   options.prune.ratio = pruneRatio;
   options.prune.mode = pruneMode;
   options.prune.criterion = pruneCriterion;
+  // With calibration data the activation-aware criterion is the default.
+  if (!calibDir.empty() && pruneCriterion.getNumOccurrences() == 0)
+    options.prune.criterion = "wanda";
   options.prune.alloc = pruneAlloc;
   options.prune.exclude.assign(excludePatterns.begin(), excludePatterns.end());
   options.prune.trim = !pruneNoTrim;
+  options.prune.reconstruct = pruneReconstruct;
+  options.calibDir = calibDir;
+  options.evalDir = evalDir;
+  if (pruneCriterion == "wanda" && calibDir.empty()) {
+    errs() << "glmc: error: --prune-criterion wanda weighs weights by activations and needs "
+              "--calib DIR\n";
+    return (int)ExitCode::Usage;
+  }
   options.reportPath = reportFile;
   if (outputFile.empty()) {
     SmallString<128> out(sys::path::filename(inputFile));
