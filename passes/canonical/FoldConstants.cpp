@@ -127,6 +127,12 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
       else if (isa<MulOp>(op)) fn = [](ArrayRef<double> a) { return a[0] * a[1]; };
       else if (isa<DivOp>(op) && isa<FloatType>(resTy.getElementType()))
         fn = [](ArrayRef<double> a) { return a[0] / a[1]; };
+      else if (isa<DivOp>(op)) {
+        // Integer division truncates (ONNX Div on integers); x / 0 is not folded.
+        if (llvm::any_of(ins.back().v, [](double x) { return x == 0.0; }))
+          return {};
+        fn = [](ArrayRef<double> a) { return std::trunc(a[0] / a[1]); };
+      }
       else if (isa<PowOp>(op)) fn = [](ArrayRef<double> a) { return std::pow(a[0], a[1]); };
       else if (isa<MaxOp>(op)) fn = [](ArrayRef<double> a) { return std::max(a[0], a[1]); };
       else if (isa<MinOp>(op)) fn = [](ArrayRef<double> a) { return std::min(a[0], a[1]); };
@@ -150,6 +156,20 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
     return {};
   }
 
+  void foldKnownShapeValues(IRRewriter &rewriter, Operation *op) {
+    auto resTy = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!resTy || !resTy.hasStaticShape() || resTy.getRank() > 1 ||
+        !isa<IntegerType>(resTy.getElementType()) || resTy.getNumElements() > 16)
+      return;
+    std::optional<SmallVector<int64_t>> values = getPartialIntValues(op->getResult(0));
+    if (!values || (int64_t)values->size() != resTy.getNumElements() ||
+        llvm::any_of(*values, [](int64_t v) { return ShapedType::isDynamic(v); }))
+      return;
+    rewriter.setInsertionPoint(op);
+    auto cst = ConstantOp::create(rewriter, op->getLoc(), resTy, makeIntElements(resTy, *values));
+    rewriter.replaceOp(op, cst.getResult());
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     IRRewriter rewriter(func.getContext());
@@ -160,8 +180,14 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
     });
     unsigned counter = 0;
     for (Operation *op : ops) {
-      if (op->getNumResults() != 1 || op->getNumOperands() == 0 ||
-          !llvm::all_of(op->getOperands(), [](Value v) { return getConstantElements(v); }))
+      if (op->getNumResults() == 1 && op->getNumOperands() > 0 &&
+          !llvm::all_of(op->getOperands(), [](Value v) { return getConstantElements(v); })) {
+        // Shape arithmetic whose every value is known although an operand
+        // is not constant: gather(shape(x), 2) where only dim 2 of x is static.
+        foldKnownShapeValues(rewriter, op);
+        continue;
+      }
+      if (op->getNumResults() != 1 || op->getNumOperands() == 0)
         continue;
       auto resTy = dyn_cast<RankedTensorType>(op->getResult(0).getType());
       if (!resTy || !resTy.hasStaticShape() || !resTy.getElementType().isIntOrFloat())

@@ -7,9 +7,13 @@
 using namespace mlir;
 using namespace mlir::glm;
 
-bool mlir::glm::isZeroPreserving(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, ReluOp, LeakyReluOp, TanhOp, GeluOp, SiluOp, NegOp, AbsOp,
-             MaxOp, MinOp, ClipOp, SqrtOp>(op);
+ZeroRule mlir::glm::zeroRuleOf(Operation *op) {
+  if (isa<MulOp>(op))
+    return ZeroRule::Any;
+  if (isa<AddOp, SubOp, ReluOp, LeakyReluOp, TanhOp, GeluOp, SiluOp, NegOp, AbsOp, MaxOp, MinOp,
+          ClipOp, SqrtOp>(op))
+    return ZeroRule::All;
+  return ZeroRule::None;
 }
 
 /// Whether op(..., 0, ...) stays 0 with constant operand `index` = `c`
@@ -41,15 +45,72 @@ SmallVector<Operation *> ChannelGroup::producers() const {
   return out;
 }
 
-unsigned ChannelGroups::newSpace(int64_t size, Operation *producer) {
+unsigned ChannelGroups::newSpace(int64_t size, Operation *producer, int64_t offset) {
   unsigned id = spaces.size();
   Space s;
   s.size = size;
   s.parent = id;
   spaces.push_back(std::move(s));
   if (producer)
-    spaces.back().uses.push_back({ChannelUse::ProducerWeight, producer});
+    spaces.back().uses.push_back({ChannelUse::ProducerWeight, producer, 0, 0, offset});
   return id;
+}
+
+std::optional<std::pair<int64_t, int64_t>> ChannelGroups::channelSlice(SliceOp slice,
+                                                                        int64_t dim) const {
+  auto t = rankedOrNull(slice.getData());
+  auto starts = getConstantIntValues(slice.getStarts());
+  auto ends = getConstantIntValues(slice.getEnds());
+  if (!t || !starts || !ends || starts->size() != 1 || ends->size() != 1)
+    return std::nullopt;
+  int64_t axis = 0;
+  if (slice.getAxes()) {
+    auto axes = getConstantIntValues(slice.getAxes());
+    if (!axes || axes->size() != 1)
+      return std::nullopt;
+    auto a = normalizeAxis((*axes)[0], t.getRank());
+    if (!a)
+      return std::nullopt;
+    axis = *a;
+  }
+  if (slice.getSteps()) {
+    auto steps = getConstantIntValues(slice.getSteps());
+    if (!steps || steps->size() != 1 || (*steps)[0] != 1)
+      return std::nullopt;
+  }
+  int64_t n = t.getDimSize(dim);
+  if (axis != dim || ShapedType::isDynamic(n))
+    return std::nullopt;
+  auto clampIndex = [&](int64_t i) {
+    if (i < 0)
+      i += n;
+    return std::clamp<int64_t>(i, 0, n);
+  };
+  int64_t b = clampIndex((*starts)[0]), e = clampIndex((*ends)[0]);
+  if (b >= e)
+    return std::nullopt;
+  return std::make_pair(b, e);
+}
+
+void ChannelGroups::splitPointsOfProducers(func::FuncOp func) {
+  // A producer whose output is sliced along its channels (a fused gate/up
+  // or q/k/v projection) gets one space per piece.
+  func.walk([&](PrunableOpInterface p) {
+    Value r = p->getResult(0);
+    int64_t dim = p.getResultChannelDim();
+    SmallVector<int64_t> points;
+    for (Operation *user : r.getUsers())
+      if (auto slice = dyn_cast<SliceOp>(user))
+        if (auto range = channelSlice(slice, dim)) {
+          points.push_back(range->first);
+          points.push_back(range->second);
+        }
+    if (points.empty())
+      return;
+    llvm::sort(points);
+    points.erase(std::unique(points.begin(), points.end()), points.end());
+    splitPoints[r] = std::move(points);
+  });
 }
 
 unsigned ChannelGroups::find(unsigned s) const {
@@ -171,9 +232,23 @@ void ChannelGroups::visit(Operation *op) {
         offset += seg.size;
       }
     } else {
-      unsigned s = newSpace(outCh, op);
-      out.segments.push_back({s, outCh});
+      // One space, or one per slice piece.
+      SmallVector<int64_t> bounds{0};
+      auto sp = splitPoints.find(op->getResult(0));
+      if (sp != splitPoints.end())
+        for (int64_t b : sp->second)
+          if (b > 0 && b < outCh)
+            bounds.push_back(b);
+      bounds.push_back(outCh);
+      for (size_t k = 0; k + 1 < bounds.size(); ++k) {
+        int64_t size = bounds[k + 1] - bounds[k];
+        out.segments.push_back({newSpace(size, op, bounds[k]), size});
+      }
       if (in) {
+        // Channels read with their pruned values not zero cannot go.
+        for (const SpaceSegment &seg : in->segments)
+          if (!seg.zero)
+            spaces[find(seg.space)].zeroPreserving = false;
         if (in->dim != p.getInputChannelDim()) {
           pin(in, "contracted along a dim that is not its channel dim");
         } else {
@@ -205,6 +280,9 @@ void ChannelGroups::visit(Operation *op) {
       return opaque("elementwise op without a tracked operand");
     ChannelLayout out = *base;
     int64_t n = out.size();
+    bool constantBreaksZero = false;
+    // Zero flags of the tracked operands, per segment.
+    SmallVector<SmallVector<bool>> operandZeros;
     for (auto [i, o] : llvm::enumerate(op->getOperands())) {
       auto t = rankedOrNull(o);
       if (!t)
@@ -215,8 +293,7 @@ void ChannelGroups::visit(Operation *op) {
           // Broadcast along channels: a zeroed channel stays zero only if
           // the constant keeps it there (x + 1 does not).
           if (!constantKeepsZero(op, i, getConstantElements(o)))
-            for (const SpaceSegment &seg : out.segments)
-              spaces[find(seg.space)].zeroPreserving = false;
+            constantBreaksZero = true;
           continue;
         }
         if (t.getDimSize(aligned) != n)
@@ -233,10 +310,68 @@ void ChannelGroups::visit(Operation *op) {
       if (!l || t.getRank() != rt.getRank() || l->dim != out.dim)
         return opaque("operands broadcast across channels");
       unifyLayouts(out, *l, op);
+      if (l->segments.size() == out.segments.size()) {
+        SmallVector<bool> z;
+        for (const SpaceSegment &seg : l->segments)
+          z.push_back(seg.zero);
+        operandZeros.push_back(std::move(z));
+      }
     }
-    if (!isZeroPreserving(op))
-      for (const SpaceSegment &seg : out.segments)
-        spaces[find(seg.space)].zeroPreserving = false;
+    ZeroRule rule = zeroRuleOf(op);
+    for (auto [k, seg] : llvm::enumerate(out.segments)) {
+      bool any = false, all = true;
+      for (const SmallVector<bool> &z : operandZeros)
+        any |= z[k], all &= z[k];
+      seg.zero = rule == ZeroRule::Any ? any
+                 : rule == ZeroRule::All ? all && !constantBreaksZero
+                                         : false;
+    }
+    layouts[op->getResult(0)] = out;
+    return;
+  }
+
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    const ChannelLayout *in = layoutOf(slice.getData());
+    if (!in)
+      return opaque("slice of an untracked value");
+    // Only the data operand carries channels; the bounds must be constant.
+    for (Value o : op->getOperands().drop_front())
+      if (!getConstantElements(o))
+        return opaque("slice with computed bounds");
+    auto t = rankedOrNull(slice.getData());
+    auto range = channelSlice(slice, in->dim);
+    if (!range) {
+      // Not along the channels (e.g. along the sequence): channels pass.
+      auto starts = getConstantIntValues(slice.getStarts());
+      auto axes = slice.getAxes() ? getConstantIntValues(slice.getAxes())
+                                  : std::optional<SmallVector<int64_t>>(SmallVector<int64_t>{0});
+      if (!t || !starts || !axes)
+        return opaque("slice with unknown axes");
+      for (int64_t a : *axes)
+        if (normalizeAxis(a, t.getRank()) == std::optional<int64_t>(in->dim))
+          return opaque("slices channels at a point no producer splits them");
+      layouts[op->getResult(0)] = *in;
+      return;
+    }
+    // The piece must be whole segments.
+    ChannelLayout out;
+    out.dim = in->dim;
+    int64_t offset = 0;
+    bool aligned = false;
+    for (const SpaceSegment &seg : in->segments) {
+      if (offset == range->first)
+        aligned = true;
+      if (offset >= range->first && offset + seg.size <= range->second)
+        out.segments.push_back(seg);
+      offset += seg.size;
+    }
+    if (!aligned || out.size() != range->second - range->first)
+      return opaque("slices channels at a point no producer splits them");
+    offset = 0;
+    for (const SpaceSegment &seg : in->segments) {
+      spaces[find(seg.space)].uses.push_back({ChannelUse::SliceBounds, op, 0, in->dim, offset});
+      offset += seg.size;
+    }
     layouts[op->getResult(0)] = out;
     return;
   }
@@ -307,6 +442,7 @@ ChannelGroups::ChannelGroups(func::FuncOp func) {
     l.segments.push_back({s, spaces[s].size});
     layouts[arg] = l;
   }
+  splitPointsOfProducers(func);
   func.walk([&](Operation *op) {
     if (op != func.getOperation())
       visit(op);

@@ -31,6 +31,9 @@ namespace mlir::glm {
 struct SpaceSegment {
   unsigned space;
   int64_t size;
+  /// Whether the value is exactly zero at the segment's channels once they
+  /// are pruned (their producers' weights and biases zeroed).
+  bool zero = true;
 };
 
 /// How one value's channel dim is made of spaces.
@@ -52,12 +55,14 @@ struct ChannelUse {
     ConsumerWeight, ///< a PrunableOpInterface op contracting it
     Depthwise,      ///< a depthwise conv passing it through
     PerChannelConstant, ///< operand `operand` of an elementwise op, sliced at `dim`
+    SliceBounds, ///< a glm.slice along the channels: its bounds move with removals
   } kind;
   Operation *op;
   unsigned operand = 0;
   int64_t dim = 0;
-  /// For consumers of a multi-space layout: the channel offset of this
-  /// group's space inside the consumer's input channels.
+  /// The channel offset of this group's space inside the op's channels
+  /// (a consumer's input channels after a concat, a producer's output
+  /// channels when they are sliced into several spaces).
   int64_t offset = 0;
 };
 
@@ -67,7 +72,8 @@ struct ChannelGroup {
   SmallVector<ChannelUse> uses;
   bool pinned = false;
   std::string pinReason;       ///< why it cannot be pruned (for the report)
-  /// Whether a zeroed channel stays exactly zero through the group's ops.
+  /// Whether every op that reads the group's channels sees exact zeros
+  /// once they are pruned (so trimming them changes nothing).
   bool zeroPreserving = true;
 
   bool prunable() const { return !pinned && zeroPreserving && size > 1; }
@@ -86,7 +92,11 @@ public:
   unsigned groupOf(unsigned space) const { return groupIndex[find(space)]; }
 
 private:
-  unsigned newSpace(int64_t size, Operation *producer);
+  unsigned newSpace(int64_t size, Operation *producer, int64_t offset = 0);
+  void splitPointsOfProducers(func::FuncOp func);
+  /// Static channel-dim slices [start, end) of `v`, or nullopt.
+  std::optional<std::pair<int64_t, int64_t>> channelSlice(SliceOp slice, int64_t dim) const;
+  llvm::DenseMap<Value, SmallVector<int64_t>> splitPoints;
   void unite(unsigned a, unsigned b);
   unsigned find(unsigned s) const;
   void pin(const ChannelLayout *layout, StringRef reason);
@@ -119,9 +129,10 @@ Value sliceConstant(OpBuilder &b, Location loc, Value constant, int64_t dim,
 /// function's result types.
 LogicalResult reinferTypes(func::FuncOp func);
 
-/// Whether f(0) == 0 for this elementwise op when all its non-data
-/// operands are zero at the channel (so pruned channels stay zero).
-bool isZeroPreserving(Operation *op);
+/// How an elementwise op maps zeros: Any (zero if any operand is zero:
+/// mul), All (zero if all operands are: add, relu, ...), None (sigmoid, exp).
+enum class ZeroRule { Any, All, None };
+ZeroRule zeroRuleOf(Operation *op);
 
 } // namespace mlir::glm
 

@@ -63,7 +63,8 @@ SmallVector<double> sliceNorms(Value weight, int64_t dim, bool l1) {
 class ParamCounter {
 public:
   void track(const ChannelUse &u) {
-    if (u.kind == ChannelUse::PerChannelConstant || index.count(u.op))
+    if (u.kind == ChannelUse::PerChannelConstant || u.kind == ChannelUse::SliceBounds ||
+        index.count(u.op))
       return;
     auto p = cast<PrunableOpInterface>(u.op);
     auto w = rankedOrNull(p.getPrunableWeight());
@@ -331,7 +332,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
           SmallVector<double> norms =
               sliceNorms(p.getPrunableWeight(), p.getWeightOutputDim(), criterion == "l1");
           double mean = std::accumulate(norms.begin(), norms.end(), 0.0) / norms.size();
-          int64_t off = u.kind == ChannelUse::Depthwise ? u.offset : 0;
+          int64_t off = u.offset;
           for (int64_t i = 0; i < g.size; ++i)
             c.importance[i] += mean > 0 ? norms[off + i] / mean : 0.0;
           c.cost += double(numElementsOf(p.getPrunableWeight())) / norms.size() +
@@ -344,6 +345,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
           break;
         }
         case ChannelUse::PerChannelConstant:
+        case ChannelUse::SliceBounds:
           break;
         }
       }
@@ -475,8 +477,15 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
           maskOperand(b, u.op, p.getPrunableWeight(), p.getWeightOutputDim(), idx);
           if (Value bias = p.getPrunableBias())
             maskOperand(b, u.op, bias, 0, idx);
-          if (u.kind == ChannelUse::ProducerWeight)
-            u.op->setAttr("glm.pruned_channels", b.getDenseI64ArrayAttr(d));
+          if (u.kind == ChannelUse::ProducerWeight) {
+            // Absolute output channels, over all the op's spaces.
+            SmallVector<int64_t> all;
+            if (auto prev = u.op->getAttrOfType<DenseI64ArrayAttr>("glm.pruned_channels"))
+              all.assign(prev.asArrayRef().begin(), prev.asArrayRef().end());
+            all.append(idx.begin(), idx.end());
+            llvm::sort(all);
+            u.op->setAttr("glm.pruned_channels", b.getDenseI64ArrayAttr(all));
+          }
         } else if (u.kind == ChannelUse::PerChannelConstant) {
           maskOperand(b, u.op, u.op->getOperand(u.operand), u.dim, idx);
         } else if (u.kind == ChannelUse::ConsumerWeight) {
@@ -508,85 +517,72 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
   //===--------------------------------------------------------------------===//
 
   LogicalResult unstructured(func::FuncOp func, bool nm) {
-    SmallVector<PrunableOpInterface> ops;
-    prunableParams(func, &ops);
-    // Global magnitude threshold on |w| / rms(layer) for alloc=auto.
-    double globalThreshold = -1;
-    if (!nm && alloc == "auto") {
-      std::vector<double> scores;
-      for (PrunableOpInterface p : ops) {
-        if (excluded(p))
-          continue;
-        auto v = *getValuesAsDouble(getConstantElements(p.getPrunableWeight()));
-        double rms = 0;
-        for (double x : v)
-          rms += x * x;
-        rms = std::sqrt(rms / std::max<size_t>(v.size(), 1));
-        for (double x : v)
-          scores.push_back(rms > 0 ? std::abs(x) / rms : 0);
-      }
-      if (!scores.empty()) {
-        size_t k = std::min(scores.size() - 1, (size_t)std::floor(ratio * scores.size()));
-        std::nth_element(scores.begin(), scores.begin() + k, scores.end());
-        globalThreshold = scores[k];
-      }
-    }
-    OpBuilder b(func.getContext());
+    SmallVector<PrunableOpInterface> all, ops;
+    prunableParams(func, &all);
+    for (PrunableOpInterface p : all)
+      if (!excluded(p) && !(nm && p.getWeightInputDim() < 0))
+        ops.push_back(p);
+    // Scores: |w|, times the feature's activation norm ||x_f|| for wanda.
+    SmallVector<SmallVector<double>> weights, scores;
     for (PrunableOpInterface p : ops) {
-      if (excluded(p))
-        continue;
-      Value w = p.getPrunableWeight();
-      auto t = rankedOrNull(w);
-      auto v = *getValuesAsDouble(getConstantElements(w));
+      auto v = *getValuesAsDouble(getConstantElements(p.getPrunableWeight()));
+      SmallVector<double> sc(v.size());
+      for (size_t i = 0; i < v.size(); ++i)
+        sc[i] = std::abs(v[i]);
+      std::optional<CalibStats> st;
+      if (criterion == "wanda")
+        st = CalibStats::of(p);
+      WeightView view(p);
+      if (st && st->features == view.features())
+        for (int64_t o = 0; o < view.outputs(); ++o)
+          for (int64_t f = 0; f < view.features(); ++f)
+            sc[view.index(o, f)] *= std::sqrt(st->meanSquare(f));
+      weights.push_back(std::move(v));
+      scores.push_back(std::move(sc));
+    }
+    SmallVector<double> layerRatio = layerRatios(ops, scores);
+
+    OpBuilder b(func.getContext());
+    for (auto [li, p] : llvm::enumerate(ops)) {
+      SmallVector<double> &v = weights[li];
+      const SmallVector<double> &sc = scores[li];
+      WeightView view(p);
+      // Zeroes the `k` lowest-scored of `idx` (ties by position).
+      auto zeroLowest = [&](SmallVector<int64_t> &idx, size_t k) {
+        std::stable_sort(idx.begin(), idx.end(),
+                         [&](int64_t a, int64_t c) { return sc[a] < sc[c]; });
+        for (size_t j = 0; j < std::min(k, idx.size()); ++j)
+          v[idx[j]] = 0.0;
+      };
       if (nm) {
-        // 2 of every 4 consecutive weights along the contraction dim.
-        int64_t dim = p.getWeightInputDim();
-        if (dim < 0)
-          continue; // depthwise: nothing to contract over
-        ArrayRef<int64_t> shape = t.getShape();
-        int64_t outer = getNumElements(shape.take_front(dim)), n = shape[dim],
-                inner = getNumElements(shape.drop_front(dim + 1));
-        for (int64_t o = 0; o < outer; ++o)
-          for (int64_t k = 0; k < inner; ++k)
-            for (int64_t s = 0; s < n; s += 4) {
+        // 2 of every 4 consecutive input channels, per output and tap.
+        int64_t nIn = view.inputs(), inner = view.inner();
+        for (int64_t o = 0; o < view.outputs(); ++o)
+          for (int64_t r = 0; r < inner; ++r)
+            for (int64_t c0 = 0; c0 < nIn; c0 += 4) {
               SmallVector<int64_t> run;
-              for (int64_t i = s; i < std::min(n, s + 4); ++i)
-                run.push_back((o * n + i) * inner + k);
-              llvm::stable_sort(run, [&](int64_t a, int64_t c) { return std::abs(v[a]) < std::abs(v[c]); });
-              for (size_t j = 0; j < run.size() / 2; ++j)
-                v[run[j]] = 0.0;
+              for (int64_t c = c0; c < std::min(nIn, c0 + 4); ++c)
+                run.push_back(view.index(o, c * inner + r));
+              zeroLowest(run, run.size() / 2);
             }
-      } else {
-        double rms = 0;
-        for (double x : v)
-          rms += x * x;
-        rms = std::sqrt(rms / std::max<size_t>(v.size(), 1));
-        double threshold;
-        if (globalThreshold >= 0) {
-          threshold = globalThreshold * rms;
-        } else {
-          std::vector<double> mags;
-          for (double x : v)
-            mags.push_back(std::abs(x));
-          size_t k = (size_t)std::floor(ratio * mags.size());
-          if (k == 0)
-            continue;
-          std::nth_element(mags.begin(), mags.begin() + (k - 1), mags.end());
-          threshold = mags[k - 1];
+      } else if (criterion == "wanda") {
+        // Wanda compares weights per output.
+        size_t k = std::floor(layerRatio[li] * view.features());
+        for (int64_t o = 0; o < view.outputs(); ++o) {
+          SmallVector<int64_t> row;
+          for (int64_t f = 0; f < view.features(); ++f)
+            row.push_back(view.index(o, f));
+          zeroLowest(row, k);
         }
-        // Zero exactly the weights at or below the threshold (ties broken
-        // by position so the count is exact in the uniform case).
-        size_t limit = globalThreshold >= 0 ? v.size() : (size_t)std::floor(ratio * v.size());
-        size_t zeroed = 0;
-        for (double &x : v)
-          if (std::abs(x) < threshold)
-            x = 0.0, ++zeroed;
-        for (double &x : v)
-          if (zeroed < limit && x != 0.0 && std::abs(x) == threshold)
-            x = 0.0, ++zeroed;
+      } else {
+        SmallVector<int64_t> idx(v.size());
+        std::iota(idx.begin(), idx.end(), 0);
+        zeroLowest(idx, std::floor(layerRatio[li] * v.size()));
       }
+      Value w = p.getPrunableWeight();
       b.setInsertionPoint(p);
-      Value masked = ConstantOp::create(b, p->getLoc(), makeResourceElements(t, v, "pruned"));
+      Value masked =
+          ConstantOp::create(b, p->getLoc(), makeResourceElements(rankedOrNull(w), v, "pruned"));
       for (OpOperand &o : p->getOpOperands())
         if (o.get() == w)
           o.set(masked);
@@ -594,6 +590,62 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       p->setAttr("glm.sparsity", b.getF64FloatAttr(double(zeros) / v.size()));
     }
     return success();
+  }
+
+  /// Per-layer sparsity for unstructured pruning. uniform: the ratio
+  /// everywhere. auto: with wanda scores, OWL (outlier-weighted layerwise
+  /// sparsity): layers with more outliers (scores above 5x their mean) get
+  /// up to 8 points less sparsity, those with fewer up to 8 points more;
+  /// without, one global threshold on |w| / rms(layer). Either way the
+  /// parameter-weighted mean is the requested ratio.
+  SmallVector<double> layerRatios(ArrayRef<PrunableOpInterface> ops,
+                                  ArrayRef<SmallVector<double>> scores) {
+    SmallVector<double> r(ops.size(), ratio);
+    if (alloc != "auto" || ops.empty())
+      return r;
+    SmallVector<double> n;
+    for (const SmallVector<double> &s : scores)
+      n.push_back(s.size());
+    if (criterion == "wanda") {
+      SmallVector<double> outliers;
+      for (const SmallVector<double> &s : scores) {
+        double mean = std::accumulate(s.begin(), s.end(), 0.0) / std::max<size_t>(s.size(), 1);
+        outliers.push_back(double(llvm::count_if(s, [&](double x) { return x > 5 * mean; })) /
+                           std::max<size_t>(s.size(), 1));
+      }
+      double lo = *llvm::min_element(outliers), hi = *llvm::max_element(outliers);
+      for (size_t i = 0; i < ops.size(); ++i)
+        r[i] = ratio + 0.08 * (hi > lo ? 1.0 - 2.0 * (outliers[i] - lo) / (hi - lo) : 0.0);
+    } else {
+      // |w| / rms per layer, one threshold for all.
+      std::vector<double> all;
+      SmallVector<double> rms;
+      for (const SmallVector<double> &s : scores) {
+        double q = 0;
+        for (double x : s)
+          q += x * x;
+        rms.push_back(std::sqrt(q / std::max<size_t>(s.size(), 1)));
+        for (double x : s)
+          all.push_back(rms.back() > 0 ? x / rms.back() : 0);
+      }
+      size_t k = std::min(all.size() - 1, (size_t)std::floor(ratio * all.size()));
+      std::nth_element(all.begin(), all.begin() + k, all.end());
+      double t = all[k];
+      for (size_t i = 0; i < ops.size(); ++i)
+        r[i] = double(llvm::count_if(scores[i], [&](double x) { return x < t * rms[i]; })) / n[i];
+    }
+    // Keep the requested total: shift, clamp, repeat.
+    for (int it = 0; it < 20; ++it) {
+      double got = 0, total = 0;
+      for (size_t i = 0; i < ops.size(); ++i)
+        got += r[i] * n[i], total += n[i];
+      double shift = ratio - got / total;
+      if (std::abs(shift) < 1e-9)
+        break;
+      for (double &x : r)
+        x = std::clamp(x + shift, 0.0, 0.99);
+    }
+    return r;
   }
 };
 

@@ -54,30 +54,51 @@ struct TrimChannelsPass : glm::impl::TrimChannelsPassBase<TrimChannelsPass> {
       slices.push_back(std::move(s));
     };
     SmallVector<Operation *> trimmedProducers;
+    // Removed input channels of each channel-dim slice, in its input's
+    // coordinates.
+    llvm::MapVector<Operation *, SmallVector<int64_t>> sliceRemovals;
     for (const ChannelGroup &g : cg.groups()) {
-      SmallVector<Operation *> producers = g.producers();
-      if (producers.empty())
+      // The group's pruned channels as each producer sees them (the
+      // producer's glm.pruned_channels are absolute output channels).
+      std::optional<SmallVector<int64_t>> agreed;
+      bool same = true, anyPruned = false;
+      Operation *first = nullptr;
+      for (const ChannelUse &u : g.uses) {
+        if (u.kind != ChannelUse::ProducerWeight)
+          continue;
+        first = first ? first : u.op;
+        SmallVector<int64_t> rel;
+        if (auto attr = u.op->getAttrOfType<DenseI64ArrayAttr>("glm.pruned_channels"))
+          for (int64_t c : attr.asArrayRef())
+            if (c >= u.offset && c < u.offset + g.size)
+              rel.push_back(c - u.offset);
+        anyPruned |= !rel.empty();
+        if (!agreed)
+          agreed = rel;
+        else
+          same &= *agreed == rel;
+      }
+      if (!first || !anyPruned)
         continue;
-      auto attr = producers.front()->getAttrOfType<DenseI64ArrayAttr>("glm.pruned_channels");
-      if (!attr)
-        continue;
-      bool same = llvm::all_of(producers, [&](Operation *p) {
-        return p->getAttrOfType<DenseI64ArrayAttr>("glm.pruned_channels") == attr;
-      });
       if (!same || !g.prunable()) {
-        producers.front()->emitWarning("pruned channels not trimmed: ")
+        first->emitWarning("pruned channels not trimmed: ")
             << (same ? "the channel group cannot be trimmed" : "its producers disagree");
         continue;
       }
-      ArrayRef<int64_t> removed = attr.asArrayRef();
+      ArrayRef<int64_t> removed = *agreed;
       if (removed.empty() || (int64_t)removed.size() >= g.size)
         continue;
+      SmallVector<Operation *> producers = g.producers();
       for (const ChannelUse &u : g.uses) {
         auto p = dyn_cast<PrunableOpInterface>(u.op);
         switch (u.kind) {
         case ChannelUse::ProducerWeight:
-          addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), 0, removed, false);
-          addRemoval(u.op, p.getPrunableBias(), 0, 0, removed, false);
+          addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), u.offset, removed, false);
+          addRemoval(u.op, p.getPrunableBias(), 0, u.offset, removed, false);
+          break;
+        case ChannelUse::SliceBounds:
+          for (int64_t i : removed)
+            sliceRemovals[u.op].push_back(u.offset + i);
           break;
         case ChannelUse::Depthwise:
           addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), u.offset, removed, true);
@@ -95,6 +116,34 @@ struct TrimChannelsPass : glm::impl::TrimChannelsPassBase<TrimChannelsPass> {
     }
     if (slices.empty())
       return;
+    // Channel-dim slices: each bound moves down by the removed channels
+    // before it.
+    OpBuilder sb(func.getContext());
+    for (auto &[op, gone] : sliceRemovals) {
+      auto slice = cast<SliceOp>(op);
+      auto t = rankedOrNull(slice.getData());
+      auto starts = getConstantIntValues(slice.getStarts());
+      auto ends = getConstantIntValues(slice.getEnds());
+      auto shift = [&](int64_t bound, int64_t size) {
+        if (bound < 0)
+          bound += size;
+        bound = std::clamp<int64_t>(bound, 0, size);
+        return bound - (int64_t)llvm::count_if(gone, [&](int64_t c) { return c < bound; });
+      };
+      int64_t dim = -1;
+      for (const ChannelGroup &g : cg.groups())
+        for (const ChannelUse &u : g.uses)
+          if (u.kind == ChannelUse::SliceBounds && u.op == op)
+            dim = u.dim;
+      int64_t size = t.getDimSize(dim);
+      sb.setInsertionPoint(op);
+      auto retype = [&](Value bound, int64_t v) {
+        auto bt = rankedOrNull(bound);
+        return ConstantOp::create(sb, op->getLoc(), makeIntElements(bt, {v}));
+      };
+      slice.getStartsMutable().assign(retype(slice.getStarts(), shift((*starts)[0], size)));
+      slice.getEndsMutable().assign(retype(slice.getEnds(), shift((*ends)[0], size)));
+    }
     OpBuilder b(func.getContext());
     for (Slice &s : slices) {
       Value current = s.op->getOperand(s.operand);

@@ -598,4 +598,112 @@ LoadResult loadModelFromBytes(const std::string &bytes, const std::string &displ
   return loadFromStream(stream, displayName, baseDir, options);
 }
 
+
+namespace {
+
+void fillTensor(const TensorData &t, ::onnx::TensorProto &proto) {
+  proto.set_name(t.name);
+  proto.set_data_type(static_cast<int32_t>(t.dtype));
+  for (int64_t d : t.dims)
+    proto.add_dims(d);
+  proto.set_raw_data(t.data, t.size);
+}
+
+void fillValueInfo(const ValueInfo &v, ::onnx::ValueInfoProto &proto) {
+  proto.set_name(v.name);
+  auto *tt = proto.mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(static_cast<int32_t>(v.dtype));
+  if (!v.hasShape)
+    return;
+  auto *shape = tt->mutable_shape();
+  for (size_t i = 0; i < v.dims.size(); ++i) {
+    auto *d = shape->add_dim();
+    if (v.dims[i] >= 0)
+      d->set_dim_value(v.dims[i]);
+    else if (i < v.dimParams.size() && !v.dimParams[i].empty())
+      d->set_dim_param(v.dimParams[i]);
+  }
+}
+
+} // namespace
+
+std::string saveModel(const Model &model, const std::string &path) {
+  try {
+    ::onnx::ModelProto proto;
+    proto.set_ir_version(model.irVersion);
+    proto.set_producer_name(model.producerName);
+    proto.set_producer_version(model.producerVersion);
+    for (const auto &[domain, version] : model.opsets) {
+      auto *o = proto.add_opset_import();
+      o->set_domain(domain);
+      o->set_version(version);
+    }
+    auto *g = proto.mutable_graph();
+    g->set_name(model.graph.name);
+    for (const ValueInfo &v : model.graph.inputs)
+      fillValueInfo(v, *g->add_input());
+    for (const ValueInfo &v : model.graph.outputs)
+      fillValueInfo(v, *g->add_output());
+    for (const TensorData &t : model.graph.initializers)
+      fillTensor(t, *g->add_initializer());
+    for (const Node &n : model.graph.nodes) {
+      auto *node = g->add_node();
+      node->set_name(n.name);
+      node->set_op_type(n.opType);
+      if (!n.domain.empty())
+        node->set_domain(n.domain);
+      for (const std::string &i : n.inputs)
+        node->add_input(i);
+      for (const std::string &o : n.outputs)
+        node->add_output(o);
+      for (const Attribute &a : n.attributes) {
+        auto *attr = node->add_attribute();
+        attr->set_name(a.name);
+        switch (a.kind) {
+        case Attribute::Kind::Float:
+          attr->set_type(::onnx::AttributeProto::FLOAT);
+          attr->set_f(a.f);
+          break;
+        case Attribute::Kind::Int:
+          attr->set_type(::onnx::AttributeProto::INT);
+          attr->set_i(a.i);
+          break;
+        case Attribute::Kind::String:
+          attr->set_type(::onnx::AttributeProto::STRING);
+          attr->set_s(a.s);
+          break;
+        case Attribute::Kind::Floats:
+          attr->set_type(::onnx::AttributeProto::FLOATS);
+          for (float f : a.floats)
+            attr->add_floats(f);
+          break;
+        case Attribute::Kind::Ints:
+          attr->set_type(::onnx::AttributeProto::INTS);
+          for (int64_t i : a.ints)
+            attr->add_ints(i);
+          break;
+        case Attribute::Kind::Strings:
+          attr->set_type(::onnx::AttributeProto::STRINGS);
+          for (const std::string &str : a.strings)
+            attr->add_strings(str);
+          break;
+        case Attribute::Kind::Tensor:
+          attr->set_type(::onnx::AttributeProto::TENSOR);
+          fillTensor(*a.tensor, *attr->mutable_t());
+          break;
+        default:
+          return path + ": cannot write attribute '" + a.name + "'";
+        }
+      }
+    }
+    ::onnx::checker::check_model(proto);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out || !proto.SerializeToOstream(&out))
+      return path + ": cannot write the file";
+    return "";
+  } catch (const std::exception &e) {
+    return path + ": " + e.what();
+  }
+}
+
 } // namespace glmc::importer::onnx

@@ -126,6 +126,10 @@ LoadResult loadModel(const std::string &path, const LoadOptions &options = {});
 LoadResult loadModelFromBytes(const std::string &bytes, const std::string &displayName,
                               const std::string &baseDir, const LoadOptions &options = {});
 
+/// Serialises `model` (weights inline, one file) to `path`, running the
+/// checker on it first. Returns "" or an error. Never throws.
+std::string saveModel(const Model &model, const std::string &path);
+
 } // namespace glmc::importer::onnx
 
 #endif // GLMC_COMPILER_IMPORTER_ONNX_ONNXMODEL_H

@@ -77,3 +77,18 @@ func.func @two_four(%x: tensor<2x4xf32>) -> tensor<2x2xf32> attributes {glm.entr
   %y = glm.mat_mul %x, %w : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
   return %y : tensor<2x2xf32>
 }
+
+// -----
+
+// x + 1 would turn a zeroed channel into ones: kept.
+// CHECK-LABEL: func.func @add_scalar
+// CHECK: glm.conv %arg0, %{{.*}} {glm.channels_kept = "an op on these channels does not map zero to zero"}
+func.func @add_scalar(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> attributes {glm.entry} {
+  %w1 = glm.constant {value = dense<[[[[1.0]]], [[[0.1]]]]> : tensor<2x1x1x1xf32>} : tensor<2x1x1x1xf32>
+  %c1 = glm.conv %x, %w1 : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %one = glm.constant {value = dense<1.0> : tensor<f32>} : tensor<f32>
+  %s = glm.add %c1, %one : (tensor<1x2x2x2xf32>, tensor<f32>) -> tensor<1x2x2x2xf32>
+  %w2 = glm.constant {value = dense<1.0> : tensor<1x2x1x1xf32>} : tensor<1x2x1x1xf32>
+  %c2 = glm.conv %s, %w2 : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
+  return %c2 : tensor<1x1x2x2xf32>
+}
