@@ -79,7 +79,11 @@ def PrunePass : Pass<"glm-prune", "func::FuncOp"> {
       smallest (the NVIDIA sparse tensor core pattern).
 
     `exclude` lists regular expressions matched against the ONNX node names
-    of producers; matching layers are kept.
+    of producers; matching layers are kept. `layer-ratio` entries
+    `PATTERN=R` give the layers whose node name matches a fixed sparsity R
+    (first match wins; structured: the channel fraction of the group the
+    layer produces); the other layers share the rest of the budget, so the
+    total stays `ratio`.
   }];
   let options = [
     Option<"ratio", "ratio", "double", /*default=*/"0.0", "Fraction of prunable parameters to remove">,
@@ -87,6 +91,8 @@ def PrunePass : Pass<"glm-prune", "func::FuncOp"> {
     Option<"criterion", "criterion", "std::string", /*default=*/"\"l1\"", "magnitude or l1">,
     Option<"alloc", "alloc", "std::string", /*default=*/"\"uniform\"", "uniform or auto">,
     ListOption<"exclude", "exclude", "std::string", "Node-name patterns to keep">,
+    ListOption<"layerRatio", "layer-ratio", "std::string",
+               "PATTERN=R: fixed sparsity R for layers whose node name matches">,
     Option<"reconstruct", "reconstruct", "bool", /*default=*/"true",
            "With glm.calib statistics: least-squares refit of the weights reading pruned channels">,
   ];

@@ -2,9 +2,12 @@
 
 #include "compiler/driver/Driver.h"
 
+#include "compiler/driver/PruneConfig.h"
+
 #include "compiler/calibrate/Evaluate.h"
 #include "compiler/calibrate/Statistics.h"
 #include "compiler/codegen/LLVMCodegen.h"
+#include "compiler/importer/Exporter.h"
 #include "compiler/importer/Importer.h"
 #include "compiler/package/Artifact.h"
 #include "compiler/package/Report.h"
@@ -20,6 +23,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -35,6 +39,8 @@ using namespace glmc::driver;
 using pipeline::EmitKind;
 
 namespace {
+
+constexpr const char *kGlmcVersion = "0.1.0";
 
 /// The file and ONNX node a location points at.
 void describeLocation(Location loc, std::string &file, std::string &node) {
@@ -72,12 +78,16 @@ private:
       ++errors;
     std::string file, node;
     describeLocation(d.getLocation(), file, node);
-    os << "glmc: " << sev << ": ";
+    std::string line = std::string("glmc: ") + sev + ": ";
     if (!file.empty())
-      os << file << ": ";
+      line += file + ": ";
     if (!node.empty())
-      os << "node '" << node << "': ";
-    os << d.str() << "\n";
+      line += "node '" + node + "': ";
+    line += d.str();
+    // A pass run once per --config schedule step says the same thing again.
+    if (d.getSeverity() != DiagnosticSeverity::Error && !isNote && !printed.insert(line).second)
+      return;
+    os << line << "\n";
     for (Diagnostic &note : d.getNotes()) {
       // MLIR's generic dump of the failing op is for compiler developers.
       if (StringRef(note.str()).starts_with("see current operation"))
@@ -88,6 +98,7 @@ private:
   llvm::raw_ostream &os;
   MLIRContext *ctx;
   DiagnosticEngine::HandlerID id;
+  llvm::StringSet<> printed;
 };
 
 /// Phase messages on a terminal.
@@ -218,7 +229,7 @@ std::unique_ptr<llvm::Module> translateModule(ModuleOp module, package::Artifact
     return nullptr;
   }
   meta["format"] = "glmc-artifact";
-  meta["glmc_version"] = "0.1.0";
+  meta["glmc_version"] = kGlmcVersion;
   meta["model"] = spec.modelName;
   meta["target"] = spec.target.name;
   meta["triple"] = spec.target.triple;
@@ -275,7 +286,14 @@ llvm::json::Object pruneOptionsJSON(const pipeline::CompileOptions::Prune &p) {
   llvm::json::Array exclude;
   for (const std::string &e : p.exclude)
     exclude.push_back(e);
+  llvm::json::Array layerRatios, schedule;
+  for (const std::string &l : p.layerRatios)
+    layerRatios.push_back(l);
+  for (double s : p.schedule)
+    schedule.push_back(s);
   return llvm::json::Object{{"prune", p.ratio},
+                            {"layer_sparsity", std::move(layerRatios)},
+                            {"schedule", std::move(schedule)},
                             {"prune_mode", p.mode},
                             {"prune_criterion", p.criterion},
                             {"prune_alloc", p.alloc},
@@ -402,31 +420,41 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
   OwningOpRef<ModuleOp> uncompressed;
   if (!options.evalDir.empty())
     uncompressed = module.clone();
+  // One step, or the --config schedule's steps: (re)calibrate on the model
+  // as the previous step left it, prune, reconstruct, trim.
+  std::unique_ptr<calibrate::DataSet> calib;
   if (compress && !options.calibDir.empty()) {
     std::string error;
-    std::unique_ptr<calibrate::DataSet> calib = calibrate::DataSet::open(options.calibDir, error);
+    calib = calibrate::DataSet::open(options.calibDir, error);
     if (!calib) {
       errs << "glmc: error: --calib: " << error << "\n";
       return ExitCode::IOError;
     }
-    progress.phase("calibrating on " + std::to_string(calib->size()) + " samples of " +
-                   options.calibDir);
-    auto build = [&](ModuleOp copy, std::string &err) {
-      return buildHostModel(copy, modelName + "-calib", errs, err);
-    };
-    auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
-    if (failed(calibrate::collectStatistics(module, *calib, build, count, error))) {
-      errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
-      return ExitCode::ModelError;
-    }
   }
-  if (compress) {
-    progress.phase(llvm::formatv("pruning {0:f1}% ({1}, {2}, {3} allocation)",
-                                 100.0 * options.prune.ratio, options.prune.mode,
-                                 options.prune.criterion, options.prune.alloc)
-                       .str());
+  const std::vector<double> steps = compress ? pruneSteps(options.prune) : std::vector<double>{};
+  for (size_t k = 0; k < steps.size(); ++k) {
+    std::string stepName =
+        steps.size() > 1 ? llvm::formatv("step {0}/{1}: ", k + 1, steps.size()).str() : "";
+    if (calib) {
+      progress.phase(stepName + "calibrating on " + std::to_string(calib->size()) +
+                     " samples of " + options.calibDir);
+      auto build = [&](ModuleOp copy, std::string &err) {
+        return buildHostModel(copy, modelName + "-calib", errs, err);
+      };
+      auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
+      std::string error;
+      if (failed(calibrate::collectStatistics(module, *calib, build, count, error))) {
+        errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
+        return ExitCode::ModelError;
+      }
+    }
+    pipeline::CompileOptions::Prune step = pruneStep(options.prune, steps, k);
+    progress.phase(stepName + llvm::formatv("pruning to {0:f1}% ({1}, {2}, {3} allocation)",
+                                            100.0 * steps[k], step.mode, step.criterion,
+                                            step.alloc)
+                                  .str());
     PassManager pm(&context);
-    pipeline::buildCompressionPipeline(pm, options.prune);
+    pipeline::buildCompressionPipeline(pm, step);
     if (failed(pm.run(module)))
       return ExitCode::ModelError;
   }
@@ -456,6 +484,20 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
       return ExitCode::ModelError;
     }
     report.hasQuality = true;
+  }
+  if (options.emit == EmitKind::ONNX) {
+    bool same = false;
+    if (!llvm::sys::fs::equivalent(options.inputPath, options.outputPath, same) && same) {
+      errs << "glmc: error: --emit=onnx would overwrite the input model " << options.inputPath
+           << "; choose another -o\n";
+      return ExitCode::Usage;
+    }
+    progress.phase("writing ONNX to " + options.outputPath);
+    importer::ExportOptions exportOptions;
+    exportOptions.producerVersion = kGlmcVersion;
+    return succeeded(importer::exportOnnxFile(module, options.outputPath, exportOptions))
+               ? ExitCode::Success
+               : ExitCode::IOError;
   }
   if (options.emit == EmitKind::MLIR && options.mlirStage == "compressed")
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success

@@ -916,6 +916,13 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   for (auto [i, v] : llvm::enumerate(inputs)) {
     bindValue(v->name, entry->getArgument(i));
     func.setArgAttr(i, "glm.name", builder.getStringAttr(v->name));
+    // Symbolic dims ("batch", "seq"), kept so that --emit=onnx writes them back.
+    if (llvm::any_of(v->dimParams, [](const std::string &d) { return !d.empty(); })) {
+      SmallVector<Attribute> params;
+      for (const std::string &d : v->dimParams)
+        params.push_back(builder.getStringAttr(d));
+      func.setArgAttr(i, "glm.dim_params", builder.getArrayAttr(params));
+    }
   }
 
   for (const ox::Node &node : g.nodes) {

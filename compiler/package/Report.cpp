@@ -18,19 +18,6 @@ using llvm::json::Object;
 
 namespace {
 
-/// The first ONNX node name inside a location, or "".
-std::string nodeName(Location loc) {
-  if (auto n = dyn_cast<NameLoc>(loc))
-    return n.getName().str();
-  if (auto f = dyn_cast<FusedLoc>(loc))
-    for (Location l : f.getLocations())
-      if (std::string s = nodeName(l); !s.empty())
-        return s;
-  if (auto c = dyn_cast<CallSiteLoc>(loc))
-    return nodeName(c.getCallee());
-  return "";
-}
-
 struct ConstantCount {
   int64_t elements = 0, nonzero = 0, bytes = 0;
 };
@@ -102,7 +89,7 @@ ModelCost glmc::package::countCosts(ModuleOp module) {
   llvm::StringMap<unsigned> seen;
   module.walk([&](glm::PrunableOpInterface p) {
     LayerCost layer;
-    layer.name = nodeName(p->getLoc());
+    layer.name = glm::getNodeName(p->getLoc());
     if (layer.name.empty())
       layer.name = p->getName().stripDialect().str();
     if (unsigned k = seen[layer.name]++)

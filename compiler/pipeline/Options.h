@@ -13,7 +13,7 @@
 
 namespace glmc::pipeline {
 
-enum class EmitKind { SharedObject, StaticLib, MLIR, LLVM, Object };
+enum class EmitKind { SharedObject, StaticLib, MLIR, LLVM, Object, ONNX };
 
 struct CompileOptions {
   std::string inputPath;
@@ -40,6 +40,12 @@ struct CompileOptions {
     std::string criterion = "l1";    ///< magnitude | l1 | wanda (needs calibration)
     std::string alloc = "uniform";   ///< uniform | auto
     std::vector<std::string> exclude; ///< node-name patterns to keep
+    /// "PATTERN=R": a fixed sparsity for the layers whose node name matches
+    /// (first match wins; the others share the rest of the budget).
+    std::vector<std::string> layerRatios;
+    /// Cumulative sparsities of several prune (+ recalibrate + reconstruct)
+    /// steps, the last one `ratio`; empty: one step.
+    std::vector<double> schedule;
     /// Remove the pruned channels (off: keep them as zeros, to check that
     /// trimming does not change the function).
     bool trim = true;

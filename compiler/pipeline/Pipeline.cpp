@@ -43,6 +43,7 @@ void glmc::pipeline::buildCompressionPipeline(OpPassManager &pm,
   opts.alloc = prune.alloc;
   opts.reconstruct = prune.reconstruct;
   opts.exclude.assign(prune.exclude.begin(), prune.exclude.end());
+  opts.layerRatio.assign(prune.layerRatios.begin(), prune.layerRatios.end());
   fpm.addPass(glm::createPrunePass(opts));
   if (prune.trim)
     fpm.addPass(glm::createTrimChannelsPass());

@@ -58,6 +58,18 @@ ArrayRef<char> mlir::glm::getRawBytes(ElementsAttr attr) {
   return {};
 }
 
+std::string mlir::glm::getNodeName(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations())
+      if (std::string s = getNodeName(l); !s.empty())
+        return s;
+  if (auto c = dyn_cast<CallSiteLoc>(loc))
+    return getNodeName(c.getCallee());
+  return "";
+}
+
 SmallVector<int64_t> mlir::glm::toI64(std::optional<ArrayAttr> attr) {
   SmallVector<int64_t> out;
   if (attr)

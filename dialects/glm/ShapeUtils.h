@@ -16,6 +16,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <optional>
+#include <string>
 
 namespace mlir::glm {
 
@@ -60,6 +61,10 @@ std::optional<SmallVector<double>> getValuesAsDouble(ElementsAttr attr);
 /// A new dense_resource attribute of `type` (int or float element type)
 /// holding `values`, named `name` (the blob manager makes names unique).
 ElementsAttr makeResourceElements(RankedTensorType type, ArrayRef<double> values, StringRef name);
+
+/// The ONNX node name an op came from: the first NameLoc inside `loc`
+/// (through fused and call-site locations), "" when there is none.
+std::string getNodeName(Location loc);
 
 /// Number of elements of a static shape.
 int64_t getNumElements(ArrayRef<int64_t> shape);

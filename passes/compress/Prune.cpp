@@ -137,6 +137,37 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
         return signalPassFailure();
       }
     }
+    for (const std::string &entry : layerRatio) {
+      size_t eq = entry.rfind('=');
+      double r = -1;
+      std::string err;
+      if (eq == std::string::npos || llvm::StringRef(entry).substr(eq + 1).getAsDouble(r) ||
+          r < 0 || r >= 1) {
+        func.emitError("per-layer sparsity '") << entry << "' must be PATTERN=R with 0 <= R < 1";
+        return signalPassFailure();
+      }
+      if (!llvm::Regex(entry.substr(0, eq)).isValid(err)) {
+        func.emitError("invalid per-layer pattern '") << entry.substr(0, eq) << "': " << err;
+        return signalPassFailure();
+      }
+      fixedRatios.emplace_back(entry.substr(0, eq), r);
+    }
+    // A pattern that matches nothing is almost always a typo.
+    {
+      SmallVector<std::string> names;
+      func.walk([&](PrunableOpInterface p) { nodeNames(p->getLoc(), names); });
+      auto warnUnmatched = [&](StringRef what, const std::string &pattern) {
+        llvm::Regex re(pattern);
+        if (llvm::none_of(names, [&](const std::string &n) { return re.match(n); }))
+          func.emitWarning() << what << " '" << pattern
+                             << "' matches no prunable layer's node name (glmc --report lists "
+                                "them)";
+      };
+      for (const std::string &p : exclude)
+        warnUnmatched("--exclude pattern", p);
+      for (const auto &entry : fixedRatios)
+        warnUnmatched("per-layer sparsity pattern", entry.first);
+    }
     LogicalResult result = mode == "structured"     ? structured(func)
                            : mode == "unstructured" ? unstructured(func, /*nm=*/false)
                            : mode == "2:4"          ? unstructured(func, /*nm=*/true)
@@ -261,6 +292,20 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     y.replaceAllUsesExcept(add, add);
   }
 
+  /// (pattern, sparsity) from layer-ratio, in order.
+  SmallVector<std::pair<std::string, double>> fixedRatios;
+
+  /// The fixed sparsity of a layer (first matching layer-ratio pattern).
+  std::optional<double> fixedRatio(Operation *op) {
+    SmallVector<std::string> names;
+    nodeNames(op->getLoc(), names);
+    for (const auto &[pattern, r] : fixedRatios)
+      for (const std::string &n : names)
+        if (llvm::Regex(pattern).match(n))
+          return r;
+    return std::nullopt;
+  }
+
   bool excluded(Operation *op) {
     SmallVector<std::string> names;
     nodeNames(op->getLoc(), names);
@@ -298,6 +343,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       unsigned group;
       SmallVector<double> importance; // per channel, normalised
       double cost = 0;                // parameters removed per channel
+      std::optional<double> fixed;    // per-layer sparsity (layer-ratio)
     };
     SmallVector<Candidate> cands;
     for (auto [gi, g] : llvm::enumerate(cg.groups())) {
@@ -320,6 +366,15 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       }
       Candidate c;
       c.group = gi;
+      for (Operation *p : producers)
+        if (std::optional<double> r = fixedRatio(p)) {
+          c.fixed = *r;
+          break;
+        }
+      if (c.fixed && *c.fixed == 0) {
+        keep("per-layer sparsity 0");
+        continue;
+      }
       c.importance.assign(g.size, 0.0);
       SmallVector<double> fromActivations;
       if (criterion == "wanda")
@@ -353,7 +408,8 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
         c.importance = std::move(fromActivations);
       cands.push_back(std::move(c));
     }
-    double budget = ratio * total;
+    // (Less a rounding error: 1/3 of 36 parameters is 12, not 12.000001.)
+    double budget = ratio * total * (1 - 1e-9);
     // Exact accounting of what removing channels takes away (a weight
     // between two pruned groups loses rows and columns; counting each
     // side alone would count their crossing twice).
@@ -380,12 +436,19 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       int64_t n = c.importance.size();
       return alloc == "auto" ? n - std::max<int64_t>(1, (int64_t)std::ceil(0.1 * n)) : n - 1;
     };
+    // Groups with a per-layer sparsity take exactly that; the others share
+    // what is left of the budget.
+    auto fixedCount = [&](const Candidate &c) {
+      return std::min<int64_t>(std::floor(*c.fixed * c.importance.size()), maxRemovable(c));
+    };
     if (alloc == "uniform") {
       // The largest common fraction under the budget...
       auto countsFor = [&](double r) {
         SmallVector<int64_t> k;
         for (const Candidate &c : cands)
-          k.push_back(std::min<int64_t>(std::floor(r * c.importance.size()), maxRemovable(c)));
+          k.push_back(c.fixed ? fixedCount(c)
+                              : std::min<int64_t>(std::floor(r * c.importance.size()),
+                                                  maxRemovable(c)));
         return k;
       };
       auto removedFor = [&](ArrayRef<int64_t> k) {
@@ -407,7 +470,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
         int best = -1;
         double bestScore = 0;
         for (auto [ci, c] : llvm::enumerate(cands)) {
-          if (count[ci] >= maxRemovable(c))
+          if (c.fixed || count[ci] >= maxRemovable(c))
             continue;
           double score = c.importance[order[ci][count[ci]]];
           if (best < 0 || score < bestScore)
@@ -427,11 +490,16 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       };
       std::vector<Item> items;
       for (auto [ci, c] : llvm::enumerate(cands))
-        for (int64_t i = 0; i < (int64_t)c.importance.size(); ++i)
+        for (int64_t i = 0; i < (int64_t)c.importance.size() && !c.fixed; ++i)
           items.push_back({c.importance[i] / std::max(c.cost, 1.0), (unsigned)ci, i});
       std::stable_sort(items.begin(), items.end(),
                        [](const Item &a, const Item &b) { return a.score < b.score; });
       counter.reset();
+      for (auto [ci, c] : llvm::enumerate(cands))
+        if (c.fixed) {
+          count[ci] = fixedCount(c);
+          apply(c, count[ci]);
+        }
       for (const Item &it : items) {
         if (counter.removed() >= budget)
           break;
@@ -601,12 +669,18 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
   SmallVector<double> layerRatios(ArrayRef<PrunableOpInterface> ops,
                                   ArrayRef<SmallVector<double>> scores) {
     SmallVector<double> r(ops.size(), ratio);
-    if (alloc != "auto" || ops.empty())
+    SmallVector<std::optional<double>> fixed;
+    for (PrunableOpInterface p : ops)
+      fixed.push_back(fixedRatio(p));
+    bool anyFixed = llvm::any_of(fixed, [](auto f) { return f.has_value(); });
+    if ((alloc != "auto" && !anyFixed) || ops.empty())
       return r;
     SmallVector<double> n;
     for (const SmallVector<double> &s : scores)
       n.push_back(s.size());
-    if (criterion == "wanda") {
+    if (alloc != "auto") {
+      // Uniform over the layers without a fixed sparsity.
+    } else if (criterion == "wanda") {
       SmallVector<double> outliers;
       for (const SmallVector<double> &s : scores) {
         double mean = std::accumulate(s.begin(), s.end(), 0.0) / std::max<size_t>(s.size(), 1);
@@ -634,16 +708,23 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       for (size_t i = 0; i < ops.size(); ++i)
         r[i] = double(llvm::count_if(scores[i], [&](double x) { return x < t * rms[i]; })) / n[i];
     }
-    // Keep the requested total: shift, clamp, repeat.
-    for (int it = 0; it < 20; ++it) {
-      double got = 0, total = 0;
+    // Keep the requested total: shift the free layers, clamp, repeat.
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (fixed[i])
+        r[i] = *fixed[i];
+    double total = std::accumulate(n.begin(), n.end(), 0.0), free = 0;
+    for (size_t i = 0; i < ops.size(); ++i)
+      free += fixed[i] ? 0 : n[i];
+    for (int it = 0; it < 50 && free > 0; ++it) {
+      double got = 0;
       for (size_t i = 0; i < ops.size(); ++i)
-        got += r[i] * n[i], total += n[i];
-      double shift = ratio - got / total;
+        got += r[i] * n[i];
+      double shift = (ratio * total - got) / free;
       if (std::abs(shift) < 1e-9)
         break;
-      for (double &x : r)
-        x = std::clamp(x + shift, 0.0, 0.99);
+      for (size_t i = 0; i < ops.size(); ++i)
+        if (!fixed[i])
+          r[i] = std::clamp(r[i] + shift, 0.0, 0.99);
     }
     return r;
   }

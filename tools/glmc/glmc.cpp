@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/driver/Driver.h"
+#include "compiler/driver/PruneConfig.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -35,7 +36,9 @@ static cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::StaticLib, "static-lib", "a static library"),
                clEnumValN(EmitKind::MLIR, "mlir", "MLIR after a stage (see --mlir-stage)"),
                clEnumValN(EmitKind::LLVM, "llvm", "optimised LLVM IR"),
-               clEnumValN(EmitKind::Object, "obj", "the object file")),
+               clEnumValN(EmitKind::Object, "obj", "the object file"),
+               clEnumValN(EmitKind::ONNX, "onnx",
+                          "the model after compression as ONNX (opset 17), for other tools")),
     cl::cat(glmcCategory));
 static cl::opt<std::string> mlirStage(
     "mlir-stage",
@@ -93,6 +96,11 @@ static cl::opt<std::string> evalDir("eval",
                                     cl::desc("Evaluation set: quality before/after compression "
                                              "goes into the report"),
                                     cl::value_desc("dir"), cl::cat(compressCategory));
+static cl::opt<std::string> configFile(
+    "config",
+    cl::desc("Compression settings from a YAML file (algorithm, target_sparsity, per-layer "
+             "sparsities, schedule; docs/compression.md); flags given override it"),
+    cl::value_desc("prune.yaml"), cl::cat(compressCategory));
 static cl::opt<std::string> reportFile("report",
                                        cl::desc("Write the compression report (.json, or .html "
                                                 "for a page with a per-layer chart)"),
@@ -119,22 +127,6 @@ int main(int argc, char **argv) {
     errs() << "glmc: error: --mlir-stage must be import, canonical, compressed or lowered\n";
     return (int)ExitCode::Usage;
   }
-  if (!(pruneRatio >= 0.0 && pruneRatio < 1.0)) {
-    errs() << "glmc: error: --prune must be in [0, 1), got " << pruneRatio << "\n";
-    return (int)ExitCode::Usage;
-  }
-  if (pruneMode != "structured" && pruneMode != "unstructured" && pruneMode != "2:4") {
-    errs() << "glmc: error: --prune-mode must be structured, unstructured or 2:4\n";
-    return (int)ExitCode::Usage;
-  }
-  if (pruneCriterion != "l1" && pruneCriterion != "magnitude" && pruneCriterion != "wanda") {
-    errs() << "glmc: error: --prune-criterion must be l1, magnitude or wanda\n";
-    return (int)ExitCode::Usage;
-  }
-  if (pruneAlloc != "uniform" && pruneAlloc != "auto") {
-    errs() << "glmc: error: --prune-alloc must be uniform or auto\n";
-    return (int)ExitCode::Usage;
-  }
   if (optLevel > 3) {
     errs() << "glmc: error: -O must be 0 to 3\n";
     return (int)ExitCode::Usage;
@@ -149,19 +141,60 @@ int main(int argc, char **argv) {
   options.modelName = modelName;
   options.optLevel = optLevel;
   options.fuse = !noFuse;
-  options.prune.ratio = pruneRatio;
-  options.prune.mode = pruneMode;
-  options.prune.criterion = pruneCriterion;
-  // With calibration data the activation-aware criterion is the default.
-  if (!calibDir.empty() && pruneCriterion.getNumOccurrences() == 0)
-    options.prune.criterion = "wanda";
-  options.prune.alloc = pruneAlloc;
-  options.prune.exclude.assign(excludePatterns.begin(), excludePatterns.end());
   options.prune.trim = !pruneNoTrim;
-  options.prune.reconstruct = pruneReconstruct;
-  options.calibDir = calibDir;
-  options.evalDir = evalDir;
-  if (pruneCriterion == "wanda" && calibDir.empty()) {
+
+  // Compression: the --config file first, then the flags given.
+  std::optional<glmc::driver::PruneConfig> config;
+  if (!configFile.empty()) {
+    std::string error;
+    config = glmc::driver::loadPruneConfig(configFile, error);
+    if (config)
+      error = glmc::driver::applyPruneConfig(*config, configFile, options);
+    if (!error.empty()) {
+      errs() << "glmc: error: --config " << error << "\n";
+      return (int)ExitCode::Usage;
+    }
+  }
+  auto &prune = options.prune;
+  auto given = [](const cl::Option &o) { return o.getNumOccurrences() > 0; };
+  if (given(pruneRatio)) {
+    prune.ratio = pruneRatio;
+    prune.schedule.clear(); // a schedule ends at the file's target
+  }
+  if (given(pruneMode))
+    prune.mode = pruneMode;
+  if (given(pruneAlloc))
+    prune.alloc = pruneAlloc;
+  if (given(pruneReconstruct))
+    prune.reconstruct = pruneReconstruct;
+  prune.exclude.insert(prune.exclude.end(), excludePatterns.begin(), excludePatterns.end());
+  if (given(calibDir))
+    options.calibDir = calibDir;
+  if (given(evalDir))
+    options.evalDir = evalDir;
+  // With calibration data the activation-aware criterion is the default.
+  if (given(pruneCriterion))
+    prune.criterion = pruneCriterion;
+  else if (!(config && config->algorithm.criterion) && !options.calibDir.empty())
+    prune.criterion = "wanda";
+
+  if (!(prune.ratio >= 0.0 && prune.ratio < 1.0)) {
+    errs() << "glmc: error: --prune must be in [0, 1), got " << prune.ratio << "\n";
+    return (int)ExitCode::Usage;
+  }
+  if (prune.mode != "structured" && prune.mode != "unstructured" && prune.mode != "2:4") {
+    errs() << "glmc: error: --prune-mode must be structured, unstructured or 2:4\n";
+    return (int)ExitCode::Usage;
+  }
+  if (prune.criterion != "l1" && prune.criterion != "magnitude" && prune.criterion != "wanda") {
+    errs() << "glmc: error: --prune-criterion must be l1, magnitude or wanda\n";
+    return (int)ExitCode::Usage;
+  }
+  if (prune.alloc != "uniform" && prune.alloc != "auto") {
+    errs() << "glmc: error: --prune-alloc must be uniform or auto\n";
+    return (int)ExitCode::Usage;
+  }
+  if (prune.criterion == "wanda" && options.calibDir.empty()) {
     errs() << "glmc: error: --prune-criterion wanda weighs weights by activations and needs "
               "--calib DIR\n";
     return (int)ExitCode::Usage;
@@ -169,10 +202,12 @@ int main(int argc, char **argv) {
   options.reportPath = reportFile;
   if (outputFile.empty()) {
     SmallString<128> out(sys::path::filename(inputFile));
+    // Never the input's own name: --emit=onnx writes model.glmc.onnx.
     const char *ext = emit == EmitKind::SharedObject ? ".so"
                       : emit == EmitKind::StaticLib  ? ".a"
                       : emit == EmitKind::MLIR       ? ".mlir"
                       : emit == EmitKind::LLVM       ? ".ll"
+                      : emit == EmitKind::ONNX       ? ".glmc.onnx"
                                                      : ".o";
     sys::path::replace_extension(out, ext);
     options.outputPath = std::string(out);

@@ -183,10 +183,20 @@ int64_t MatMulOp::getWeightInputDim() { return rankOf(getB()) - 2; }
 Value MatMulOp::getPrunableBias() { return nullptr; }
 int64_t MatMulOp::getResultChannelDim() { return rankOf(getY()) - 1; }
 int64_t MatMulOp::getNumMacs() {
-  auto a = rankedOrNull(getA()), y = rankedOrNull(getY());
+  auto a = rankedOrNull(getA()), b = rankedOrNull(getB()), y = rankedOrNull(getY());
   if (!a || !y || a.getRank() == 0)
     return -1;
-  return staticProduct(y.getShape()) * staticProduct(a.getShape().back());
+  // Dims lost to a reshape of computed shape are often known from B (the
+  // weight): the contraction dim and the output columns.
+  int64_t k = a.getShape().back();
+  SmallVector<int64_t> out(y.getShape());
+  if (b && b.getRank() >= 2) {
+    if (ShapedType::isDynamic(k))
+      k = b.getDimSize(b.getRank() - 2);
+    if (!out.empty() && ShapedType::isDynamic(out.back()))
+      out.back() = b.getShape().back();
+  }
+  return staticProduct(out) * staticProduct(k);
 }
 
 //===----------------------------------------------------------------------===//

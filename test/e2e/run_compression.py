@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""End-to-end checks of glmc's compression on the trained models (issue 5's
+acceptance criteria as tests). One CASE per run:
+
+  run_compression.py --glmc B/bin/glmc --run B/bin/glmrt-run --models test/models \\
+                     --work DIR CASE
+
+Cases:
+  resnet-structured  digits-resnet --prune 0.4 --calib (structured, wanda,
+                     reconstruction): >= 38 % fewer params, >= 35 % fewer FLOPs,
+                     artifact >= 30 % smaller, accuracy drop <= 2 points; the
+                     report's counts equal an independent count over the pruned
+                     model written by --emit=onnx; that ONNX (residual-tied
+                     channels trimmed) run by ONNX Runtime matches the artifact;
+                     trimmed == masked (--prune-no-trim); byte-identical rebuilds.
+  glm-structured     tiny-glm --prune 0.2: the perplexity increase of
+                     --calib --prune-alloc auto (with reconstruction) is at least
+                     30 % smaller than that of uniform magnitude pruning.
+  glm-unstructured   tiny-glm --prune 0.5 --prune-mode unstructured wanda:
+                     perplexity increase <= 15 %; nonzero counts recounted from
+                     the exported ONNX; the report says plainly that size and
+                     latency do not change.
+  glm-2-4            tiny-glm --prune-mode 2:4: every pruned weight has at most
+                     2 nonzeros in each group of 4 along its input dim
+                     (recounted from the exported ONNX), reported as 50 %.
+
+Every number checked is printed, so the CTest log is the measurement.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+import onnxruntime as ort
+
+FAILURES = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        FAILURES.append(what)
+
+
+def glmc(args, cfg):
+    cmd = [cfg.glmc] + args + ["--quiet"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}:\n{p.stdout}{p.stderr}")
+    return p
+
+
+def run_artifact(cfg, so, inputs, work, tag):
+    """Runs `so` through glmrt-run; returns its outputs."""
+    cmd = [cfg.run, so]
+    for i, x in enumerate(inputs):
+        path = os.path.join(work, f"{tag}.in{i}.npy")
+        np.save(path, x)
+        cmd += ["--input", path]
+    out = os.path.join(work, f"{tag}.out0.npy")
+    cmd += ["--output", out]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(cmd)}:\n{p.stdout}{p.stderr}")
+    return np.load(out)
+
+
+def load_set(directory, count):
+    """The first `count` samples of a glmc-npy-dir-v1 set, batched per input."""
+    with open(os.path.join(directory, "manifest.json")) as f:
+        manifest = json.load(f)
+    batches = []
+    for inp in manifest["inputs"]:
+        d = os.path.join(directory, inp["dir"])
+        files = sorted(os.listdir(d))[:count]
+        batches.append(np.concatenate([np.load(os.path.join(d, f)) for f in files]))
+    return batches
+
+
+#--- the independent count ----------------------------------------------------
+
+def runtime_shapes(path, names):
+    """Shapes of the values `names` when ONNX Runtime runs the model at
+    path with every dynamic dim 1 (one sample, one token): the model's own
+    shapes, without trusting its value_info or glmc's shape inference."""
+    model = onnx.load(path)
+    outputs = {o.name for o in model.graph.output}
+    for n in names:
+        if n not in outputs:
+            model.graph.output.append(onnx.helper.make_empty_tensor_value_info(n))
+            outputs.add(n)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = {}
+    for i in sess.get_inputs():
+        shape = [d if isinstance(d, int) else 1 for d in i.shape]
+        dtype = {"tensor(float)": np.float32, "tensor(int64)": np.int64,
+                 "tensor(int32)": np.int32}[i.type]
+        feed[i.name] = np.ones(shape, dtype)
+    names_out = [o.name for o in sess.get_outputs()]
+    return {n: list(v.shape) for n, v in zip(names_out, sess.run(None, feed))}
+
+
+def count_model(path):
+    """params (float initializers), nonzero params, bytes and FLOPs (2 x MACs
+    of Conv, Gemm and MatMul at one sample / one token, as glmc's report
+    counts them) of an ONNX file; shapes from ONNX Runtime running it.
+    Nothing here comes from glmc."""
+    g = onnx.load(path).graph
+    float_types = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.FLOAT16: 2,
+                   onnx.TensorProto.BFLOAT16: 2, onnx.TensorProto.DOUBLE: 8}
+    params = nonzero = nbytes = 0
+    for t in g.initializer:
+        if t.data_type in float_types:
+            a = numpy_helper.to_array(t)
+            params += a.size
+            nonzero += int(np.count_nonzero(a))
+            nbytes += a.size * float_types[t.data_type]
+    compute = [n for n in g.node if n.op_type in ("Conv", "Gemm", "MatMul")]
+    shapes = runtime_shapes(path, sorted({v for n in compute
+                                          for v in list(n.input[:2]) + [n.output[0]]}))
+
+    def numel(dims):
+        return int(np.prod(dims)) if dims else 1
+
+    inits = {t.name for t in g.initializer}
+    flops, per_node, activation_only = 0, {}, set()
+    for n in compute:
+        a, w, y = shapes[n.input[0]], shapes[n.input[1]], shapes[n.output[0]]
+        if n.op_type == "Conv":
+            f = 2 * numel(y) * numel(w[1:])
+        elif n.op_type == "Gemm":
+            trans_a = next((at.i for at in n.attribute if at.name == "transA"), 0)
+            f = 2 * numel(y) * (a[0] if trans_a else a[1])
+        else:
+            f = 2 * numel(y) * a[-1]
+        flops += f
+        per_node[n.name] = f
+        if n.input[1] not in inits:
+            activation_only.add(n.name)
+    return {"params": params, "nonzero_params": nonzero, "bytes": nbytes, "flops": flops,
+            "per_node": per_node, "activation_only": activation_only}
+
+
+def check_counts(report, which, path, label):
+    """The report's totals (`which`: before/after) and per-layer FLOPs
+    against count_model(path). Known gap (docs/compression.md): in models
+    with dynamic shapes, dims that a computed reshape hides from glmc (the
+    heads of attention) count as 1 in activation x activation matmuls; those
+    are listed, not compared."""
+    counted = count_model(path)
+    totals = report["totals"][which]
+    for key in ("params", "nonzero_params", "bytes"):
+        check(counted[key] == totals[key],
+              f"{label}: report {key} {totals[key]} == independent count {counted[key]}")
+    layers = {l["name"]: l[which]["flops"] for l in report["layers"]}
+    mismatched = [n for n, f in counted["per_node"].items() if layers.get(n) != f]
+    weight_layers = [n for n in mismatched if n not in counted["activation_only"]]
+    for n in weight_layers:
+        check(False, f"{label}: {n}: report FLOPs {layers.get(n)} != independent {counted['per_node'][n]}")
+    if not mismatched:
+        check(counted["flops"] == totals["flops"],
+              f"{label}: report flops {totals['flops']} == independent count {counted['flops']}")
+    else:
+        check(not weight_layers,
+              f"{label}: FLOPs of all {len(counted['per_node']) - len(mismatched)} weight layers "
+              f"match; {len(mismatched)} activation x activation matmuls counted at unknown "
+              f"dims ({', '.join(mismatched[:2])}, ...)")
+    return counted
+
+
+def ort_run(path, inputs):
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), inputs)})[0]
+
+
+def max_err(a, b):
+    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
+
+
+#--- cases --------------------------------------------------------------------
+
+def resnet_structured(cfg, work):
+    m = os.path.join(cfg.models, "digits-resnet")
+    onnx_path = os.path.join(m, "digits-resnet.onnx")
+    calib, evals = os.path.join(m, "calib"), os.path.join(m, "eval")
+    flags = ["--prune", "0.4", "--calib", calib]
+    p = lambda n: os.path.join(work, n)
+    glmc([onnx_path, "-o", p("base.so")], cfg)
+    glmc([onnx_path] + flags + ["--eval", evals, "--report", p("pruned.json"),
+                                "-o", p("pruned.so")], cfg)
+    glmc([onnx_path] + flags + ["--eval", evals, "--report", p("pruned2.json"),
+                                "-o", p("pruned2.so")], cfg)
+    glmc([onnx_path] + flags + ["--prune-no-trim", "-o", p("masked.so")], cfg)
+    glmc([onnx_path] + flags + ["--emit=onnx", "-o", p("pruned.onnx")], cfg)
+    glmc([onnx_path, "--emit=onnx", "-o", p("base.onnx")], cfg)
+    with open(p("pruned.json")) as f:
+        report = json.load(f)
+    t = report["totals"]
+    red = t["reduction"]
+    print(json.dumps(t, indent=1))
+    check(red["params"] >= 0.38, f"params -{100 * red['params']:.1f}% >= 38%")
+    check(red["flops"] >= 0.35, f"FLOPs -{100 * red['flops']:.1f}% >= 35%")
+    base_size, pruned_size = os.path.getsize(p("base.so")), os.path.getsize(p("pruned.so"))
+    check(report.get("artifact_bytes") == pruned_size,
+          f"report artifact_bytes {report.get('artifact_bytes')} == file size {pruned_size}")
+    check(pruned_size <= 0.70 * base_size,
+          f"artifact {base_size} -> {pruned_size} B (-{100 * (1 - pruned_size / base_size):.1f}% >= 30%)")
+    q = report["quality"]
+    print(json.dumps(q, indent=1))
+    check(q["metric"] == "accuracy" and q["before"] - q["after"] <= 0.02,
+          f"accuracy {q['before']:.4f} -> {q['after']:.4f} (drop <= 2 points)")
+
+    # Acceptance 4: the report against an independent count.
+    check_counts(report, "after", p("pruned.onnx"), "pruned")
+    check_counts(report, "before", p("base.onnx"), "unpruned")
+    # The channels are gone from the file, not only zeroed.
+    pruned_convs = {n.name: n for n in onnx.load(p("pruned.onnx")).graph.node if n.op_type == "Conv"}
+    check(len(pruned_convs) == 10, f"{len(pruned_convs)} convs in the pruned ONNX")
+
+    # Acceptance 5: ONNX Runtime on the exported pruned model == the artifact
+    # (the residual adds tie channels across the blocks).
+    x = load_set(os.path.join(m, "eval"), 64)
+    y_so = run_artifact(cfg, p("pruned.so"), x, work, "pruned")
+    y_ort = ort_run(p("pruned.onnx"), x)
+    err = max_err(y_so, y_ort)
+    check(np.allclose(y_so, y_ort, rtol=1e-4, atol=1e-4),
+          f"ORT on the exported pruned ONNX vs the pruned artifact: max abs err {err:.3g}")
+    y_masked = run_artifact(cfg, p("masked.so"), x, work, "masked")
+    err = max_err(y_so, y_masked)
+    check(err <= 1e-4, f"trimmed vs masked (--prune-no-trim): max abs err {err:.3g}")
+    # Reports' accuracy agrees with ORT running the exported model.
+    with open(os.path.join(evals, "manifest.json")) as f:
+        count = json.load(f)["count"]
+    xs = load_set(evals, count)
+    labels = np.concatenate([np.load(os.path.join(evals, "labels/class", f)).reshape(-1)
+                             for f in sorted(os.listdir(os.path.join(evals, "labels/class")))])
+    acc = float(np.mean(np.argmax(ort_run(p("pruned.onnx"), xs), axis=-1) == labels))
+    check(abs(acc - q["after"]) <= 1.0 / count + 1e-9,
+          f"ORT accuracy of the exported pruned model {acc:.4f} == report {q['after']:.4f}")
+    # Determinism: same input and flags, byte-identical artifact and report.
+    same = open(p("pruned.so"), "rb").read() == open(p("pruned2.so"), "rb").read()
+    check(same, "pruned artifact is byte-identical when rebuilt")
+    same = open(p("pruned.json"), "rb").read() == open(p("pruned2.json"), "rb").read()
+    check(same, "report is byte-identical when rebuilt")
+
+
+def glm_paths(cfg):
+    m = os.path.join(cfg.models, "tiny-glm")
+    return (os.path.join(m, "tiny-glm.onnx"), os.path.join(m, "calib"),
+            os.path.join(m, "eval"))
+
+
+def glm_quality(cfg, work, tag, flags):
+    model, calib, evals = glm_paths(cfg)
+    report = os.path.join(work, tag + ".json")
+    glmc([model] + flags + ["--eval", evals, "--report", report,
+                            "-o", os.path.join(work, tag + ".so")], cfg)
+    with open(report) as f:
+        r = json.load(f)
+    q = r["quality"]
+    inc = q["after"] / q["before"] - 1
+    print(f"{tag}: {' '.join(flags)}: perplexity {q['before']:.3f} -> {q['after']:.3f} "
+          f"(+{100 * inc:.2f}%), params -{100 * r['totals']['reduction']['params']:.1f}%, "
+          f"FLOPs -{100 * r['totals']['reduction']['flops']:.1f}%, "
+          f"nonzero -{100 * r['totals']['reduction']['nonzero_params']:.1f}%", flush=True)
+    return r, inc
+
+
+def glm_structured(cfg, work):
+    _, calib, _ = glm_paths(cfg)
+    _, base = glm_quality(cfg, work, "magnitude-uniform",
+                          ["--prune", "0.2", "--prune-criterion", "magnitude"])
+    r, ours = glm_quality(cfg, work, "calib-auto",
+                          ["--prune", "0.2", "--calib", calib, "--prune-alloc", "auto"])
+    check(r["totals"]["reduction"]["params"] > 0.15,
+          f"structured 0.2 removes {100 * r['totals']['reduction']['params']:.1f}% of all params")
+    check(ours <= 0.7 * base,
+          f"perplexity increase {100 * ours:.2f}% (auto + reconstruction) <= 70% of "
+          f"{100 * base:.2f}% (uniform magnitude)")
+
+
+def glm_unstructured(cfg, work):
+    model, calib, _ = glm_paths(cfg)
+    flags = ["--prune", "0.5", "--prune-mode", "unstructured", "--prune-criterion", "wanda",
+             "--calib", calib]
+    r, inc = glm_quality(cfg, work, "wanda-unstructured", flags)
+    check(inc <= 0.15, f"perplexity increase {100 * inc:.2f}% <= 15%")
+    check(any("not the artifact's size or latency" in n for n in r["notes"]),
+          "the report says unstructured pruning does not reduce size or latency")
+    out = os.path.join(work, "wanda-unstructured.onnx")
+    glmc([model] + flags + ["--emit=onnx", "-o", out], cfg)
+    check_counts(r, "after", out, "unstructured")
+
+
+def glm_24(cfg, work):
+    model, calib, _ = glm_paths(cfg)
+    flags = ["--prune", "0.5", "--prune-mode", "2:4", "--calib", calib]
+    report, out = os.path.join(work, "2-4.json"), os.path.join(work, "2-4.onnx")
+    glmc([model] + flags + ["--report", report, "-o", os.path.join(work, "2-4.so")], cfg)
+    glmc([model] + flags + ["--emit=onnx", "-o", out], cfg)
+    with open(report) as f:
+        r = json.load(f)
+    print(f"2:4: nonzero params -{100 * r['totals']['reduction']['nonzero_params']:.1f}%")
+    check(r["options"]["prune_mode"] == "2:4", "the report names the 2:4 mode")
+    layers = {l["name"]: l for l in r["layers"]}
+    g = onnx.load(out).graph
+    inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    pruned, worst, sparsities = 0, 0, []
+    for n in g.node:
+        layer = layers.get(n.name)
+        if n.op_type != "MatMul" or n.input[1] not in inits or not layer or not layer["sparsity"]:
+            continue
+        w = inits[n.input[1]]
+        # [K, N]: groups of 4 along K (the input channels) for each output.
+        groups = w.reshape(w.shape[0] // 4, 4, w.shape[1])
+        worst = max(worst, int(np.max(np.count_nonzero(groups, axis=1))))
+        sparsities.append(layer["sparsity"])
+        pruned += 1
+    check(pruned > 0 and worst <= 2,
+          f"{pruned} matmuls 2:4 sparse in the exported ONNX (at most {worst} nonzeros of 4)")
+    check(pruned > 0 and min(sparsities) >= 0.5 - 1e-6,
+          f"reported per-layer sparsity {min(sparsities or [0]):.4f}..{max(sparsities or [0]):.4f} >= 0.5")
+    check_counts(r, "after", out, "2:4")
+
+
+CASES = {"resnet-structured": resnet_structured, "glm-structured": glm_structured,
+         "glm-unstructured": glm_unstructured, "glm-2-4": glm_24}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--glmc", required=True)
+    ap.add_argument("--run", required=True, help="glmrt-run")
+    ap.add_argument("--models", required=True, help="test/models")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    cfg = ap.parse_args()
+    work = os.path.join(cfg.work, cfg.case)
+    os.makedirs(work, exist_ok=True)
+    CASES[cfg.case](cfg, work)
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed", file=sys.stderr)
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
