@@ -234,11 +234,19 @@ def LowerStridedCopiesPass : Pass<"glm-lower-strided-copies", "func::FuncOp"> {
   let description = [{
     `memref.copy` between buffers that are not both contiguous row-major
     lowers to a call to `memrefCopy` from MLIR's C runner utils, which an
-    artifact must not depend on. Such copies become `linalg.copy`, which the
-    loop lowering turns into plain loads and stores; contiguous copies stay
-    and become `llvm.memcpy`.
+    artifact must not depend on. Copies whose rows are contiguous (static,
+    unit-stride innermost dim: tiles of a larger buffer, padded
+    interiors) become loops over the rows with each row moved as
+    `vector.load`/`vector.store` of `vector-bits`; others become
+    `linalg.copy`, which the loop lowering turns into plain loads and stores.
+    Contiguous copies stay and become `llvm.memcpy`.
   }];
-  let dependentDialects = ["linalg::LinalgDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Width of the vector moves of one row">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "scf::SCFDialect", "vector::VectorDialect",
+                           "arith::ArithDialect"];
 }
 
 def OutlineParallelLoopsPass : Pass<"glm-outline-parallel-loops", "ModuleOp"> {

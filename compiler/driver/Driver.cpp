@@ -521,21 +521,13 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
   llvm::json::Object meta;
   meta["producer"] = imported.producer;
   meta["opset"] = imported.opsetVersion;
-  llvm::json::Array cmd;
-  // The flags as given, minus the output paths (artifact, report): the
-  // artifact's bytes must not depend on where things are written.
-  for (size_t i = 0; i < options.commandLine.size(); ++i) {
-    llvm::StringRef a = options.commandLine[i];
-    if (a == "-o" || a == "--o" || a == "-report" || a == "--report") {
-      ++i;
-      continue;
-    }
-    if (a.starts_with("-o=") || a.starts_with("--o=") || a.starts_with("-report=") ||
-        a.starts_with("--report="))
-      continue;
-    cmd.push_back(a.str());
-  }
-  meta["command_line"] = std::move(cmd);
+  // What shaped the code, without paths: the artifact's bytes must not
+  // depend on where the model, its calibration set or the outputs are (the
+  // same model and flags in another checkout give the same file). The
+  // report keeps the paths.
+  meta["options"] = llvm::json::Object{{"opt_level", (int64_t)options.optLevel},
+                                       {"fuse", options.fuse},
+                                       {"external_weights", options.externalWeights}};
   if (compress)
     meta["compression"] = package::summarize(report);
   package::ArtifactSpec spec;

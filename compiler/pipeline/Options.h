@@ -60,9 +60,6 @@ struct CompileOptions {
   std::string evalDir;
   /// Write the compression report here (.json or .html).
   std::string reportPath;
-
-  /// Command line as given, recorded in the artifact metadata.
-  std::vector<std::string> commandLine;
 };
 
 } // namespace glmc::pipeline

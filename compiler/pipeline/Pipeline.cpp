@@ -82,7 +82,9 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
   pm.addPass(createCanonicalizerPass());
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();
-    fpm.addPass(glm::createLowerStridedCopiesPass());
+    glm::LowerStridedCopiesPassOptions copies;
+    copies.vectorBits = target.vectorBits;
+    fpm.addPass(glm::createLowerStridedCopiesPass(copies));
     fpm.addPass(createConvertLinalgToLoopsPass());
     fpm.addPass(glm::createApproximateMathPass());
     fpm.addPass(createLowerAffinePass());

@@ -212,6 +212,12 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       op->removeAttr(kRemainderTile);
     });
 
+    // 5. Element-wise ops (bias broadcasts, activations, residual adds):
+    // rows of the innermost dim as vectors. Left as scalar loops, LLVM
+    // unrolls them into one load/store per element (it cannot prove that
+    // the buffers do not alias, so it does not vectorize).
+    vectorizeElementwise(rewriter, func);
+
     // Vector-level clean-up.
     RewritePatternSet patterns(ctx);
     vector::populateVectorReductionToContractPatterns(patterns);
@@ -233,6 +239,66 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     vector::populateCastAwayVectorLeadingOneDimPatterns(lowering);
     if (failed(applyPatternsGreedily(func, std::move(lowering))))
       return signalPassFailure();
+  }
+
+  /// Tiles every all-parallel generic to rows of its innermost dim (at most
+  /// kMaxElementwiseRow elements, a divisor of the dim) and vectorizes the
+  /// rows. Generics that gather (tensor.extract, linalg.index) stay scalar.
+  void vectorizeElementwise(IRRewriter &rewriter, func::FuncOp func) {
+    constexpr int64_t kMaxElementwiseRow = 64;
+    SmallVector<linalg::GenericOp> generics;
+    func.walk([&](linalg::GenericOp g) {
+      if (!g.hasPureTensorSemantics() || g.getNumReductionLoops() != 0 || g.getNumLoops() == 0 ||
+          g->getParentOfType<scf::ForallOp>())
+        return;
+      if (!llvm::all_of(g.getIndexingMapsArray(),
+                        [](AffineMap m) { return m.isProjectedPermutation(); }))
+        return;
+      bool gathers = false;
+      g.getBody()->walk([&](Operation *op) {
+        gathers |= isa<tensor::ExtractOp, linalg::IndexOp>(op);
+      });
+      if (!gathers)
+        generics.push_back(g);
+    });
+    for (linalg::GenericOp g : generics) {
+      SmallVector<int64_t> ranges = g.getStaticLoopRanges();
+      int64_t inner = ranges.back();
+      if (ShapedType::isDynamic(inner))
+        continue;
+      int64_t row = inner;
+      if (row > kMaxElementwiseRow) {
+        row = 0;
+        for (int64_t t = kMaxElementwiseRow; t >= 8 && !row; --t)
+          if (inner % t == 0)
+            row = t;
+        if (!row)
+          continue;
+      }
+      linalg::LinalgOp target = g;
+      bool needsTiling = row != inner || llvm::any_of(ArrayRef(ranges).drop_back(),
+                                                       [](int64_t r) { return r != 1; });
+      if (needsTiling) {
+        rewriter.setInsertionPoint(g);
+        scf::SCFTilingOptions opts;
+        SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(1));
+        sizes.back() = rewriter.getIndexAttr(row);
+        opts.setTileSizes(sizes);
+        auto tiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(g.getOperation()), opts);
+        if (failed(tiled) || tiled->tiledOps.empty())
+          continue;
+        rewriter.replaceOp(g, tiled->replacements);
+        target = dyn_cast<linalg::LinalgOp>(tiled->tiledOps.back());
+        if (!target)
+          continue;
+      }
+      if (target.hasDynamicShape())
+        continue;
+      rewriter.setInsertionPoint(target);
+      auto vec = linalg::vectorize(rewriter, target);
+      if (succeeded(vec))
+        rewriter.replaceOp(target, vec->replacements);
+    }
   }
 
   /// Folds the affine.min/apply bounds tiling and peeling leave behind.

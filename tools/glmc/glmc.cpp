@@ -214,8 +214,6 @@ int main(int argc, char **argv) {
   } else {
     options.outputPath = outputFile;
   }
-  for (int i = 1; i < argc; ++i)
-    options.commandLine.push_back(argv[i]);
   // Progress only for a person watching a terminal; CI logs stay quiet.
   bool progress = !quiet && ::isatty(STDERR_FILENO);
   return (int)glmc::driver::compile(options, errs(), progress);

@@ -28,3 +28,44 @@ func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x10x10xf32>, tensor<16x8x3x3xf32>) outs(%o : tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
   return %r : tensor<1x16x8x8xf32>
 }
+
+
+// Element-wise generics (here a bias broadcast over NCHW, as a conv's
+// output init) are tiled to rows of the innermost dim and vectorized; a
+// dynamic batch becomes a loop.
+// AVX2-LABEL: func.func @bias_broadcast
+// AVX2: scf.for
+// AVX2: scf.for
+// AVX2: scf.for
+// AVX2: vector.transfer_read %arg0
+// AVX2: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<1x1x1x8xf32>
+// AVX2-NOT: linalg.generic
+// AVX2-LABEL: func.func @relu_rows
+#bias = affine_map<(n, c, h, w) -> (c)>
+#id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @bias_broadcast(%b: tensor<4xf32>, %n: index) -> tensor<?x4x8x8xf32> {
+  %e = tensor.empty(%n) : tensor<?x4x8x8xf32>
+  %r = linalg.generic {indexing_maps = [#bias, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : tensor<4xf32>) outs(%e : tensor<?x4x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<?x4x8x8xf32>
+  return %r : tensor<?x4x8x8xf32>
+}
+
+
+// Rows longer than 64 elements are split into the largest divisor <= 64.
+// AVX2: scf.for {{.*}} step %c48
+// AVX2: arith.maximumf {{.*}} : vector<48xf32>
+#id2 = affine_map<(i, j) -> (i, j)>
+func.func @relu_rows(%x: tensor<2x96xf32>) -> tensor<2x96xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x96xf32>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2x96xf32>) outs(%e : tensor<2x96xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<2x96xf32>
+  return %r : tensor<2x96xf32>
+}
