@@ -24,6 +24,13 @@ void glmc::pipeline::buildCanonicalPipeline(OpPassManager &pm, bool fuse) {
   fpm.addPass(createCSEPass());
   fpm.addPass(glm::createInferShapesPass());
   fpm.addPass(createCanonicalizerPass());
+  // Shapes refined by the first round (a reshape's -1 resolved through
+  // dims it provably copies) make more shape values constant: once more.
+  fpm.addPass(glm::createFoldConstantsPass());
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(createCSEPass());
+  fpm.addPass(glm::createInferShapesPass());
+  fpm.addPass(createCanonicalizerPass());
   if (fuse) {
     fpm.addPass(glm::createFoldBatchNormPass());
     fpm.addPass(glm::createReparamRepVGGPass());

@@ -385,3 +385,176 @@ static std::optional<SmallVector<int64_t>> partialIntValuesImpl(Value value) {
       return SmallVector<int64_t>(ty.getDimSize(0), ShapedType::kDynamic);
   return std::nullopt;
 }
+
+std::optional<std::pair<Value, int64_t>> mlir::glm::getShapeEntrySource(Value shape,
+                                                                       int64_t index) {
+  for (int depth = 0; depth < 32 && shape; ++depth) {
+    Operation *def = shape.getDefiningOp();
+    if (!def)
+      return std::nullopt;
+    if (auto s = dyn_cast<ShapeOp>(def))
+      return std::make_pair(s.getData(), s.getDimRange().first + index);
+    if (auto c = dyn_cast<CastOp>(def)) {
+      shape = c.getInput();
+    } else if (auto u = dyn_cast<UnsqueezeOp>(def)) {
+      // A scalar made 1-d: entry 0 is the scalar.
+      auto in = rankedOrNull(u.getData());
+      if (!in || in.getRank() != 0 || index != 0)
+        return std::nullopt;
+      shape = u.getData();
+    } else if (auto g = dyn_cast<GatherOp>(def)) {
+      auto idx = getConstantIntValues(g.getIndices());
+      auto data = rankedOrNull(g.getData());
+      auto out = rankedOrNull(g.getOutput());
+      if (!idx || !data || data.getRank() != 1 || !out || g.getAxis() != 0 ||
+          index >= (int64_t)idx->size() || (out.getRank() == 0 && index != 0))
+        return std::nullopt;
+      int64_t k = (*idx)[index];
+      if (k < 0 && !data.isDynamicDim(0))
+        k += data.getDimSize(0);
+      if (k < 0)
+        return std::nullopt;
+      shape = g.getData();
+      index = k;
+    } else if (auto c = dyn_cast<ConcatOp>(def)) {
+      Value next;
+      for (Value in : c.getInputs()) {
+        auto t = rankedOrNull(in);
+        if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+          return std::nullopt;
+        if (index < t.getDimSize(0)) {
+          next = in;
+          break;
+        }
+        index -= t.getDimSize(0);
+      }
+      if (!next)
+        return std::nullopt;
+      shape = next;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+/// One step back from dim `i` of `v` to a dim of an operand that has the
+/// same size, or nullopt.
+std::optional<std::pair<Value, int64_t>> sameDimOfOperand(Value v, int64_t i) {
+  using namespace mlir::glm;
+  Operation *def = v.getDefiningOp();
+  auto t = rankedOrNull(v);
+  if (!def || !t || i < 0 || i >= t.getRank())
+    return std::nullopt;
+  int64_t r = t.getRank();
+  if (def->hasTrait<GLMElementwise>()) {
+    // Only a statically-1 dim broadcasts; any other operand dim is this one.
+    for (Value in : def->getOperands()) {
+      auto it = rankedOrNull(in);
+      if (!it)
+        continue;
+      int64_t k = i - (r - it.getRank());
+      if (k >= 0 && it.getDimSize(k) != 1)
+        return std::make_pair(in, k);
+    }
+    return std::nullopt;
+  }
+  if (isa<SoftmaxOp, LogSoftmaxOp, LayerNormalizationOp, BatchNormalizationOp>(def))
+    return std::make_pair(def->getOperand(0), i);
+  if (auto tr = dyn_cast<TransposeOp>(def)) {
+    SmallVector<int64_t> perm = tr.getPermOrDefault();
+    if (i < (int64_t)perm.size())
+      return std::make_pair(tr.getData(), perm[i]);
+    return std::nullopt;
+  }
+  if (auto mm = dyn_cast<MatMulOp>(def)) {
+    auto a = rankedOrNull(mm.getA()), b = rankedOrNull(mm.getB());
+    if (!a || !b || a.getRank() < 2 || b.getRank() < 2)
+      return std::nullopt;
+    if (i == r - 1)
+      return std::make_pair(mm.getB(), b.getRank() - 1);
+    if (i == r - 2)
+      return std::make_pair(mm.getA(), a.getRank() - 2);
+    // Batch dims: from whichever operand has them not statically 1.
+    for (auto [val, ty] : {std::make_pair(mm.getA(), a), std::make_pair(mm.getB(), b)}) {
+      int64_t k = i - (r - ty.getRank());
+      if (k >= 0 && ty.getDimSize(k) != 1)
+        return std::make_pair(val, k);
+    }
+    return std::nullopt;
+  }
+  if (auto c = dyn_cast<ConcatOp>(def)) {
+    auto axis = normalizeAxis(c.getAxis(), r);
+    if (axis && *axis != i && !c.getInputs().empty())
+      return std::make_pair(c.getInputs().front(), i);
+    return std::nullopt;
+  }
+  if (auto sl = dyn_cast<SliceOp>(def)) {
+    // Dims the slice does not name keep their size.
+    SmallVector<int64_t> axes;
+    if (sl.getAxes()) {
+      auto a = getConstantIntValues(sl.getAxes());
+      if (!a)
+        return std::nullopt;
+      axes = *a;
+    } else {
+      auto starts = rankedOrNull(sl.getStarts());
+      if (!starts || starts.isDynamicDim(0))
+        return std::nullopt;
+      for (int64_t k = 0; k < starts.getDimSize(0); ++k)
+        axes.push_back(k);
+    }
+    for (int64_t ax : axes)
+      if (normalizeAxis(ax, r) == i)
+        return std::nullopt;
+    return std::make_pair(sl.getData(), i);
+  }
+  if (auto u = dyn_cast<UnsqueezeOp>(def)) {
+    SmallVector<int64_t> axes;
+    for (int64_t ax : toI64(u.getAxes()))
+      if (auto n = normalizeAxis(ax, r))
+        axes.push_back(*n);
+    if (llvm::is_contained(axes, i))
+      return std::nullopt;
+    int64_t before = llvm::count_if(axes, [&](int64_t ax) { return ax < i; });
+    return std::make_pair(u.getData(), i - before);
+  }
+  if (auto ex = dyn_cast<ExpandOp>(def)) {
+    // Only statically-1 input dims are broadcast.
+    auto in = rankedOrNull(ex.getInput());
+    if (!in)
+      return std::nullopt;
+    int64_t k = i - (r - in.getRank());
+    if (k >= 0 && in.getDimSize(k) != 1)
+      return std::make_pair(ex.getInput(), k);
+    return std::nullopt;
+  }
+  if (auto rs = dyn_cast<ReshapeOp>(def)) {
+    auto target = getPartialIntValues(rs.getShape());
+    if (!target || i >= (int64_t)target->size())
+      return std::nullopt;
+    if ((*target)[i] == 0 && !rs.getAllowzero())
+      return std::make_pair(rs.getData(), i);
+    if (ShapedType::isDynamic((*target)[i]))
+      return getShapeEntrySource(rs.getShape(), i);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+/// The furthest (value, dim) that dim `i` of `v` provably equals.
+std::pair<Value, int64_t> dimRoot(Value v, int64_t i) {
+  for (int depth = 0; depth < 256; ++depth) {
+    auto next = sameDimOfOperand(v, i);
+    if (!next)
+      break;
+    std::tie(v, i) = *next;
+  }
+  return {v, i};
+}
+} // namespace
+
+bool mlir::glm::isSameDim(Value a, int64_t i, Value b, int64_t j) {
+  return dimRoot(a, i) == dimRoot(b, j);
+}

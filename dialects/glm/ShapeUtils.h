@@ -62,6 +62,18 @@ std::optional<SmallVector<double>> getValuesAsDouble(ElementsAttr attr);
 /// holding `values`, named `name` (the blob manager makes names unique).
 ElementsAttr makeResourceElements(RankedTensorType type, ArrayRef<double> values, StringRef name);
 
+/// Where entry `index` of a 1-d shape tensor comes from, when it is one
+/// dim of a tensor: `shape(x)[j]` through gather, unsqueeze, concat and
+/// cast (how exporters build reshape targets like [batch, seq, -1, 32]).
+std::optional<std::pair<Value, int64_t>> getShapeEntrySource(Value shape, int64_t index);
+
+/// Whether dim `i` of `a` and dim `j` of `b` are provably the same size:
+/// both trace back, through ops that carry the dim unchanged (element-wise
+/// ops, which only broadcast dims that are statically 1; transposes;
+/// matmul rows, columns and batch dims; softmax and normalisations;
+/// reshape entries copied from a dim), to the same dim of the same value.
+bool isSameDim(Value a, int64_t i, Value b, int64_t j);
+
 /// The ONNX node name an op came from: the first NameLoc inside `loc`
 /// (through fused and call-site locations), "" when there is none.
 std::string getNodeName(Location loc);

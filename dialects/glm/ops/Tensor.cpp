@@ -116,9 +116,12 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   SmallVector<int64_t> t(*target);
   bool hasUnknown = llvm::is_contained(t, kDyn);
   if (hasUnknown) {
+    int64_t inferred = inferWithDynamicEntries(t);
     SmallVector<int64_t> out;
     for (size_t i = 0; i < t.size(); ++i) {
-      if (t[i] == kDyn || t[i] == -1)
+      if (t[i] == -1)
+        out.push_back(inferred);
+      else if (t[i] == kDyn)
         out.push_back(kDyn);
       else if (t[i] == 0 && !getAllowzero())
         out.push_back(i < inShape.size() ? inShape[i] : kDyn);
@@ -133,6 +136,60 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
     return failure();
   types.push_back(RankedTensorType::get(*out, et));
   return success();
+}
+
+int64_t ReshapeOp::inferWithDynamicEntries(ArrayRef<int64_t> target) {
+  // [batch, seq, -1, 32] from [batch, seq, 256]: when every unknown entry is
+  // provably one of the input's dynamic dims (and each such dim is used
+  // once), the dynamic sizes cancel in the element count and the -1 is the
+  // ratio of the static parts.
+  auto in = rankedOrNull(getData());
+  auto minusOne = llvm::find(target, -1);
+  if (!in || minusOne == target.end())
+    return kDyn;
+  ArrayRef<int64_t> inShape = in.getShape();
+  SmallVector<bool> matched(inShape.size(), false);
+  int64_t staticOut = 1;
+  for (auto [i, e] : llvm::enumerate(target)) {
+    if ((int64_t)i == minusOne - target.begin())
+      continue;
+    if (e == kDyn) {
+      auto src = getShapeEntrySource(getShape(), i);
+      bool found = false;
+      for (size_t j = 0; src && j < inShape.size() && !found; ++j)
+        if (ShapedType::isDynamic(inShape[j]) && !matched[j] &&
+            isSameDim(src->first, src->second, getData(), j))
+          matched[j] = found = true;
+      if (!found)
+        return kDyn;
+    } else if (e == 0 && !getAllowzero()) {
+      if (i >= inShape.size())
+        return kDyn;
+      if (ShapedType::isDynamic(inShape[i])) {
+        if (matched[i])
+          return kDyn;
+        matched[i] = true;
+      } else {
+        staticOut *= inShape[i];
+      }
+    } else if (e > 0) {
+      staticOut *= e;
+    } else {
+      return kDyn;
+    }
+  }
+  int64_t staticIn = 1;
+  for (auto [j, d] : llvm::enumerate(inShape)) {
+    if (ShapedType::isDynamic(d)) {
+      if (!matched[j])
+        return kDyn;
+    } else {
+      staticIn *= d;
+    }
+  }
+  if (staticOut <= 0 || staticIn % staticOut != 0)
+    return kDyn;
+  return staticIn / staticOut;
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor a) {

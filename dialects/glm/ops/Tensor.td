@@ -37,6 +37,11 @@ def GLM_ReshapeOp : GLM_Op<"reshape", [Pure]> {
   let results = (outs GLM_AnyTensor:$reshaped);
   let hasFolder = 1;
   let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// The size a -1 entry stands for when other entries are dynamic but
+    /// provably equal to input dims (kDynamic when it cannot be shown).
+    int64_t inferWithDynamicEntries(llvm::ArrayRef<int64_t> target);
+  }];
 }
 
 def GLM_FlattenOp : GLM_Op<"flatten", [Pure]> {
