@@ -13,6 +13,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Action.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::glm {
@@ -22,6 +23,24 @@ namespace mlir::glm {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// One layer's work in glm-prune (scoring and masking a layer, or the
+/// least-squares refit of a consumer), run through MLIR's action framework
+/// so that a driver can show "layer i/n" (MLIRContext::registerActionHandler)
+/// without the pass printing anything.
+class PruneLayerAction : public tracing::ActionImpl<PruneLayerAction> {
+public:
+  using Base = tracing::ActionImpl<PruneLayerAction>;
+  PruneLayerAction(ArrayRef<IRUnit> units, StringRef what, size_t index, size_t count)
+      : Base(units), what(what), index(index), count(count) {}
+  static constexpr StringLiteral tag = "glm-prune-layer";
+  void print(raw_ostream &os) const override {
+    os << tag << ": " << what << " " << index + 1 << "/" << count;
+  }
+  /// "pruning" or "reconstructing".
+  StringRef what;
+  size_t index, count;
+};
 
 } // namespace mlir::glm
 

@@ -14,6 +14,7 @@
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/pipeline/Registration.h"
 #include "compiler/pipeline/Targets.h"
+#include "passes/Passes.h"
 #include "runtime/include/glmrt/artifact_abi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -455,7 +456,16 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
                                   .str());
     PassManager pm(&context);
     pipeline::buildCompressionPipeline(pm, step);
-    if (failed(pm.run(module)))
+    // glm-prune runs each layer as a PruneLayerAction: "layer i/n".
+    context.registerActionHandler([&](llvm::function_ref<void()> work,
+                                      const tracing::Action &action) {
+      if (auto *layer = llvm::dyn_cast<glm::PruneLayerAction>(&action))
+        progress.counter((layer->what + " layer").str(), layer->index + 1, layer->count);
+      work();
+    });
+    LogicalResult ran = pm.run(module);
+    context.registerActionHandler(nullptr);
+    if (failed(ran))
       return ExitCode::ModelError;
   }
   if (wantReport) {

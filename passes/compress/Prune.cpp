@@ -221,41 +221,50 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
 
   /// Refits every consumer of removed channels from its statistics.
   void reconstructConsumers(const llvm::MapVector<Operation *, SmallVector<int64_t>> &removedInputs) {
-    for (auto &[op, channels] : removedInputs) {
-      std::optional<CalibStats> st = CalibStats::of(op);
-      if (!st)
-        continue;
-      auto p = cast<PrunableOpInterface>(op);
-      WeightView view(p);
-      Value wv = p.getPrunableWeight();
-      auto w = *getValuesAsDouble(getConstantElements(wv));
-      SmallVector<double> bias(view.outputs(), 0.0);
-      Value bv = p.getPrunableBias();
-      if (bv)
-        bias = *getValuesAsDouble(getConstantElements(bv));
-      SmallVector<double> oldBias = bias;
-      if (!refitAfterRemoval(view, *st, channels, w, bias)) {
-        op->emitWarning("least-squares reconstruction failed (singular statistics); the "
-                        "weights are only masked");
-        continue;
-      }
-      OpBuilder b(op);
-      auto wt = rankedOrNull(wv);
-      Value nw = ConstantOp::create(b, op->getLoc(), makeResourceElements(wt, w, "refit"));
+    size_t index = 0;
+    for (const auto &entry : removedInputs) {
+      Operation *op = entry.first;
+      ArrayRef<int64_t> channels = entry.second;
+      op->getContext()->executeAction<PruneLayerAction>(
+          [&] { reconstructConsumer(op, channels); }, {op}, "reconstructing", index++,
+          removedInputs.size());
+    }
+  }
+
+  void reconstructConsumer(Operation *op, ArrayRef<int64_t> channels) {
+    std::optional<CalibStats> st = CalibStats::of(op);
+    if (!st)
+      return;
+    auto p = cast<PrunableOpInterface>(op);
+    WeightView view(p);
+    Value wv = p.getPrunableWeight();
+    auto w = *getValuesAsDouble(getConstantElements(wv));
+    SmallVector<double> bias(view.outputs(), 0.0);
+    Value bv = p.getPrunableBias();
+    if (bv)
+      bias = *getValuesAsDouble(getConstantElements(bv));
+    SmallVector<double> oldBias = bias;
+    if (!refitAfterRemoval(view, *st, channels, w, bias)) {
+      op->emitWarning("least-squares reconstruction failed (singular statistics); the "
+                      "weights are only masked");
+      return;
+    }
+    OpBuilder b(op);
+    auto wt = rankedOrNull(wv);
+    Value nw = ConstantOp::create(b, op->getLoc(), makeResourceElements(wt, w, "refit"));
+    for (OpOperand &o : op->getOpOperands())
+      if (o.get() == wv)
+        o.set(nw);
+    if (bias == oldBias)
+      return;
+    auto bt = RankedTensorType::get({view.outputs()}, wt.getElementType());
+    Value nb = ConstantOp::create(b, op->getLoc(), makeResourceElements(bt, bias, "refit_bias"));
+    if (bv) {
       for (OpOperand &o : op->getOpOperands())
-        if (o.get() == wv)
-          o.set(nw);
-      if (bias == oldBias)
-        continue;
-      auto bt = RankedTensorType::get({view.outputs()}, wt.getElementType());
-      Value nb = ConstantOp::create(b, op->getLoc(), makeResourceElements(bt, bias, "refit_bias"));
-      if (bv) {
-        for (OpOperand &o : op->getOpOperands())
-          if (o.get() == bv)
-            o.set(nb);
-      } else {
-        addBias(op, nb);
-      }
+        if (o.get() == bv)
+          o.set(nb);
+    } else {
+      addBias(op, nb);
     }
   }
 
@@ -611,51 +620,54 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     SmallVector<double> layerRatio = layerRatios(ops, scores);
 
     OpBuilder b(func.getContext());
-    for (auto [li, p] : llvm::enumerate(ops)) {
-      SmallVector<double> &v = weights[li];
-      const SmallVector<double> &sc = scores[li];
-      WeightView view(p);
-      // Zeroes the `k` lowest-scored of `idx` (ties by position).
-      auto zeroLowest = [&](SmallVector<int64_t> &idx, size_t k) {
-        std::stable_sort(idx.begin(), idx.end(),
-                         [&](int64_t a, int64_t c) { return sc[a] < sc[c]; });
-        for (size_t j = 0; j < std::min(k, idx.size()); ++j)
-          v[idx[j]] = 0.0;
-      };
-      if (nm) {
-        // 2 of every 4 consecutive input channels, per output and tap.
-        int64_t nIn = view.inputs(), inner = view.inner();
-        for (int64_t o = 0; o < view.outputs(); ++o)
-          for (int64_t r = 0; r < inner; ++r)
-            for (int64_t c0 = 0; c0 < nIn; c0 += 4) {
-              SmallVector<int64_t> run;
-              for (int64_t c = c0; c < std::min(nIn, c0 + 4); ++c)
-                run.push_back(view.index(o, c * inner + r));
-              zeroLowest(run, run.size() / 2);
-            }
-      } else if (criterion == "wanda") {
-        // Wanda compares weights per output.
-        size_t k = std::floor(layerRatio[li] * view.features());
-        for (int64_t o = 0; o < view.outputs(); ++o) {
-          SmallVector<int64_t> row;
-          for (int64_t f = 0; f < view.features(); ++f)
-            row.push_back(view.index(o, f));
-          zeroLowest(row, k);
+    for (size_t li = 0; li < ops.size(); ++li) {
+      PrunableOpInterface p = ops[li];
+      func.getContext()->executeAction<PruneLayerAction>([&] {
+        SmallVector<double> &v = weights[li];
+        const SmallVector<double> &sc = scores[li];
+        WeightView view(p);
+        // Zeroes the `k` lowest-scored of `idx` (ties by position).
+        auto zeroLowest = [&](SmallVector<int64_t> &idx, size_t k) {
+          std::stable_sort(idx.begin(), idx.end(),
+                           [&](int64_t a, int64_t c) { return sc[a] < sc[c]; });
+          for (size_t j = 0; j < std::min(k, idx.size()); ++j)
+            v[idx[j]] = 0.0;
+        };
+        if (nm) {
+          // 2 of every 4 consecutive input channels, per output and tap.
+          int64_t nIn = view.inputs(), inner = view.inner();
+          for (int64_t o = 0; o < view.outputs(); ++o)
+            for (int64_t r = 0; r < inner; ++r)
+              for (int64_t c0 = 0; c0 < nIn; c0 += 4) {
+                SmallVector<int64_t> run;
+                for (int64_t c = c0; c < std::min(nIn, c0 + 4); ++c)
+                  run.push_back(view.index(o, c * inner + r));
+                zeroLowest(run, run.size() / 2);
+              }
+        } else if (criterion == "wanda") {
+          // Wanda compares weights per output.
+          size_t k = std::floor(layerRatio[li] * view.features());
+          for (int64_t o = 0; o < view.outputs(); ++o) {
+            SmallVector<int64_t> row;
+            for (int64_t f = 0; f < view.features(); ++f)
+              row.push_back(view.index(o, f));
+            zeroLowest(row, k);
+          }
+        } else {
+          SmallVector<int64_t> idx(v.size());
+          std::iota(idx.begin(), idx.end(), 0);
+          zeroLowest(idx, std::floor(layerRatio[li] * v.size()));
         }
-      } else {
-        SmallVector<int64_t> idx(v.size());
-        std::iota(idx.begin(), idx.end(), 0);
-        zeroLowest(idx, std::floor(layerRatio[li] * v.size()));
-      }
-      Value w = p.getPrunableWeight();
-      b.setInsertionPoint(p);
-      Value masked =
-          ConstantOp::create(b, p->getLoc(), makeResourceElements(rankedOrNull(w), v, "pruned"));
-      for (OpOperand &o : p->getOpOperands())
-        if (o.get() == w)
-          o.set(masked);
-      int64_t zeros = llvm::count(v, 0.0);
-      p->setAttr("glm.sparsity", b.getF64FloatAttr(double(zeros) / v.size()));
+        Value w = p.getPrunableWeight();
+        b.setInsertionPoint(p);
+        Value masked =
+            ConstantOp::create(b, p->getLoc(), makeResourceElements(rankedOrNull(w), v, "pruned"));
+        for (OpOperand &o : p->getOpOperands())
+          if (o.get() == w)
+            o.set(masked);
+        int64_t zeros = llvm::count(v, 0.0);
+        p->setAttr("glm.sparsity", b.getF64FloatAttr(double(zeros) / v.size()));
+      }, {p.getOperation()}, "pruning", li, ops.size());
     }
     return success();
   }

@@ -119,7 +119,9 @@ struct TrimChannelsPass : glm::impl::TrimChannelsPassBase<TrimChannelsPass> {
     // Channel-dim slices: each bound moves down by the removed channels
     // before it.
     OpBuilder sb(func.getContext());
-    for (auto &[op, gone] : sliceRemovals) {
+    for (auto &entry : sliceRemovals) {
+      Operation *op = entry.first;
+      auto &gone = entry.second;
       auto slice = cast<SliceOp>(op);
       auto t = rankedOrNull(slice.getData());
       auto starts = getConstantIntValues(slice.getStarts());

@@ -2,6 +2,11 @@
 // RUN: glm-opt %s -glm-prune="ratio=0.4 layer-ratio=c1=0" -split-input-file | FileCheck %s --check-prefix=KEEP
 // RUN: glm-opt %s -glm-prune="ratio=0.4 layer-ratio=c1=0.5" -split-input-file | FileCheck %s --check-prefix=FIX
 // RUN: not glm-opt %s -glm-prune="ratio=0.4 layer-ratio=c1" -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: glm-opt %s -glm-prune="ratio=0.5 mode=unstructured" -split-input-file --log-actions-to=- 2>&1 | FileCheck %s --check-prefix=ACTIONS
+
+// Each layer is one glm-prune-layer action (glmc shows them as "layer i/n").
+// ACTIONS: Action glm-prune-layer: pruning 1/2
+// ACTIONS: Action glm-prune-layer: pruning 2/2
 
 // Per-layer sparsity (layer-ratio PATTERN=R): the matching layer gets R and
 // the others share the rest of the budget, so the total stays `ratio`:
