@@ -58,6 +58,13 @@ ArrayRef<char> mlir::glm::getRawBytes(ElementsAttr attr) {
   return {};
 }
 
+std::optional<SmallVector<double>> mlir::glm::getConstantValuesAsDouble(Value v) {
+  ElementsAttr attr = getConstantElements(v);
+  if (!attr)
+    return std::nullopt;
+  return getValuesAsDouble(attr);
+}
+
 std::string mlir::glm::getNodeName(Location loc) {
   if (auto n = dyn_cast<NameLoc>(loc))
     return n.getName().str();

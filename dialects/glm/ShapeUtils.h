@@ -58,6 +58,10 @@ SmallVector<int64_t> toI64(std::optional<ArrayAttr> attr);
 /// expanded; f32 read directly from the blob). nullopt if unsupported.
 std::optional<SmallVector<double>> getValuesAsDouble(ElementsAttr attr);
 
+/// getValuesAsDouble of the constant defining `v`; nullopt when `v` is not
+/// a glm.constant or its type is unsupported.
+std::optional<SmallVector<double>> getConstantValuesAsDouble(Value v);
+
 /// A new dense_resource attribute of `type` (int or float element type)
 /// holding `values`, named `name` (the blob manager makes names unique).
 ElementsAttr makeResourceElements(RankedTensorType type, ArrayRef<double> values, StringRef name);

@@ -182,27 +182,28 @@ void ChannelGroups::unifyLayouts(const ChannelLayout &a, const ChannelLayout &b,
     unite(a.segments[i].space, b.segments[i].space);
 }
 
+void ChannelGroups::pinFresh(Value v, StringRef reason) {
+  auto t = rankedOrNull(v);
+  if (!t || t.getRank() < 1)
+    return;
+  int64_t dim = t.getRank() == 4 ? 1 : t.getRank() - 1;
+  int64_t size = t.getDimSize(dim);
+  unsigned s = newSpace(ShapedType::isDynamic(size) ? 0 : size, nullptr);
+  spaces[s].pinned = true;
+  spaces[s].pinReason = reason.str();
+  ChannelLayout l;
+  l.dim = dim;
+  l.segments.push_back({s, spaces[s].size});
+  layouts[v] = l;
+}
+
 void ChannelGroups::visit(Operation *op) {
   if (isa<ConstantOp>(op))
     return;
-  auto freshPinned = [&](Value v, StringRef reason) {
-    auto t = rankedOrNull(v);
-    if (!t || t.getRank() < 1)
-      return;
-    int64_t dim = t.getRank() == 4 ? 1 : t.getRank() - 1;
-    int64_t size = t.getDimSize(dim);
-    unsigned s = newSpace(ShapedType::isDynamic(size) ? 0 : size, nullptr);
-    spaces[s].pinned = true;
-    spaces[s].pinReason = reason.str();
-    ChannelLayout l;
-    l.dim = dim;
-    l.segments.push_back({s, spaces[s].size});
-    layouts[v] = l;
-  };
   auto opaque = [&](StringRef reason) {
     pinAll(op, reason);
     for (Value r : op->getResults())
-      freshPinned(r, reason);
+      pinFresh(r, reason);
   };
 
   if (auto p = dyn_cast<PrunableOpInterface>(op)) {
@@ -428,20 +429,8 @@ void ChannelGroups::visit(Operation *op) {
 }
 
 ChannelGroups::ChannelGroups(func::FuncOp func) {
-  for (BlockArgument arg : func.getArguments()) {
-    auto t = rankedOrNull(arg);
-    if (!t || t.getRank() < 1)
-      continue;
-    int64_t dim = t.getRank() == 4 ? 1 : t.getRank() - 1;
-    int64_t size = t.getDimSize(dim);
-    unsigned s = newSpace(ShapedType::isDynamic(size) ? 0 : size, nullptr);
-    spaces[s].pinned = true;
-    spaces[s].pinReason = "a model input";
-    ChannelLayout l;
-    l.dim = dim;
-    l.segments.push_back({s, spaces[s].size});
-    layouts[arg] = l;
-  }
+  for (BlockArgument arg : func.getArguments())
+    pinFresh(arg, "a model input");
   splitPointsOfProducers(func);
   func.walk([&](Operation *op) {
     if (op != func.getOperation())

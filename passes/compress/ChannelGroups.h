@@ -101,6 +101,9 @@ private:
   unsigned find(unsigned s) const;
   void pin(const ChannelLayout *layout, StringRef reason);
   void pinAll(Operation *op, StringRef reason);
+  /// `v` gets one new pinned space of its channel count (model inputs,
+  /// results of ops the analysis does not follow).
+  void pinFresh(Value v, StringRef reason);
   void visit(Operation *op);
   void unifyLayouts(const ChannelLayout &a, const ChannelLayout &b, Operation *op);
 

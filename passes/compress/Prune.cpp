@@ -41,7 +41,7 @@ int64_t numElementsOf(Value v) {
 /// Norms of the slices of a weight along `dim` (L1 or L2).
 SmallVector<double> sliceNorms(Value weight, int64_t dim, bool l1) {
   auto t = rankedOrNull(weight);
-  auto v = getValuesAsDouble(getConstantElements(weight));
+  auto v = getConstantValuesAsDouble(weight);
   ArrayRef<int64_t> shape = t.getShape();
   int64_t outer = getNumElements(shape.take_front(dim)), n = shape[dim],
           inner = getNumElements(shape.drop_front(dim + 1));
@@ -198,7 +198,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
       WeightView view(p);
       if (!st || st->features != view.features())
         continue;
-      auto w = *getValuesAsDouble(getConstantElements(p.getPrunableWeight()));
+      auto w = *getConstantValuesAsDouble(p.getPrunableWeight());
       SmallVector<double> perChannel(view.inputs(), 0.0);
       double total = 0;
       for (int64_t o = 0; o < view.outputs(); ++o)
@@ -238,11 +238,11 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     auto p = cast<PrunableOpInterface>(op);
     WeightView view(p);
     Value wv = p.getPrunableWeight();
-    auto w = *getValuesAsDouble(getConstantElements(wv));
+    auto w = *getConstantValuesAsDouble(wv);
     SmallVector<double> bias(view.outputs(), 0.0);
     Value bv = p.getPrunableBias();
     if (bv)
-      bias = *getValuesAsDouble(getConstantElements(bv));
+      bias = *getConstantValuesAsDouble(bv);
     SmallVector<double> oldBias = bias;
     if (!refitAfterRemoval(view, *st, channels, w, bias)) {
       op->emitWarning("least-squares reconstruction failed (singular statistics); the "
@@ -296,7 +296,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     auto bt = RankedTensorType::get(shape, yt.getElementType());
     Value reshaped = ConstantOp::create(
         b, op->getLoc(),
-        makeResourceElements(bt, *getValuesAsDouble(getConstantElements(bias)), "refit_bias"));
+        makeResourceElements(bt, *getConstantValuesAsDouble(bias), "refit_bias"));
     auto add = AddOp::create(b, op->getLoc(), yt, y, reshaped);
     y.replaceAllUsesExcept(add, add);
   }
@@ -602,7 +602,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     // Scores: |w|, times the feature's activation norm ||x_f|| for wanda.
     SmallVector<SmallVector<double>> weights, scores;
     for (PrunableOpInterface p : ops) {
-      auto v = *getValuesAsDouble(getConstantElements(p.getPrunableWeight()));
+      auto v = *getConstantValuesAsDouble(p.getPrunableWeight());
       SmallVector<double> sc(v.size());
       for (size_t i = 0; i < v.size(); ++i)
         sc[i] = std::abs(v[i]);

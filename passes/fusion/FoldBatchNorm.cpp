@@ -20,22 +20,14 @@ using namespace mlir::glm;
 
 namespace {
 
-/// Values of a constant operand, or nullopt.
-std::optional<SmallVector<double>> constantValues(Value v) {
-  ElementsAttr attr = getConstantElements(v);
-  if (!attr)
-    return std::nullopt;
-  return getValuesAsDouble(attr);
-}
-
 /// The per-channel affine map of a BatchNormalization: y = x * s + t.
 struct ChannelAffine {
   SmallVector<double> s, t;
 };
 
 std::optional<ChannelAffine> affineOf(BatchNormalizationOp bn) {
-  auto scale = constantValues(bn.getScale()), bias = constantValues(bn.getB()),
-       mean = constantValues(bn.getInputMean()), var = constantValues(bn.getInputVar());
+  auto scale = getConstantValuesAsDouble(bn.getScale()), bias = getConstantValuesAsDouble(bn.getB()),
+       mean = getConstantValuesAsDouble(bn.getInputMean()), var = getConstantValuesAsDouble(bn.getInputVar());
   if (!scale || !bias || !mean || !var)
     return std::nullopt;
   size_t c = scale->size();
@@ -83,7 +75,7 @@ struct FoldIntoProducer : OpRewritePattern<BatchNormalizationOp> {
   LogicalResult foldConv(ConvOp conv, BatchNormalizationOp bn, const ChannelAffine &a,
                          PatternRewriter &rewriter) const {
     auto wTy = dyn_cast<RankedTensorType>(conv.getW().getType());
-    auto w = constantValues(conv.getW());
+    auto w = getConstantValuesAsDouble(conv.getW());
     if (!wTy || !wTy.hasStaticShape() || !w)
       return rewriter.notifyMatchFailure(bn, "conv weights are not constant");
     int64_t f = wTy.getDimSize(0);
@@ -91,7 +83,7 @@ struct FoldIntoProducer : OpRewritePattern<BatchNormalizationOp> {
       return rewriter.notifyMatchFailure(bn, "channel count differs");
     SmallVector<double> b(f, 0.0);
     if (conv.getB()) {
-      auto bv = constantValues(conv.getB());
+      auto bv = getConstantValuesAsDouble(conv.getB());
       if (!bv || (int64_t)bv->size() != f)
         return rewriter.notifyMatchFailure(bn, "conv bias is not constant");
       b = *bv;
@@ -118,7 +110,7 @@ struct FoldIntoProducer : OpRewritePattern<BatchNormalizationOp> {
   LogicalResult foldGemm(GemmOp gemm, BatchNormalizationOp bn, const ChannelAffine &a,
                          PatternRewriter &rewriter) const {
     auto bTy = dyn_cast<RankedTensorType>(gemm.getB().getType());
-    auto bv = constantValues(gemm.getB());
+    auto bv = getConstantValuesAsDouble(gemm.getB());
     auto outTy = dyn_cast<RankedTensorType>(gemm.getType());
     if (!bTy || !bTy.hasStaticShape() || !bv || !outTy || outTy.isDynamicDim(1))
       return rewriter.notifyMatchFailure(bn, "gemm B is not constant");
@@ -129,7 +121,7 @@ struct FoldIntoProducer : OpRewritePattern<BatchNormalizationOp> {
     SmallVector<double> c(n, 0.0);
     if (gemm.getC()) {
       auto cTy = dyn_cast<RankedTensorType>(gemm.getC().getType());
-      auto cv = constantValues(gemm.getC());
+      auto cv = getConstantValuesAsDouble(gemm.getC());
       if (!cTy || !cv || getNumElements(cTy.getShape()) > n)
         return rewriter.notifyMatchFailure(bn, "gemm C is not a constant row");
       for (int64_t j = 0; j < n; ++j)
@@ -171,7 +163,7 @@ struct FoldIntoConsumer : OpRewritePattern<ConvOp> {
       return rewriter.notifyMatchFailure(conv, "grouped conv");
     auto affine = affineOf(bn);
     auto wTy = dyn_cast<RankedTensorType>(conv.getW().getType());
-    auto w = constantValues(conv.getW());
+    auto w = getConstantValuesAsDouble(conv.getW());
     if (!affine || !wTy || !wTy.hasStaticShape() || !w)
       return rewriter.notifyMatchFailure(conv, "not constant");
     int64_t f = wTy.getDimSize(0), c = wTy.getDimSize(1);
@@ -180,7 +172,7 @@ struct FoldIntoConsumer : OpRewritePattern<ConvOp> {
     int64_t taps = w->size() / (f * c);
     SmallVector<double> b(f, 0.0);
     if (conv.getB()) {
-      auto bv = constantValues(conv.getB());
+      auto bv = getConstantValuesAsDouble(conv.getB());
       if (!bv)
         return rewriter.notifyMatchFailure(conv, "bias is not constant");
       b = *bv;

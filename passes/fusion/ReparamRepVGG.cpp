@@ -20,13 +20,6 @@ using namespace mlir::glm;
 
 namespace {
 
-std::optional<SmallVector<double>> constantValues(Value v) {
-  ElementsAttr attr = getConstantElements(v);
-  if (!attr)
-    return std::nullopt;
-  return getValuesAsDouble(attr);
-}
-
 /// One branch of a sum: a conv of X, X itself, or an affine of X (BN).
 struct Branch {
   Operation *op = nullptr;      // the conv or batch norm (null for identity)
@@ -98,8 +91,8 @@ struct MergeBranches : OpRewritePattern<AddOp> {
       } else if (auto bn = t.getDefiningOp<BatchNormalizationOp>()) {
         if (bn.getX() != x || !bn->hasOneUse() || c != f)
           return rewriter.notifyMatchFailure(root, "affine branch of another value");
-        auto scale = constantValues(bn.getScale()), bias = constantValues(bn.getB()),
-             mean = constantValues(bn.getInputMean()), var = constantValues(bn.getInputVar());
+        auto scale = getConstantValuesAsDouble(bn.getScale()), bias = getConstantValuesAsDouble(bn.getB()),
+             mean = getConstantValuesAsDouble(bn.getInputMean()), var = getConstantValuesAsDouble(bn.getInputVar());
         if (!scale || !bias || !mean || !var)
           return failure();
         double eps = bn.getEpsilon().convertToDouble();
@@ -129,14 +122,14 @@ struct MergeBranches : OpRewritePattern<AddOp> {
         if (group && group != conv.getGroup())
           return rewriter.notifyMatchFailure(root, "groups differ");
         group = conv.getGroup();
-        auto w = constantValues(conv.getW());
+        auto w = getConstantValuesAsDouble(conv.getW());
         if (!w)
           return failure();
         br.w = *w;
         br.k = kh;
         br.b.assign(f, 0.0);
         if (conv.getB()) {
-          auto b = constantValues(conv.getB());
+          auto b = getConstantValuesAsDouble(conv.getB());
           if (!b)
             return failure();
           br.b = *b;
