@@ -263,86 +263,58 @@ static glmrt_status_t *check_output(const glmrt_entry_t *entry, size_t index,
   return NULL;
 }
 
-GLMRT_API glmrt_status_t *
-glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
-                  const glmrt_tensor_view_t *inputs, size_t num_inputs,
-                  glmrt_tensor_t **out_outputs, size_t num_outputs) {
-  glmrt_status_t *status = NULL;
-  int claimed = 0, called = 0;
-  glm_tensor_ref_t stack_refs[2 * STACK_TENSORS];
-  glmrt_tensor_t *stack_tensors[STACK_TENSORS];
-  glm_tensor_ref_t *refs = stack_refs;
-  glmrt_tensor_t **tensors = stack_tensors;
-  size_t n_in = 0, n_out = 0;
-
-  if (!session || (num_outputs && !out_outputs) || (num_inputs && !inputs)) {
-    status = glmrt_make_status(
-        GLMRT_STATUS_INVALID_ARGUMENT, "glmrt_session_run: %s is NULL",
-        !session ? "session" : !out_outputs && num_outputs ? "out_outputs"
-                                                           : "inputs");
-    goto cleanup;
-  }
+glmrt_status_t *glmrt_session_check_call(const glmrt_session_t *session,
+                                         const glmrt_entry_t **entry,
+                                         const glmrt_tensor_view_t *inputs,
+                                         size_t num_inputs,
+                                         size_t num_outputs) {
   const glmrt_model_t *model = session->model;
-  if (!entry) {
-    status = glmrt_model_entry_find(model, "main", &entry);
-    if (status) goto cleanup;
-  } else if (entry->model != model) {
-    status = glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
-                               "glmrt_session_run: entry '%s' belongs to model "
-                               "'%s', not to the session's model '%s'",
-                               entry->desc->name,
-                               entry->model->header.model_name,
-                               model->header.model_name);
-    goto cleanup;
+  if (!*entry) {
+    glmrt_status_t *status = glmrt_model_entry_find(model, "main", entry);
+    if (status) return status;
+  } else if ((*entry)->model != model) {
+    return glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
+                             "glmrt_session_run: entry '%s' belongs to model "
+                             "'%s', not to the session's model '%s'",
+                             (*entry)->desc->name,
+                             (*entry)->model->header.model_name,
+                             model->header.model_name);
   }
-  n_in = entry->desc->num_inputs;
-  n_out = entry->desc->num_outputs;
-  if (num_inputs != n_in || num_outputs != n_out) {
-    status = glmrt_make_status(
+  size_t n_in = (*entry)->desc->num_inputs;
+  size_t n_out = (*entry)->desc->num_outputs;
+  if (num_inputs != n_in || num_outputs != n_out)
+    return glmrt_make_status(
         GLMRT_STATUS_INVALID_ARGUMENT,
         "entry '%s' of model '%s' takes %zu input%s and gives %zu output%s; "
         "the call passes %zu and asks for %zu",
-        entry->desc->name, model->header.model_name, n_in, n_in == 1 ? "" : "s",
-        n_out, n_out == 1 ? "" : "s", num_inputs, num_outputs);
-    goto cleanup;
-  }
+        (*entry)->desc->name, model->header.model_name, n_in,
+        n_in == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s", num_inputs,
+        num_outputs);
   for (size_t i = 0; i < n_in; ++i) {
-    status = check_input(entry, i, &inputs[i]);
-    if (status) goto cleanup;
+    glmrt_status_t *status = check_input(*entry, i, &inputs[i]);
+    if (status) return status;
   }
+  return NULL;
+}
+
+glmrt_status_t *glmrt_session_run_refs(glmrt_session_t *session,
+                                       const glmrt_entry_t *entry,
+                                       const glmrt_tensor_view_t *inputs,
+                                       glm_tensor_ref_t *refs) {
+  glmrt_status_t *status = NULL;
+  int called = 0;
+  const glmrt_model_t *model = session->model;
+  size_t n_in = entry->desc->num_inputs;
+  size_t n_out = entry->desc->num_outputs;
 
   int expected = 0;
-  if (!atomic_compare_exchange_strong(&session->busy, &expected, 1)) {
-    status = glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
-                               "glmrt_session_run: the session is already "
-                               "running on another thread; use one session "
-                               "per thread");
-    goto cleanup;
-  }
-  claimed = 1;
+  if (!atomic_compare_exchange_strong(&session->busy, &expected, 1))
+    return glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
+                             "glmrt_session_run: the session is already "
+                             "running on another thread; use one session "
+                             "per thread");
 
-  if (n_in + n_out > 2 * STACK_TENSORS) {
-    refs = calloc(n_in + n_out, sizeof(*refs));
-    if (!refs) {
-      status = glmrt_make_status(GLMRT_STATUS_RESOURCE_EXHAUSTED,
-                                 "out of memory running entry '%s'",
-                                 entry->desc->name);
-      goto cleanup;
-    }
-  } else {
-    memset(refs, 0, (n_in + n_out) * sizeof(*refs));
-  }
-  if (n_out > STACK_TENSORS) {
-    tensors = calloc(n_out, sizeof(*tensors));
-    if (!tensors) {
-      status = glmrt_make_status(GLMRT_STATUS_RESOURCE_EXHAUSTED,
-                                 "out of memory running entry '%s'",
-                                 entry->desc->name);
-      goto cleanup;
-    }
-  } else {
-    memset(tensors, 0, n_out * sizeof(*tensors));
-  }
+  memset(refs, 0, (n_in + n_out) * sizeof(*refs));
   glm_tensor_ref_t *in_refs = refs;
   glm_tensor_ref_t *out_refs = refs + n_in;
   for (size_t i = 0; i < n_in; ++i) {
@@ -385,7 +357,7 @@ glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
     goto cleanup;
   }
 
-  /* Check every output before taking ownership of any. */
+  /* Check every output before the caller takes ownership of any. */
   for (size_t i = 0; i < n_out; ++i) {
     size_t bytes = 0;
     status = check_output(entry, i, &out_refs[i], &bytes);
@@ -401,6 +373,78 @@ glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
       }
     }
   }
+
+cleanup:
+  /* On failure: release what the model allocated. */
+  if (called && status) glmrt_session_free_refs(session, out_refs, n_out);
+  atomic_store(&session->busy, 0);
+  return status;
+}
+
+void glmrt_session_free_refs(glmrt_session_t *session, glm_tensor_ref_t *refs,
+                             size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    void *block = refs[i].allocation;
+    if (!block) continue;
+    /* A block listed twice is released once. */
+    for (size_t j = i + 1; j < count; ++j)
+      if (refs[j].allocation == block) refs[j].allocation = NULL;
+    session->allocator.free(session->allocator.self, block);
+    refs[i].allocation = NULL;
+  }
+}
+
+GLMRT_API glmrt_status_t *
+glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
+                  const glmrt_tensor_view_t *inputs, size_t num_inputs,
+                  glmrt_tensor_t **out_outputs, size_t num_outputs) {
+  glmrt_status_t *status = NULL;
+  int ran = 0;
+  glm_tensor_ref_t stack_refs[2 * STACK_TENSORS];
+  glmrt_tensor_t *stack_tensors[STACK_TENSORS];
+  glm_tensor_ref_t *refs = stack_refs;
+  glmrt_tensor_t **tensors = stack_tensors;
+  size_t n_in = 0, n_out = 0;
+
+  if (!session || (num_outputs && !out_outputs) || (num_inputs && !inputs)) {
+    status = glmrt_make_status(
+        GLMRT_STATUS_INVALID_ARGUMENT, "glmrt_session_run: %s is NULL",
+        !session ? "session" : !out_outputs && num_outputs ? "out_outputs"
+                                                           : "inputs");
+    goto cleanup;
+  }
+  status = glmrt_session_check_call(session, &entry, inputs, num_inputs,
+                                    num_outputs);
+  if (status) goto cleanup;
+  n_in = entry->desc->num_inputs;
+  n_out = entry->desc->num_outputs;
+
+  if (n_in + n_out > 2 * STACK_TENSORS) {
+    refs = calloc(n_in + n_out, sizeof(*refs));
+    if (!refs) {
+      status = glmrt_make_status(GLMRT_STATUS_RESOURCE_EXHAUSTED,
+                                 "out of memory running entry '%s'",
+                                 entry->desc->name);
+      goto cleanup;
+    }
+  }
+  if (n_out > STACK_TENSORS) {
+    tensors = calloc(n_out, sizeof(*tensors));
+    if (!tensors) {
+      status = glmrt_make_status(GLMRT_STATUS_RESOURCE_EXHAUSTED,
+                                 "out of memory running entry '%s'",
+                                 entry->desc->name);
+      goto cleanup;
+    }
+  } else {
+    memset(tensors, 0, n_out * sizeof(*tensors));
+  }
+
+  status = glmrt_session_run_refs(session, entry, inputs, refs);
+  if (status) goto cleanup;
+  ran = 1;
+
+  glm_tensor_ref_t *out_refs = refs + n_in;
   for (size_t i = 0; i < n_out; ++i) {
     const glm_tensor_desc_t *d = &entry->desc->outputs[i];
     glmrt_tensor_t *t = calloc(1, sizeof(*t));
@@ -428,21 +472,14 @@ glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
   }
 
 cleanup:
-  /* On failure: release what the model or this call allocated. */
-  if (called && status) {
-    for (size_t i = 0; i < n_out; ++i) {
-      void *block = refs[n_in + i].allocation;
-      if (!block) continue;
-      /* A block listed twice is released once. */
-      for (size_t j = i + 1; j < n_out; ++j)
-        if (refs[n_in + j].allocation == block) refs[n_in + j].allocation = NULL;
-      session->allocator.free(session->allocator.self, block);
-    }
+  /* On failure after the run: release what the model allocated and the
+   * tensors made so far. */
+  if (ran && status) {
+    glmrt_session_free_refs(session, refs + n_in, n_out);
     for (size_t i = 0; i < n_out; ++i) glmrt_tensor_release(tensors[i]);
   }
   if (refs != stack_refs) free(refs);
   if (tensors != stack_tensors) free(tensors);
-  if (claimed) atomic_store(&session->busy, 0);
   return status;
 }
 

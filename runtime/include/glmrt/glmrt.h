@@ -484,6 +484,141 @@ glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
                   const glmrt_tensor_view_t *inputs, size_t num_inputs,
                   glmrt_tensor_t **out_outputs, size_t num_outputs);
 
+/*===----------------------------------------------------------------------===*
+ * Decoders: generation with a key/value cache
+ *===----------------------------------------------------------------------===*/
+
+/** A decoder runs a model exported for decoding with a KV cache (the
+ * optimum / transformers "decoder with past" form) one chunk of tokens at a
+ * time and keeps the cache between calls. Prefill the prompt, then step one
+ * token at a time:
+ *
+ *   glmrt_decoder_options_t options;
+ *   glmrt_decoder_options_init(&options);
+ *   options.max_length = 256;                 // prompt + generated tokens
+ *   glmrt_decoder_t *dec = NULL;
+ *   const float *logits = NULL;               // [batch, n, vocab]
+ *   glmrt_status_t *st = glmrt_decoder_create(model, &options, &dec);
+ *   if (!st) st = glmrt_decoder_prefill(dec, prompt, prompt_len, &logits);
+ *   while (!st && ...) {
+ *     int64_t next = argmax(logits + (n - 1) * vocab, vocab);
+ *     st = glmrt_decoder_step(dec, &next, &logits);   // n is now 1
+ *   }
+ *   glmrt_decoder_release(dec);
+ *
+ * The model's inputs are found by name: `input_ids` [batch, seq] (required),
+ * `attention_mask` [batch, past + seq] and `position_ids` [batch, seq]
+ * (optional; the decoder fills them: a mask of ones, positions
+ * past .. past + seq - 1), and `past_key_values.{i}.key` / `.value`
+ * [batch, kv_heads, past, head_dim] for layers i = 0 .. L-1. Its outputs:
+ * `logits` [batch, seq, vocab] f32 and `present.{i}.key` / `.value`
+ * [batch, kv_heads, past + seq, head_dim], each with the dtype and the
+ * kv_heads and head_dim of its past input. Other outputs are released
+ * unread. glmrt_decoder_create refuses (INVALID_ARGUMENT, naming the input
+ * or output) any other input, a missing one, or pairs that disagree.
+ *
+ * The cache belongs to the decoder: allocated once at create for
+ * max_length tokens, reused by every call and across
+ * glmrt_decoder_reset(), freed at release. Going past max_length is
+ * OUT_OF_RANGE and leaves the decoder as it was. The model returns each
+ * call's `present` tensors as fresh blocks; the decoder copies them into
+ * its cache and gives the blocks back to its session (with the default
+ * allocator they are reused by the next call, so steady-state decoding
+ * takes no memory from libc).
+ *
+ * A decoder owns its own session: several decoders may run one loaded
+ * model on different threads at once. One decoder is used by one thread at
+ * a time (a second thread's call is refused with INVALID_ARGUMENT). */
+typedef struct glmrt_decoder glmrt_decoder_t;
+
+typedef struct glmrt_decoder_options {
+  uint32_t struct_size; /**< set by _init */
+  /** Most tokens the cache holds per sequence, prompt and generated
+   *  together. Required: at least 1. */
+  uint32_t max_length;
+  /** Sequences decoded in lockstep, all of the same length; 0 means 1. */
+  uint32_t batch;
+  uint32_t reserved;
+  /** The entry to run; NULL means "main". */
+  const char *entry;
+  /** Options of the decoder's session (threads, allocator, flags); NULL
+   *  for the defaults. With a caller's allocator the cache comes from it
+   *  too; otherwise from libc. */
+  const glmrt_session_options_t *session_options;
+} glmrt_decoder_options_t;
+
+static inline void
+glmrt_decoder_options_init(glmrt_decoder_options_t *options) {
+  glmrt_decoder_options_t zero = GLMRT_ZERO_INIT;
+  *options = zero;
+  options->struct_size = (uint32_t)sizeof(*options);
+}
+
+/** Creates a decoder over `model` (retained through the decoder's
+ *  session): checks the entry's inputs and outputs (above), creates the
+ *  session and allocates the cache (RESOURCE_EXHAUSTED when it does not
+ *  fit).
+ *  @param options required: max_length has no default. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_decoder_create(glmrt_model_t *model,
+                     const glmrt_decoder_options_t *options,
+                     glmrt_decoder_t **out_decoder);
+
+/** Releases the decoder, its cache and its session. NULL is a no-op. */
+GLMRT_API void glmrt_decoder_release(glmrt_decoder_t *decoder);
+
+/** Runs `num_tokens` tokens per sequence after those already in the cache
+ *  (the prompt at first; later calls continue, as a chunked prefill) and
+ *  appends their keys and values to the cache.
+ *
+ * @param tokens     batch x num_tokens token ids, row-major; each in
+ *                   [0, vocab) (INVALID_ARGUMENT otherwise).
+ * @param num_tokens at least 1; length + num_tokens <= max_length
+ *                   (OUT_OF_RANGE otherwise).
+ * @param out_logits receives the logits, [batch, num_tokens, vocab] f32:
+ *                   one row per token given, the last row predicts the
+ *                   next token. Borrowed from the decoder, valid until its
+ *                   next prefill/step/reset/release. May be NULL.
+ *
+ * On failure the cache and the length are as before the call. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_decoder_prefill(glmrt_decoder_t *decoder, const int64_t *tokens,
+                      size_t num_tokens, const float **out_logits);
+
+/** One token per sequence (`tokens` has batch entries): the same as
+ *  glmrt_decoder_prefill(decoder, tokens, 1, out_logits). */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_decoder_step(glmrt_decoder_t *decoder, const int64_t *tokens,
+                   const float **out_logits);
+
+/** Empties the cache (length 0) for a new sequence; keeps its memory. The
+ *  logits of the last call become invalid. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_decoder_reset(glmrt_decoder_t *decoder);
+
+/** Tokens per sequence in the cache (0 for NULL). */
+GLMRT_API size_t glmrt_decoder_length(const glmrt_decoder_t *decoder);
+
+/** The max_length the decoder was created with (0 for NULL). */
+GLMRT_API size_t glmrt_decoder_max_length(const glmrt_decoder_t *decoder);
+
+/** Sequences per call (0 for NULL). */
+GLMRT_API size_t glmrt_decoder_batch(const glmrt_decoder_t *decoder);
+
+/** Size of the vocabulary: the last dim of `logits` (0 for NULL). */
+GLMRT_API size_t glmrt_decoder_vocab_size(const glmrt_decoder_t *decoder);
+
+/** Layers: the number of past_key_values.{i} pairs (0 for NULL). */
+GLMRT_API size_t glmrt_decoder_num_layers(const glmrt_decoder_t *decoder);
+
+/** Bytes of the cache, allocated at create (0 for NULL). */
+GLMRT_API size_t glmrt_decoder_cache_bytes(const glmrt_decoder_t *decoder);
+
+/** The decoder's session (borrowed; for its thread count; do not run it
+ *  while the decoder is in use). */
+GLMRT_API glmrt_session_t *
+glmrt_decoder_session(const glmrt_decoder_t *decoder);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

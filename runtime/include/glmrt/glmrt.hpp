@@ -77,6 +77,14 @@ struct SessionOptions : glmrt_session_options_t {
   SessionOptions() { glmrt_session_options_init(this); }
 };
 
+/// glmrt_decoder_options_t, initialised.
+struct DecoderOptions : glmrt_decoder_options_t {
+  DecoderOptions() { glmrt_decoder_options_init(this); }
+  explicit DecoderOptions(uint32_t max_length_tokens) : DecoderOptions() {
+    max_length = max_length_tokens;
+  }
+};
+
 /// glmrt_tensor_info_t, initialised.
 struct TensorInfo : glmrt_tensor_info_t {
   TensorInfo() { glmrt_tensor_info_init(this); }
@@ -289,6 +297,79 @@ public:
 
 private:
   glmrt_session_t *session_ = nullptr;
+};
+
+/// A decoder: runs a KV-cache model chunk by chunk and owns its cache and
+/// session (see glmrt_decoder_create). Move-only.
+///
+///   glmrt::Decoder dec;
+///   glmrt::Status st = glmrt::Decoder::create(model, glmrt::DecoderOptions(256), &dec);
+///   const float *logits = nullptr;
+///   if (st.ok()) st = dec.prefill(prompt, &logits);   // [n, vocab]
+///   if (st.ok()) st = dec.step(next_token, &logits);  // [1, vocab]
+class Decoder {
+public:
+  Decoder() = default;
+  /// Takes ownership of `decoder`.
+  explicit Decoder(glmrt_decoder_t *decoder) : decoder_(decoder) {}
+  Decoder(Decoder &&other) noexcept : decoder_(other.decoder_) {
+    other.decoder_ = nullptr;
+  }
+  Decoder &operator=(Decoder &&other) noexcept {
+    if (this != &other) {
+      glmrt_decoder_release(decoder_);
+      decoder_ = other.decoder_;
+      other.decoder_ = nullptr;
+    }
+    return *this;
+  }
+  Decoder(const Decoder &) = delete;
+  Decoder &operator=(const Decoder &) = delete;
+  ~Decoder() { glmrt_decoder_release(decoder_); }
+
+  /// Creates a decoder over `model` into *out on success.
+  static Status create(const Model &model,
+                       const glmrt_decoder_options_t &options, Decoder *out) {
+    glmrt_decoder_t *decoder = nullptr;
+    Status status(glmrt_decoder_create(model.get(), &options, &decoder));
+    if (status.ok()) *out = Decoder(decoder);
+    return status;
+  }
+
+  bool valid() const { return decoder_ != nullptr; }
+  /// batch x num_tokens ids; *logits (optional) gets [batch, num_tokens,
+  /// vocab], valid until the next call.
+  Status prefill(const int64_t *tokens, size_t num_tokens,
+                 const float **logits = nullptr) {
+    return Status(glmrt_decoder_prefill(decoder_, tokens, num_tokens, logits));
+  }
+  /// Batch 1: the whole vector is one sequence's next tokens.
+  Status prefill(const std::vector<int64_t> &tokens,
+                 const float **logits = nullptr) {
+    return prefill(tokens.data(), tokens.size(), logits);
+  }
+  /// One token per sequence (`tokens` has batch() entries).
+  Status step(const int64_t *tokens, const float **logits = nullptr) {
+    return Status(glmrt_decoder_step(decoder_, tokens, logits));
+  }
+  /// Batch 1: one token.
+  Status step(int64_t token, const float **logits = nullptr) {
+    return step(&token, logits);
+  }
+  Status reset() { return Status(glmrt_decoder_reset(decoder_)); }
+
+  size_t length() const { return glmrt_decoder_length(decoder_); }
+  size_t max_length() const { return glmrt_decoder_max_length(decoder_); }
+  size_t batch() const { return glmrt_decoder_batch(decoder_); }
+  size_t vocab_size() const { return glmrt_decoder_vocab_size(decoder_); }
+  size_t num_layers() const { return glmrt_decoder_num_layers(decoder_); }
+  size_t cache_bytes() const { return glmrt_decoder_cache_bytes(decoder_); }
+  /// The decoder's session (borrowed).
+  glmrt_session_t *session() const { return glmrt_decoder_session(decoder_); }
+  glmrt_decoder_t *get() const { return decoder_; }
+
+private:
+  glmrt_decoder_t *decoder_ = nullptr;
 };
 
 } // namespace glmrt
