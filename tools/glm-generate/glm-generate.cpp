@@ -1,0 +1,376 @@
+//===- glm-generate.cpp - Generate text with a glmc-compiled decoder -------===//
+//
+//   glm-generate model.so --tokenizer tokenizer.json --prompt "..." [-n 64]
+//                [--temperature T] [--top-k K] [--top-p P] [--seed S]
+//                [--max-length L] [--threads N] [--ids] [--json]
+//                [--no-stop] [--eos ID] [--quiet]
+//
+// The model is a decode-with-cache export compiled by glmc, run through a
+// glmrt decoder (runtime/include/glmrt/glmrt.h): the prompt in one prefill,
+// then one step per token. Text streams to stdout as tokens arrive; the
+// speeds and the peak memory go to stderr. Exit status: 0 on success, 1 on
+// any failure (one "glm-generate: error: ..." line on stderr).
+//
+//===----------------------------------------------------------------------===//
+#include "json.h"
+#include "sampler.h"
+#include "tokenizer.h"
+
+#include <glmrt/glmrt.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char kUsage[] =
+    "usage: glm-generate MODEL.so --tokenizer TOKENIZER.json --prompt TEXT "
+    "[options]\n"
+    "\n"
+    "Generates text with a decoder model compiled by glmc from a KV-cache\n"
+    "(decoder-with-past) ONNX export, streaming it to stdout.\n"
+    "\n"
+    "options:\n"
+    "  --tokenizer FILE    the HF tokenizer.json (byte-level BPE)\n"
+    "  --prompt TEXT       the prompt (UTF-8)\n"
+    "  -n, --max-new-tokens N\n"
+    "                      tokens to generate (default 64)\n"
+    "  --temperature T     sample from softmax(logits / T); 0 (default) is\n"
+    "                      greedy\n"
+    "  --top-k K           sample among the K most likely tokens (0: all)\n"
+    "  --top-p P           sample among the most likely tokens whose\n"
+    "                      probability reaches P (1: all)\n"
+    "  --seed S            the sampler's seed (default 0); the same seed\n"
+    "                      gives the same text\n"
+    "  --max-length L      tokens the KV cache holds, prompt included\n"
+    "                      (default: prompt + N)\n"
+    "  --threads N         threads (default 0: one per CPU)\n"
+    "  --ids               print token ids instead of text: the prompt's on\n"
+    "                      one line, then the generated ones\n"
+    "  --json              print one JSON object at the end (ids, text,\n"
+    "                      speeds, memory) instead of streaming\n"
+    "  --no-stop           do not stop at the end-of-text token\n"
+    "  --eos ID            the token that ends generation (default: the\n"
+    "                      tokenizer's <|endoftext|>)\n"
+    "  --quiet             do not print speeds and memory to stderr\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Top-k and top-p without --temperature sample at temperature 1.\n";
+
+struct Options {
+  std::string model, tokenizer, prompt;
+  bool prompt_given = false;
+  long new_tokens = 64;
+  double temperature = 0;
+  bool temperature_given = false;
+  long top_k = 0;
+  double top_p = 1;
+  uint64_t seed = 0;
+  long max_length = 0;
+  long threads = 0;
+  bool ids = false, json = false, no_stop = false, quiet = false;
+  long eos = -1;
+};
+
+int fail(const std::string &message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "glm-generate: error: %s\n", message.c_str());
+  return 1;
+}
+
+bool parse_long(const std::string &text, long min, long max, long *out) {
+  if (text.empty()) return false;
+  char *end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+bool parse_double(const std::string &text, double min, double max, double *out) {
+  if (text.empty()) return false;
+  char *end = nullptr;
+  errno = 0;
+  double value = std::strtod(text.c_str(), &end);
+  if (errno != 0 || *end != '\0' || !(value >= min && value <= max)) return false;
+  *out = value;
+  return true;
+}
+
+std::string parse_args(int argc, char **argv, Options *o, bool *help) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool inline_value = false;
+    if (arg.rfind("--", 0) == 0) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        inline_value = true;
+      }
+    }
+    auto take = [&](std::string *out) {
+      if (inline_value) {
+        *out = value;
+        return true;
+      }
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (arg == "-h" || arg == "--help") {
+      *help = true;
+    } else if (arg == "--tokenizer") {
+      if (!take(&v) || v.empty()) return "--tokenizer needs a file";
+      o->tokenizer = v;
+    } else if (arg == "--prompt") {
+      if (!take(&v)) return "--prompt needs a text";
+      o->prompt = v;
+      o->prompt_given = true;
+    } else if (arg == "-n" || arg == "--max-new-tokens") {
+      if (!take(&v) || !parse_long(v, 0, 1 << 24, &o->new_tokens))
+        return arg + " needs a number of tokens, got '" + v + "'";
+    } else if (arg == "--temperature") {
+      if (!take(&v) || !parse_double(v, 0, 1e6, &o->temperature))
+        return "--temperature needs a number >= 0, got '" + v + "'";
+      o->temperature_given = true;
+    } else if (arg == "--top-k") {
+      if (!take(&v) || !parse_long(v, 0, 1L << 30, &o->top_k))
+        return "--top-k needs a number >= 0, got '" + v + "'";
+    } else if (arg == "--top-p") {
+      if (!take(&v) || !parse_double(v, 0, 1, &o->top_p) || o->top_p <= 0)
+        return "--top-p needs a number in (0, 1], got '" + v + "'";
+    } else if (arg == "--seed") {
+      char *end = nullptr;
+      if (!take(&v) || v.empty() || v[0] == '-') return "--seed needs a number >= 0, got '" + v + "'";
+      errno = 0;
+      unsigned long long s = std::strtoull(v.c_str(), &end, 10);
+      if (errno != 0 || *end != '\0') return "--seed needs a number >= 0, got '" + v + "'";
+      o->seed = s;
+    } else if (arg == "--max-length") {
+      if (!take(&v) || !parse_long(v, 1, 1L << 30, &o->max_length))
+        return "--max-length needs a positive number of tokens, got '" + v + "'";
+    } else if (arg == "--threads") {
+      if (!take(&v) || !parse_long(v, 0, 4096, &o->threads))
+        return "--threads needs a number from 0 to 4096, got '" + v + "'";
+    } else if (arg == "--eos") {
+      if (!take(&v) || !parse_long(v, 0, 1L << 30, &o->eos))
+        return "--eos needs a token id, got '" + v + "'";
+    } else if (arg == "--ids" && !inline_value) {
+      o->ids = true;
+    } else if (arg == "--json" && !inline_value) {
+      o->json = true;
+    } else if (arg == "--no-stop" && !inline_value) {
+      o->no_stop = true;
+    } else if (arg == "--quiet" && !inline_value) {
+      o->quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return "unknown option '" + std::string(argv[i]) + "'";
+    } else if (o->model.empty()) {
+      o->model = arg;
+    } else {
+      return "unexpected argument '" + arg + "' (the model is '" + o->model +
+             "'; the prompt goes after --prompt)";
+    }
+  }
+  if (*help) return "";
+  if (o->model.empty()) return "no model given";
+  if (o->tokenizer.empty()) return "no tokenizer given (--tokenizer tokenizer.json)";
+  if (!o->prompt_given) return "no prompt given (--prompt TEXT)";
+  if (o->ids && o->json) return "--ids and --json do not go together";
+  return "";
+}
+
+/// Peak resident memory of this process in KiB (VmHWM), 0 if unknown.
+long peak_rss_kib() {
+  FILE *f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof(line), f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kib = std::strtol(line + 6, nullptr, 10);
+  std::fclose(f);
+  return kib;
+}
+
+std::string ids_text(const std::vector<int32_t> &ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? " " : "") + std::to_string(ids[i]);
+  return s;
+}
+
+std::string ids_json(const std::vector<int32_t> &ids) {
+  std::string s = "[";
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? ", " : "") + std::to_string(ids[i]);
+  return s + "]";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int run(const Options &o) {
+  glmgen::Tokenizer tokenizer;
+  std::string error = glmgen::Tokenizer::load(o.tokenizer, &tokenizer);
+  if (!error.empty()) return fail("tokenizer '" + o.tokenizer + "': " + error);
+  std::vector<int32_t> prompt;
+  error = tokenizer.encode(o.prompt, &prompt);
+  if (!error.empty()) return fail("the prompt cannot be tokenized: " + error);
+  if (prompt.empty()) return fail("the prompt is empty: it has no tokens");
+
+  long eos = o.eos;
+  if (eos < 0) eos = tokenizer.token_to_id("<|endoftext|>");
+  long max_length = o.max_length ? o.max_length : long(prompt.size()) + std::max(o.new_tokens, 1L);
+  if (long(prompt.size()) > max_length)
+    return fail("the prompt has " + std::to_string(prompt.size()) +
+                " tokens, more than --max-length " + std::to_string(max_length));
+  if (max_length > 0xFFFFFFFFL) return fail("--max-length is too large");
+
+  glmrt::Model model;
+  glmrt::Status status = glmrt::Model::load(o.model.c_str(), &model);
+  if (!status.ok()) return fail(status.message());
+  glmrt::SessionOptions session_options;
+  session_options.num_threads = uint32_t(o.threads);
+  glmrt::DecoderOptions decoder_options{uint32_t(max_length)};
+  decoder_options.session_options = &session_options;
+  glmrt::Decoder decoder;
+  status = glmrt::Decoder::create(model, decoder_options, &decoder);
+  if (!status.ok())
+    return fail("'" + o.model + "' is not a decoder model glm-generate can run: " +
+                status.message());
+  const size_t vocab = decoder.vocab_size();
+  for (int32_t id : prompt)
+    if (size_t(id) >= vocab)
+      return fail("the tokenizer gave token " + std::to_string(id) +
+                  ", but the model's vocabulary has " + std::to_string(vocab) +
+                  " tokens (do the tokenizer and the model belong together?)");
+
+  glmgen::SamplerOptions sampler_options;
+  sampler_options.temperature =
+      o.temperature_given ? o.temperature : (o.top_k > 0 || o.top_p < 1) ? 1.0 : 0.0;
+  sampler_options.top_k = size_t(o.top_k);
+  sampler_options.top_p = o.top_p;
+  sampler_options.seed = o.seed;
+  glmgen::Sampler sampler(sampler_options);
+
+  if (o.ids) {
+    std::printf("%s\n", ids_text(prompt).c_str());
+    std::fflush(stdout);
+  }
+
+  // Prefill.
+  std::vector<int64_t> prompt64(prompt.begin(), prompt.end());
+  const float *logits = nullptr;
+  auto start = std::chrono::steady_clock::now();
+  status = decoder.prefill(prompt64, &logits);
+  double prefill_s = seconds_since(start);
+  if (!status.ok()) return fail(status.message());
+  logits += (prompt.size() - 1) * vocab;
+
+  // Decode: each token comes from the last logits; a step feeds it back.
+  std::vector<int32_t> generated;
+  glmgen::Utf8Stream stream;
+  std::string text;
+  double decode_s = 0;
+  long steps = 0;
+  bool stopped_at_eos = false, hit_max_length = false;
+  for (long i = 0; i < o.new_tokens; ++i) {
+    int32_t token = sampler.sample(logits, vocab);
+    generated.push_back(token);
+    if (!o.no_stop && token == eos) {
+      stopped_at_eos = true;
+      break;
+    }
+    if (o.ids) {
+      std::printf("%s%d", generated.size() > 1 ? " " : "", token);
+      std::fflush(stdout);
+    } else {
+      std::string piece = stream.push(tokenizer.token_bytes(token));
+      text += piece;
+      if (!o.json && !piece.empty()) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+      }
+    }
+    if (i + 1 == o.new_tokens) break;
+    if (decoder.length() == decoder.max_length()) {
+      hit_max_length = true;
+      break;
+    }
+    int64_t next = token;
+    start = std::chrono::steady_clock::now();
+    status = decoder.step(&next, &logits);
+    decode_s += seconds_since(start);
+    if (!status.ok()) return fail(status.message());
+    ++steps;
+  }
+  if (o.ids && stopped_at_eos)
+    std::printf("%s%d", generated.size() > 1 ? " " : "", generated.back());
+  std::string tail = stream.finish();
+  text += tail;
+  if (o.ids) {
+    std::printf("\n");
+  } else if (!o.json) {
+    std::fwrite(tail.data(), 1, tail.size(), stdout);
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+
+  double prefill_tps = prefill_s > 0 ? double(prompt.size()) / prefill_s : 0;
+  double decode_tps = decode_s > 0 ? double(steps) / decode_s : 0;
+  long peak = peak_rss_kib();
+  uint32_t threads = glmrt_session_num_threads(decoder.session());
+  if (o.json) {
+    std::printf(
+        "{\"model\": %s, \"prompt_ids\": %s, \"generated_ids\": %s, \"text\": %s,\n"
+        " \"stop\": \"%s\", \"threads\": %u, \"max_length\": %zu,\n"
+        " \"prefill_tokens\": %zu, \"prefill_s\": %.6f, \"prefill_tokens_per_s\": %.3f,\n"
+        " \"decode_steps\": %ld, \"decode_s\": %.6f, \"decode_tokens_per_s\": %.3f,\n"
+        " \"peak_rss_kib\": %ld, \"kv_cache_bytes\": %zu}\n",
+        glmgen::json_quote(model.name()).c_str(), ids_json(prompt).c_str(),
+        ids_json(generated).c_str(), glmgen::json_quote(text).c_str(),
+        stopped_at_eos ? "eos" : hit_max_length ? "max_length" : "tokens", threads,
+        decoder.max_length(), prompt.size(), prefill_s, prefill_tps, steps, decode_s,
+        decode_tps, peak, decoder.cache_bytes());
+    std::fflush(stdout);
+  }
+  if (hit_max_length)
+    std::fprintf(stderr, "glm-generate: stopped at --max-length %zu tokens\n",
+                 decoder.max_length());
+  if (!o.quiet)
+    std::fprintf(stderr,
+                 "glm-generate: prefill %zu tokens in %.2f ms (%.1f tokens/s); "
+                 "decode %ld tokens in %.2f ms (%.1f tokens/s); %u thread%s; "
+                 "peak memory %.1f MiB (VmHWM)\n",
+                 prompt.size(), prefill_s * 1e3, prefill_tps, steps, decode_s * 1e3,
+                 decode_tps, threads, threads == 1 ? "" : "s", double(peak) / 1024.0);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  bool help = false;
+  std::string error = parse_args(argc, argv, &options, &help);
+  if (help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr, "glm-generate: error: %s\nrun 'glm-generate --help' for usage\n",
+                 error.c_str());
+    return 1;
+  }
+  return run(options);
+}
