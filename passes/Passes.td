@@ -161,6 +161,96 @@ def ReparamRepVGGPass : Pass<"glm-reparam-repvgg", "func::FuncOp"> {
   }];
 }
 
+def FuseAttentionPass : Pass<"glm-fuse-attention", "func::FuncOp"> {
+  let summary = "Fuse scaled dot-product attention chains (GQA, masks, KV cache) into glm.attention";
+  let description = [{
+    Matches `softmax(Q K^T * scale + mask) V` as exporters write it: the
+    scale as a mul (or div) of the scores by a constant; K transposed by a
+    transpose op; grouped K/V heads
+    repeated per query head by `unsqueeze -> expand -> reshape` (the
+    `repeat_kv` of transformers), which the fused op reads without
+    materialising; an optional additive mask (causal/padding); identity
+    casts anywhere. The K/V operands stay whatever they were, e.g. the
+    `concat(past, new)` of a KV cache.
+
+    ```mlir
+    %kt = glm.transpose %kr {perm = [0, 1, 3, 2]} ...
+    %s  = glm.mat_mul %q, %kt ...
+    %ss = glm.mul %s, %scale ...
+    %sm = glm.add %ss, %mask ...
+    %p  = glm.softmax %sm {axis = -1} ...
+    %y  = glm.mat_mul %p, %vr ...
+    // becomes
+    %y = glm.attention %q, %k, %v, %mask {scale = 0.176776695 : f32} ...
+    ```
+  }];
+}
+
+def FuseGatedMLPPass : Pass<"glm-fuse-gated-mlp", "func::FuncOp"> {
+  let summary = "Fuse the SwiGLU/GeGLU MLP with a fused gate/up projection into glm.gated_mlp";
+  let description = [{
+    `linear(act(slice(h, 0:F)) * slice(h, F:2F), W_down)` with
+    `h = linear(x, W_gate_up)`, act silu (also spelled `g * sigmoid(g)`) or
+    exact gelu, gate first or second, no biases. Run after glm-fuse-linear.
+
+    ```mlir
+    %h = glm.linear %x, %wgu ...
+    %g = glm.slice %h, %c0, %cF, %cm1 ...
+    %u = glm.slice %h, %cF, %c2F, %cm1 ...
+    %a = glm.silu %g ...
+    %m = glm.mul %u, %a ...
+    %y = glm.linear %m, %wd ...
+    // becomes
+    %y = glm.gated_mlp %x, %wgu, %wd {activation = "silu", gate_first = true} ...
+    ```
+  }];
+}
+
+def FuseLinearPass : Pass<"glm-fuse-linear", "func::FuncOp"> {
+  let summary = "Fuse mat_mul with a rank-2 weight and its bias add into glm.linear";
+  let description = [{
+    `add(mat_mul(x, W), b)` (either operand order) with W [K, N] and b [N]
+    becomes `glm.linear %x, %W, %b`; a mat_mul with a rank-2 weight and no
+    bias add becomes `glm.linear %x, %W`.
+  }];
+}
+
+def FuseRMSNormPass : Pass<"glm-fuse-rms-norm", "func::FuncOp"> {
+  let summary = "Fuse decomposed RMSNorm chains into glm.rms_norm";
+  let description = [{
+    Matches `x / sqrt(mean(x^2) + eps) * w` in the spellings exporters use:
+    `pow(x, 2)` or `x * x`; `reduce_mean` over trailing dims with keepdims;
+    `sqrt` followed by `1 / s` times x, `reciprocal`, or `x / s`; identity
+    casts (the fp32 upcast of HF models) anywhere; the weight multiply in
+    either operand order, or none (then the scale is 1).
+
+    ```mlir
+    %p = glm.pow %x, %two ...
+    %m = glm.reduce_mean %p {axes = [-1]} ...
+    %a = glm.add %m, %eps ...
+    %s = glm.sqrt %a ...
+    %r = glm.div %one, %s ...
+    %n = glm.mul %x, %r ...
+    %y = glm.mul %w, %n ...
+    // becomes
+    %y = glm.rms_norm %x, %w {epsilon = 1.0e-05 : f32} ...
+    ```
+  }];
+}
+
+def FuseRotaryPass : Pass<"glm-fuse-rotary", "func::FuncOp"> {
+  let summary = "Fuse rotary position embedding chains (partial, interleaved or half-split) into glm.rotary";
+  let description = [{
+    Matches `concat(x_rot * cos + rotate(x_rot) * sin, x_pass)` where
+    `x_rot`/`x_pass` are slices of the head dim (or the whole head), and
+    `rotate` is the interleaved pair rotation of GLM/GPT-J
+    (`stack(-x[1::2], x[0::2])` flattened) or `rotate_half` of GPT-NeoX
+    (`concat(-x[r:], x[:r])`). The per-pair cos/sin are recovered from the
+    repeated tables (`repeat_interleave` spelled unsqueeze/concat/reshape, or
+    `concat(c, c)`), so the fused op reads half as much.
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // lowering/
 //===----------------------------------------------------------------------===//

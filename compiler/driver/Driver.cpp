@@ -513,12 +513,25 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
+  // 4. Decoder fusions (after compression and --emit=onnx: both work on
+  // the primitive ops).
+  if (options.fuse) {
+    progress.phase("fusing decoder ops");
+    PassManager pm(&context);
+    pipeline::buildDecoderFusionPipeline(pm);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
+  if (options.emit == EmitKind::MLIR && options.mlirStage == "fused")
+    return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
+                                                                    : ExitCode::IOError;
+
   // The model's signature, before lowering changes it.
   package::EntrySpec entry;
   if (!entrySpecOf(module, options.inputPath, entry, errs))
     return ExitCode::ModelError;
 
-  // 4. Lower to the LLVM dialect.
+  // 5. Lower to the LLVM dialect.
   progress.phase("lowering for " + target->name + " (" + target->cpu + ")");
   if (failed(lowerModule(module, *target)))
     return ExitCode::ModelError;
@@ -526,7 +539,7 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
-  // 5. LLVM IR, artifact globals, optimisation, object code.
+  // 6. LLVM IR, artifact globals, optimisation, object code.
   progress.phase("generating code");
   llvm::json::Object meta;
   meta["producer"] = imported.producer;

@@ -58,6 +58,17 @@ void glmc::pipeline::buildCompressionPipeline(OpPassManager &pm,
   fpm.addPass(glm::createInferShapesPass());
 }
 
+void glmc::pipeline::buildDecoderFusionPipeline(OpPassManager &pm) {
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(glm::createFuseRMSNormPass());
+  fpm.addPass(glm::createFuseRotaryPass());
+  fpm.addPass(glm::createFuseAttentionPass());
+  fpm.addPass(glm::createFuseLinearPass());
+  fpm.addPass(glm::createFuseGatedMLPPass());
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(createCSEPass());
+}
+
 void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();

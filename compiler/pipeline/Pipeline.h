@@ -19,6 +19,12 @@ void buildCanonicalPipeline(mlir::OpPassManager &pm, bool fuse = true);
 /// Compression: glm-prune then glm-trim-channels, then shape clean-up.
 void buildCompressionPipeline(mlir::OpPassManager &pm, const CompileOptions::Prune &prune);
 
+/// The decoder fusions, after compression (which works on the primitive
+/// graph its channel analysis knows): RMSNorm, rotary embedding, attention,
+/// linear and gated MLP, then dead shape code removed. Registered as
+/// `glm-decoder-fusion-pipeline`.
+void buildDecoderFusionPipeline(mlir::OpPassManager &pm);
+
 /// glm on tensors → LLVM dialect with the artifact entry point, for one
 /// target. Registered as `glm-lowering-pipeline{target=...}`.
 void buildLoweringPipeline(mlir::OpPassManager &pm, const TargetInfo &target);

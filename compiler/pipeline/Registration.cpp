@@ -101,6 +101,9 @@ void glmc::pipeline::registerPassesAndPipelines() {
   PassPipelineRegistration<>("glm-canonical-pipeline",
                              "Fold shape subgraphs and constants, infer shapes, remove dead code",
                              [](OpPassManager &pm) { buildCanonicalPipeline(pm); });
+  PassPipelineRegistration<>("glm-decoder-fusion-pipeline",
+                             "Fuse RMSNorm, rotary, attention, linear and gated-MLP chains",
+                             [](OpPassManager &pm) { buildDecoderFusionPipeline(pm); });
   PassPipelineRegistration<LoweringPipelineOptions>(
       "glm-lowering-pipeline", "Lower glm on tensors to the LLVM dialect for a target",
       [](OpPassManager &pm, const LoweringPipelineOptions &opts) {

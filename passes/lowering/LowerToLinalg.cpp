@@ -48,6 +48,7 @@ struct LowerToLinalgPass : glm::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
     glm::populateWindowToLinalgPatterns(converter, patterns);
     glm::populateReductionToLinalgPatterns(converter, patterns);
     glm::populateTensorToLinalgPatterns(converter, patterns);
+    glm::populateFusedToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
 

@@ -42,13 +42,14 @@ static cl::opt<EmitKind> emit(
     cl::cat(glmcCategory));
 static cl::opt<std::string> mlirStage(
     "mlir-stage",
-    cl::desc("With --emit=mlir: import, canonical, compressed or lowered (default lowered)"),
+    cl::desc("With --emit=mlir: import, canonical, compressed, fused or lowered (default lowered)"),
     cl::init(""), cl::cat(glmcCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("No progress or notes on stderr"),
                            cl::cat(glmcCategory));
 static cl::opt<bool> noFuse("no-fuse",
-                            cl::desc("Skip the exact graph fusions (BatchNorm folding, RepVGG "
-                                     "re-parameterisation), e.g. to measure them"),
+                            cl::desc("Skip the graph fusions (BatchNorm folding, RepVGG "
+                                     "re-parameterisation, decoder RMSNorm/rotary/attention/"
+                                     "linear/gated-MLP), e.g. to measure them"),
                             cl::cat(glmcCategory));
 static cl::opt<bool> printTargets("print-targets", cl::desc("List the targets and exit"),
                                   cl::cat(glmcCategory));
@@ -123,8 +124,8 @@ int main(int argc, char **argv) {
     return (int)ExitCode::Usage;
   }
   if (!mlirStage.empty() && mlirStage != "import" && mlirStage != "canonical" &&
-      mlirStage != "compressed" && mlirStage != "lowered") {
-    errs() << "glmc: error: --mlir-stage must be import, canonical, compressed or lowered\n";
+      mlirStage != "compressed" && mlirStage != "fused" && mlirStage != "lowered") {
+    errs() << "glmc: error: --mlir-stage must be import, canonical, compressed, fused or lowered\n";
     return (int)ExitCode::Usage;
   }
   if (optLevel > 3) {

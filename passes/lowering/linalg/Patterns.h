@@ -19,6 +19,9 @@ void populateWindowToLinalgPatterns(const TypeConverter &converter, RewritePatte
 void populateReductionToLinalgPatterns(const TypeConverter &converter,
                                        RewritePatternSet &patterns);
 /// Constants, reshapes, transposes, concat, gather, slice, ... → tensor/linalg.
+/// glm.linear, glm.gated_mlp, glm.rms_norm, glm.rotary, glm.attention.
+void populateFusedToLinalgPatterns(const TypeConverter &converter, RewritePatternSet &patterns);
+
 void populateTensorToLinalgPatterns(const TypeConverter &converter, RewritePatternSet &patterns);
 
 } // namespace mlir::glm
