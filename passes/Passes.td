@@ -362,11 +362,14 @@ def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {
   let summary = "Move constant globals into one weights blob read through a pointer";
   let description = [{
     After bufferization, every constant `memref.global` used by the model
-    function is packed (64-byte aligned, in first-use order) into one blob
-    stored as the module attribute `glm.weights`; each `memref.get_global`
-    becomes a `memref.view` into a new trailing `memref<?xi8>` argument of
-    the function. The runtime passes the embedded or memory-mapped blob there,
-    which is what makes `--external-weights` possible.
+    function is laid out (64-byte aligned, in first-use order) in one blob,
+    described by the module attribute `glm.weights` = `{size, offsets,
+    values}` (the constants themselves, not a copy of their bytes: the
+    packager writes the blob straight from them, compiler/package/Weights.h);
+    each `memref.get_global` becomes a `memref.view` into a new trailing
+    `memref<?xi8>` argument of the function. The runtime passes the embedded
+    or memory-mapped blob there, which is what makes `--external-weights`
+    possible.
   }];
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
 }

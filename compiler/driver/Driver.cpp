@@ -11,6 +11,7 @@
 #include "compiler/importer/Importer.h"
 #include "compiler/package/Artifact.h"
 #include "compiler/package/Report.h"
+#include "compiler/package/Weights.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/pipeline/Registration.h"
 #include "compiler/pipeline/Targets.h"
@@ -27,6 +28,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
@@ -211,17 +213,39 @@ LogicalResult lowerModule(ModuleOp module, const pipeline::TargetInfo &target) {
   return pm.run(module);
 }
 
-/// LLVM dialect -> optimised LLVM IR with the artifact globals. Fills
-/// spec.weights (borrowed from the module) and spec.metadataJson (`meta`
-/// plus the fields every artifact has).
+/// Puts the weights laid out by glm-outline-weights where `placement` says
+/// and fills spec's weights fields: the side file or the weights object at
+/// `path` (for External, an empty path only computes the checksum), or the
+/// module itself (`storage`, the debugging emit kinds). This runs before
+/// code generation because the header carries the checksum; the bytes go
+/// straight from the constants into the file (package/Weights.h).
+bool placeWeights(const package::WeightsBlob &blob, package::ArtifactSpec::Weights placement,
+                  const std::string &path, package::ArtifactSpec &spec, std::vector<char> &storage,
+                  std::string &error) {
+  using Weights = package::ArtifactSpec::Weights;
+  spec.placement = placement;
+  spec.weightsSize = blob.size;
+  if (placement == Weights::InModule) {
+    storage = blob.materialize();
+    spec.weights = storage;
+    return true;
+  }
+  if (placement == Weights::Object)
+    return package::writeWeightsObject(blob, spec.target.arch, path, spec.weightsChecksum, error);
+  if (path.empty()) {
+    spec.weightsChecksum = package::writeWeights(blob, llvm::nulls());
+    return true;
+  }
+  return package::writeWeightsFile(blob, path, spec.weightsChecksum, error);
+}
+
+/// LLVM dialect -> optimised LLVM IR with the artifact globals (the weights
+/// placed already, placeWeights). Fills spec.metadataJson (`meta` plus the
+/// fields every artifact has).
 std::unique_ptr<llvm::Module> translateModule(ModuleOp module, package::ArtifactSpec &spec,
                                               llvm::json::Object meta, int optLevel,
                                               llvm::LLVMContext &llvmContext,
                                               llvm::raw_ostream &errs) {
-  // The weights blob made by glm-outline-weights.
-  if (auto attr = module->getAttrOfType<DenseResourceElementsAttr>("glm.weights"))
-    if (AsmResourceBlob *blob = attr.getRawHandle().getBlob())
-      spec.weights = blob->getData();
   std::string error;
   std::unique_ptr<llvm::Module> llvmModule =
       codegen::translateToLLVMIR(module, llvmContext, spec.target, error);
@@ -236,7 +260,9 @@ std::unique_ptr<llvm::Module> translateModule(ModuleOp module, package::Artifact
   meta["triple"] = spec.target.triple;
   meta["cpu"] = spec.target.cpu;
   meta["cpu_features"] = pipeline::describeCpuFeatures(spec.target.cpuFeatures);
-  meta["weights_bytes"] = (int64_t)spec.weights.size();
+  meta["weights_bytes"] = (int64_t)(spec.placement == package::ArtifactSpec::Weights::InModule
+                                         ? spec.weights.size()
+                                         : spec.weightsSize);
   spec.metadataJson.clear();
   llvm::raw_string_ostream(spec.metadataJson) << llvm::json::Value(std::move(meta));
   if (!package::addArtifactGlobals(*llvmModule, spec, error) ||
@@ -261,6 +287,19 @@ std::unique_ptr<calibrate::HostModel> buildHostModel(ModuleOp module, llvm::Stri
   spec.modelName = name.str();
   spec.target = *host;
   spec.entries.push_back(entry);
+  package::WeightsBlob blob;
+  llvm::SmallString<128> weightsObject;
+  std::vector<char> storage;
+  if (!package::collectWeights(module, blob, error) ||
+      llvm::sys::fs::createTemporaryFile("glmc-weights", "o", weightsObject)) {
+    if (error.empty())
+      error = "cannot create a temporary file";
+    return nullptr;
+  }
+  llvm::FileRemover removeWeights(weightsObject);
+  if (!placeWeights(blob, package::ArtifactSpec::Weights::Object, std::string(weightsObject), spec,
+                    storage, error))
+    return nullptr;
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModule(module, spec, llvm::json::Object(), /*optLevel=*/2, llvmContext, errs);
@@ -277,7 +316,8 @@ std::unique_ptr<calibrate::HostModel> buildHostModel(ModuleOp module, llvm::Stri
     return nullptr;
   }
   std::unique_ptr<calibrate::HostModel> model;
-  if (package::linkSharedObject(object, std::string(path), *host, error))
+  if (package::linkSharedObject(object, std::string(path), *host, error,
+                               {std::string(weightsObject)}))
     model = calibrate::HostModel::load(std::string(path), error);
   llvm::sys::fs::remove(path);
   return model;
@@ -338,7 +378,7 @@ ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::ra
   if (options.emit == EmitKind::SharedObject || options.emit == EmitKind::StaticLib) {
     uint64_t size = 0, weightsSize = 0;
     if (!llvm::sys::fs::file_size(options.outputPath, size)) {
-      if (options.externalWeights)
+      if (report.externalWeights)
         (void)llvm::sys::fs::file_size(options.outputPath + ".weights", weightsSize);
       report.artifactBytes = size + weightsSize;
     }
@@ -548,24 +588,60 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
   // depend on where the model, its calibration set or the outputs are (the
   // same model and flags in another checkout give the same file). The
   // report keeps the paths.
+  // The weights: embedded in model.so up to kMaxEmbeddedWeights, else (or
+  // with --external-weights) in the side file <out>.weights (docs/glmc.md).
+  std::string error;
+  package::WeightsBlob blob;
+  if (!package::collectWeights(module, blob, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::Internal;
+  }
+  blob.fileMappings = imported.fileMappings;
+  const bool packaged = options.emit == EmitKind::SharedObject || options.emit == EmitKind::StaticLib;
+  bool external = options.externalWeights;
+  if (!external && blob.size > package::kMaxEmbeddedWeights) {
+    external = true;
+    if (!options.quiet)
+      errs << llvm::formatv("glmc: note: the weights take {0:f2} GB, more than glmc embeds in an "
+                            "artifact (2 GiB); they go to {1}.weights as with --external-weights\n",
+                            blob.size / 1e9, llvm::sys::path::filename(options.outputPath));
+  }
   meta["options"] = llvm::json::Object{{"opt_level", (int64_t)options.optLevel},
                                        {"fuse", options.fuse},
-                                       {"external_weights", options.externalWeights}};
+                                       {"external_weights", external}};
   if (compress)
     meta["compression"] = package::summarize(report);
   package::ArtifactSpec spec;
   spec.modelName = modelName;
   spec.target = *target;
   spec.entries.push_back(entry);
-  spec.externalWeights = options.externalWeights;
   spec.weightsFile = llvm::sys::path::filename(options.outputPath).str() + ".weights";
+  // Written next to the output under a temporary name, renamed with the
+  // artifact; a failed compilation removes it.
+  std::string weightsPath;
+  llvm::SmallString<128> weightsObject;
+  using Weights = package::ArtifactSpec::Weights;
+  Weights placement = external ? Weights::External : packaged ? Weights::Object : Weights::InModule;
+  if (external && packaged) {
+    weightsPath = options.outputPath + ".weights.tmp-glmc";
+  } else if (placement == Weights::Object) {
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("glmc-weights", "o", weightsObject)) {
+      errs << "glmc: error: cannot create a temporary file: " << ec.message() << "\n";
+      return ExitCode::IOError;
+    }
+    weightsPath = std::string(weightsObject);
+  }
+  llvm::FileRemover removeWeights(weightsPath);
+  std::vector<char> storage;
+  if (!placeWeights(blob, placement, weightsPath, spec, storage, error)) {
+    errs << "glmc: error: " << error << "\n";
+    return ExitCode::IOError;
+  }
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModule(module, spec, std::move(meta), options.optLevel, llvmContext, errs);
   if (!llvmModule)
     return ExitCode::Internal;
-  ArrayRef<char> weights = spec.weights;
-  std::string error;
   if (options.emit == EmitKind::LLVM) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -584,19 +660,29 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
 
   // 6. Package.
   progress.phase("linking " + options.outputPath);
-  if (options.externalWeights &&
-      !writeFile(options.outputPath + ".weights", llvm::StringRef(weights.data(), weights.size()), errs))
-    return ExitCode::IOError;
   if (options.emit == EmitKind::StaticLib) {
-    if (!package::writeStaticLibrary(object, options.outputPath, error)) {
+    std::vector<std::pair<std::string, std::string>> extra;
+    if (placement == Weights::Object)
+      extra.emplace_back(weightsPath, "weights.o");
+    if (!package::writeStaticLibrary(object, options.outputPath, error, extra)) {
       errs << "glmc: error: " << error << "\n";
       return ExitCode::IOError;
     }
-    return ExitCode::Success;
-  }
-  if (!package::linkSharedObject(object, options.outputPath, *target, error)) {
+  } else if (!package::linkSharedObject(object, options.outputPath, *target, error,
+                                        placement == Weights::Object
+                                            ? std::vector<std::string>{weightsPath}
+                                            : std::vector<std::string>{})) {
     errs << "glmc: error: " << error << "\n";
     return ExitCode::Internal;
+  }
+  if (placement == Weights::External) {
+    if (std::error_code ec = llvm::sys::fs::rename(weightsPath, options.outputPath + ".weights")) {
+      errs << "glmc: error: cannot write " << options.outputPath << ".weights: " << ec.message()
+           << "\n";
+      return ExitCode::IOError;
+    }
+    removeWeights.releaseFile();
+    report.externalWeights = true;
   }
   return ExitCode::Success;
 }

@@ -1021,6 +1021,8 @@ ImportResult glmc::importer::importOnnxFile(MLIRContext &context, const std::str
   result.warnings = loaded.model->warnings;
   result.producer = loaded.model->producerName + " " + loaded.model->producerVersion;
   result.opsetVersion = loaded.model->getOpsetVersion();
+  for (auto [data, size] : loaded.model->fileMappings)
+    result.fileMappings.emplace_back(data, size);
   GraphImporter importer(context, *loaded.model, options);
   result.module = importer.run();
   return result;

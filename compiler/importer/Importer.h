@@ -37,6 +37,9 @@ struct ImportResult {
   /// Producer and opset, for the artifact metadata.
   std::string producer;
   int64_t opsetVersion = 0;
+  /// Address ranges of the external data files, mapped read-only; the
+  /// module's weight blobs point into them (and keep them mapped).
+  std::vector<llvm::ArrayRef<char>> fileMappings;
 };
 
 /// Imports `path`. On failure the module is null and the error has been

@@ -38,11 +38,26 @@ struct ArtifactSpec {
   std::string modelName;
   pipeline::TargetInfo target;
   std::vector<EntrySpec> entries;
+  /// Where the weights blob goes.
+  enum class Weights {
+    /// An LLVM constant in the module (`weights`): --emit=llvm/obj, tests.
+    InModule,
+    /// A separate object written by writeWeightsObject and linked in; the
+    /// module only declares `glm_weights`.
+    Object,
+    /// A side file named `weightsFile` next to the artifact.
+    External,
+  };
+  Weights placement = Weights::InModule;
+  /// The blob itself, for InModule.
   llvm::ArrayRef<char> weights;
-  /// Weights go to a side file named `weightsFile` instead of the .so.
-  bool externalWeights = false;
+  /// Size and glm_abi_checksum of the blob, for Object and External.
+  uint64_t weightsSize = 0;
+  uint64_t weightsChecksum = 0;
   std::string weightsFile;
   std::string metadataJson;
+
+  bool externalWeights() const { return placement == Weights::External; }
 };
 
 /// Adds the header, descriptor, weights and host glue to `module`.
@@ -50,12 +65,16 @@ bool addArtifactGlobals(llvm::Module &module, const ArtifactSpec &spec, std::str
 
 /// Links one object into a shared library with ld.lld: only the descriptor
 /// exported, no initializers, deterministic output.
+/// `extraObjects` are object files linked in after it (the weights object).
 bool linkSharedObject(llvm::ArrayRef<char> object, const std::string &outputPath,
-                      const pipeline::TargetInfo &target, std::string &error);
+                      const pipeline::TargetInfo &target, std::string &error,
+                      const std::vector<std::string> &extraObjects = {});
 
-/// Writes one object into a static archive (`--emit=static-lib`).
+/// Writes one object into a static archive (`--emit=static-lib`) as
+/// model.o, then `extraObjects` (path, member name).
 bool writeStaticLibrary(llvm::ArrayRef<char> object, const std::string &outputPath,
-                        std::string &error);
+                        std::string &error,
+                        const std::vector<std::pair<std::string, std::string>> &extraObjects = {});
 
 /// The glm_dtype_t of an MLIR element type name ("f32", "i64", "ui8", "i1").
 uint32_t dtypeFromName(llvm::StringRef name);

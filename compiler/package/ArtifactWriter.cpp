@@ -42,20 +42,20 @@ public:
     return llvm::ConstantDataArray::getString(ctx, padded, /*AddNull=*/false);
   }
 
-  llvm::Constant *headerConstant(const ArtifactSpec &spec, uint64_t checksum) {
+  llvm::Constant *headerConstant(const ArtifactSpec &spec, uint64_t size, uint64_t checksum) {
     // Layout of glm_artifact_header_t.
     llvm::StructType *t = llvm::StructType::get(
         ctx, {i32, i16, i16, i32, i32, i64, i32, i32, i64, i64, llvm::ArrayType::get(i8, 64),
               llvm::ArrayType::get(i8, 32), llvm::ArrayType::get(i8, 32),
               llvm::ArrayType::get(i8, 128)});
-    uint32_t flags = spec.externalWeights ? GLM_ARTIFACT_FLAG_EXTERNAL_WEIGHTS : 0;
+    uint32_t flags = spec.externalWeights() ? GLM_ARTIFACT_FLAG_EXTERNAL_WEIGHTS : 0;
     return llvm::ConstantStruct::get(
         t, {b.getInt32(GLM_ABI_MAGIC), b.getInt16(GLM_ABI_VERSION_MAJOR),
             b.getInt16(GLM_ABI_VERSION_MINOR), b.getInt32(sizeof(glm_artifact_header_t)),
             b.getInt32(spec.target.arch), b.getInt64(spec.target.cpuFeatures), b.getInt32(flags),
-            b.getInt32(0), b.getInt64(spec.weights.size()), b.getInt64(checksum),
+            b.getInt32(0), b.getInt64(size), b.getInt64(checksum),
             charArray(spec.modelName, 64), charArray(spec.target.name, 32),
-            charArray(spec.target.cpu, 32), charArray(spec.externalWeights ? spec.weightsFile : "", 128)});
+            charArray(spec.target.cpu, 32), charArray(spec.externalWeights() ? spec.weightsFile : "", 128)});
   }
 
   llvm::Constant *tensorDescs(const std::vector<TensorSpec> &tensors, llvm::StringRef prefix) {
@@ -200,21 +200,33 @@ bool glmc::package::addArtifactGlobals(llvm::Module &m, const ArtifactSpec &spec
                                        std::string &error) {
   Writer w(m);
   llvm::IRBuilder<> &b = w.b;
-  uint64_t checksum = glm_abi_checksum(spec.weights.data(), spec.weights.size());
+  const bool inModule = spec.placement == ArtifactSpec::Weights::InModule;
+  uint64_t size = inModule ? spec.weights.size() : spec.weightsSize;
+  uint64_t checksum =
+      inModule ? glm_abi_checksum(spec.weights.data(), spec.weights.size()) : spec.weightsChecksum;
 
-  auto *header = new llvm::GlobalVariable(m, w.headerConstant(spec, checksum)->getType(), true,
-                                          llvm::GlobalValue::InternalLinkage,
-                                          w.headerConstant(spec, checksum), "glm_header");
+  llvm::Constant *headerInit = w.headerConstant(spec, size, checksum);
+  auto *header = new llvm::GlobalVariable(m, headerInit->getType(), true,
+                                          llvm::GlobalValue::InternalLinkage, headerInit,
+                                          "glm_header");
   header->setSection(GLM_ABI_HEADER_SECTION);
   header->setAlignment(llvm::Align(8));
 
   llvm::Constant *weights = llvm::ConstantPointerNull::get(w.ptr);
-  if (!spec.externalWeights) {
+  if (inModule) {
     auto *init = llvm::ConstantDataArray::getRaw(
         llvm::StringRef(spec.weights.data(), spec.weights.size()), spec.weights.size(), w.i8);
     auto *gv = new llvm::GlobalVariable(m, init->getType(), true, llvm::GlobalValue::InternalLinkage,
                                         init, "glm_weights");
     gv->setSection(GLM_ABI_WEIGHTS_SECTION);
+    gv->setAlignment(llvm::Align(GLM_ABI_WEIGHTS_ALIGNMENT));
+    weights = gv;
+  } else if (spec.placement == ArtifactSpec::Weights::Object) {
+    // Defined by the weights object (writeWeightsObject): the blob never
+    // passes through LLVM.
+    auto *gv = new llvm::GlobalVariable(m, llvm::ArrayType::get(w.i8, 0), true,
+                                        llvm::GlobalValue::ExternalLinkage, nullptr, "glm_weights");
+    gv->setVisibility(llvm::GlobalValue::HiddenVisibility);
     gv->setAlignment(llvm::Align(GLM_ABI_WEIGHTS_ALIGNMENT));
     weights = gv;
   }

@@ -63,7 +63,8 @@ struct TempFile {
 } // namespace
 
 bool package::linkSharedObject(llvm::ArrayRef<char> object, const std::string &outputPath,
-                               const pipeline::TargetInfo &target, std::string &error) {
+                               const pipeline::TargetInfo &target, std::string &error,
+                               const std::vector<std::string> &extraObjects) {
   std::string lld = findLinker();
   if (lld.empty()) {
     error = "ld.lld not found; install lld-22 or set GLMC_LD_LLD";
@@ -81,23 +82,25 @@ bool package::linkSharedObject(llvm::ArrayRef<char> object, const std::string &o
   std::string tmpOut = outputPath + ".tmp-glmc";
   // No -soname: the artifact is dlopen'ed by path, and its bytes must not
   // depend on what the output file is called.
-  std::vector<std::string> args = {lld,
-                                   "-shared",
-                                   "-o",
-                                   tmpOut,
-                                   obj.path.str().str(),
-                                   "--version-script=" + script.path.str().str(),
-                                   "--build-id=sha1",
-                                   "--hash-style=gnu",
-                                   "--no-undefined-version",
-                                   "-z",
-                                   "noexecstack",
-                                   "-z",
-                                   "relro",
-                                   "-z",
-                                   "now",
-                                   "-O1",
-                                   "--gc-sections"};
+  // The weights object goes first: its section is then laid out before
+  // .rodata and .text (lld keeps input order among read-only sections), so
+  // the code's PC-relative references to its constants never span the
+  // weights, whatever their size.
+  std::vector<std::string> args = {lld, "-shared", "-o", tmpOut};
+  args.insert(args.end(), extraObjects.begin(), extraObjects.end());
+  args.insert(args.end(), {obj.path.str().str(),
+                           "--version-script=" + script.path.str().str(),
+                           "--build-id=sha1",
+                           "--hash-style=gnu",
+                           "--no-undefined-version",
+                           "-z",
+                           "noexecstack",
+                           "-z",
+                           "relro",
+                           "-z",
+                           "now",
+                           "-O1",
+                           "--gc-sections"});
   if (target.arch == GLM_ARCH_AARCH64)
     args.insert(args.begin() + 1, {"-m", "aarch64linux"});
   else
@@ -133,13 +136,24 @@ bool package::linkSharedObject(llvm::ArrayRef<char> object, const std::string &o
   return true;
 }
 
-bool package::writeStaticLibrary(llvm::ArrayRef<char> object, const std::string &outputPath,
-                                 std::string &error) {
-  std::unique_ptr<llvm::MemoryBuffer> buf = llvm::MemoryBuffer::getMemBufferCopy(
-      llvm::StringRef(object.data(), object.size()), "model.o");
+bool package::writeStaticLibrary(
+    llvm::ArrayRef<char> object, const std::string &outputPath, std::string &error,
+    const std::vector<std::pair<std::string, std::string>> &extraObjects) {
+  std::unique_ptr<llvm::MemoryBuffer> buf = llvm::MemoryBuffer::getMemBuffer(
+      llvm::StringRef(object.data(), object.size()), "model.o", false);
   llvm::NewArchiveMember member(buf->getMemBufferRef());
   std::vector<llvm::NewArchiveMember> members;
   members.push_back(std::move(member));
+  for (const auto &[path, name] : extraObjects) {
+    llvm::Expected<llvm::NewArchiveMember> m =
+        llvm::NewArchiveMember::getFile(path, /*Deterministic=*/true);
+    if (!m) {
+      error = "cannot read " + path + ": " + llvm::toString(m.takeError());
+      return false;
+    }
+    m->MemberName = name;
+    members.push_back(std::move(*m));
+  }
   if (llvm::Error e = llvm::writeArchive(outputPath, members, llvm::SymtabWritingMode::NormalSymtab,
                                          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
                                          /*Thin=*/false)) {

@@ -64,6 +64,8 @@ struct CompressionReport {
   llvm::json::Object options; ///< the compression flags as given
   ModelCost imported, before, after;
   int64_t artifactBytes = -1;
+  /// The artifact's weights are in its side file (counted in artifactBytes).
+  bool externalWeights = false;
   std::vector<std::string> notes;
   bool hasQuality = false;
   QualityMetrics quality;

@@ -18,40 +18,22 @@ namespace {
 
 constexpr uint64_t kAlignment = 64; // GLM_ABI_WEIGHTS_ALIGNMENT
 
-/// Appends the little-endian bytes of `attr` (dense, splat or resource) to
-/// `blob`. Returns false for element types it cannot serialise.
-bool appendBytes(ElementsAttr attr, std::vector<char> &blob) {
+/// Bytes `attr` takes in the blob (one byte per i1, as the runtime ABI
+/// stores them), or nullopt for element types it cannot serialise.
+std::optional<uint64_t> blobBytes(ElementsAttr attr) {
   auto type = cast<ShapedType>(attr.getType());
   Type et = type.getElementType();
-  int64_t n = type.getNumElements();
-  if (et.isInteger(1)) {
-    // One byte per bool element, as the runtime ABI stores them.
-    if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-      for (bool v : dense.getValues<bool>())
-        blob.push_back(v ? 1 : 0);
-      return true;
-    }
-    ArrayRef<char> raw = glm::getRawBytes(attr);
-    if ((int64_t)raw.size() != n)
-      return false;
-    blob.insert(blob.end(), raw.begin(), raw.end());
-    return true;
-  }
   if (!et.isIntOrFloat())
-    return false;
-  size_t elem = et.getIntOrFloatBitWidth() / 8;
-  ArrayRef<char> raw = glm::getRawBytes(attr);
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr); dense && dense.isSplat()) {
-    if (raw.size() < elem)
-      return false;
-    for (int64_t i = 0; i < n; ++i)
-      blob.insert(blob.end(), raw.begin(), raw.begin() + elem);
-    return true;
-  }
-  if (raw.size() != size_t(n) * elem)
-    return false;
-  blob.insert(blob.end(), raw.begin(), raw.end());
-  return true;
+    return std::nullopt;
+  uint64_t elem = et.isInteger(1) ? 1 : et.getIntOrFloatBitWidth() / 8;
+  uint64_t bytes = elem * uint64_t(type.getNumElements());
+  if (elem == 0)
+    return std::nullopt;
+  if (isa<DenseElementsAttr>(attr))
+    return bytes;
+  if (isa<DenseResourceElementsAttr>(attr) && glm::getRawBytes(attr).size() == bytes)
+    return bytes;
+  return std::nullopt;
 }
 
 struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass> {
@@ -59,8 +41,14 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     SymbolTable symbols(module);
-    std::vector<char> blob;
+    // The blob is only laid out here: which constant goes at which offset.
+    // Its bytes are written by the packager straight from where the
+    // constants live (mapped external data, moved-out protobuf strings), so
+    // a model's weights are never copied into one buffer in memory.
+    uint64_t size = 0;
     llvm::MapVector<memref::GlobalOp, uint64_t> offsets;
+    SmallVector<int64_t> layoutOffsets;
+    SmallVector<Attribute> layoutValues;
 
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || !func->hasAttr("glm.entry"))
@@ -90,12 +78,16 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
           continue;
         auto [it, inserted] = offsets.try_emplace(global, 0);
         if (inserted) {
-          blob.resize(llvm::alignTo(blob.size(), kAlignment));
-          it->second = blob.size();
-          if (!appendBytes(init, blob)) {
+          std::optional<uint64_t> bytes = blobBytes(init);
+          if (!bytes) {
             global.emitError("cannot serialise weights of type ") << init.getType();
             return signalPassFailure();
           }
+          size = llvm::alignTo(size, kAlignment);
+          it->second = size;
+          layoutOffsets.push_back((int64_t)size);
+          layoutValues.push_back(init);
+          size += *bytes;
         }
         OpBuilder b(get);
         Value offset = arith::ConstantIndexOp::create(b, get.getLoc(), it->second);
@@ -111,12 +103,12 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
     for (auto &[global, off] : offsets)
       if (SymbolTable::symbolKnownUseEmpty(global, module))
         global.erase();
-    blob.resize(llvm::alignTo(std::max<size_t>(blob.size(), 1), kAlignment));
-    auto blobType = RankedTensorType::get({(int64_t)blob.size()}, IntegerType::get(ctx, 8));
-    AsmResourceBlob resource = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        ArrayRef<char>(blob.data(), blob.size()), kAlignment);
+    size = llvm::alignTo(std::max<uint64_t>(size, 1), kAlignment);
+    Builder b(ctx);
     module->setAttr("glm.weights",
-                    DenseResourceElementsAttr::get(blobType, "glm_weights", std::move(resource)));
+                    b.getDictionaryAttr({b.getNamedAttr("size", b.getI64IntegerAttr((int64_t)size)),
+                                         b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(layoutOffsets)),
+                                         b.getNamedAttr("values", b.getArrayAttr(layoutValues))}));
   }
 };
 

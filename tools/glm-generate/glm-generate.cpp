@@ -3,7 +3,8 @@
 //   glm-generate model.so --tokenizer tokenizer.json --prompt "..." [-n 64]
 //                [--temperature T] [--top-k K] [--top-p P] [--seed S]
 //                [--max-length L] [--threads N] [--ids] [--json]
-//                [--no-stop] [--eos ID] [--quiet]
+//                [--no-stop] [--eos ID] [--quiet] [--prompt-ids IDS]
+//                [--repeat R]
 //
 // The model is a decode-with-cache export compiled by glmc, run through a
 // glmrt decoder (runtime/include/glmrt/glmrt.h): the prompt in one prefill,
@@ -18,6 +19,7 @@
 
 #include <glmrt/glmrt.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -40,6 +42,8 @@ const char kUsage[] =
     "options:\n"
     "  --tokenizer FILE    the HF tokenizer.json (byte-level BPE)\n"
     "  --prompt TEXT       the prompt (UTF-8)\n"
+    "  --prompt-ids IDS    the prompt as token ids (\"1,2,3\" or \"1 2 3\"),\n"
+    "                      instead of --prompt\n"
     "  -n, --max-new-tokens N\n"
     "                      tokens to generate (default 64)\n"
     "  --temperature T     sample from softmax(logits / T); 0 (default) is\n"
@@ -60,6 +64,9 @@ const char kUsage[] =
     "  --eos ID            the token that ends generation (default: the\n"
     "                      tokenizer's <|endoftext|>)\n"
     "  --quiet             do not print speeds and memory to stderr\n"
+    "  --repeat R          generate R times (the decoder reset in between, the\n"
+    "                      sampler re-seeded) and report the median speeds;\n"
+    "                      the output is the last run's (for benchmarks)\n"
     "  -h, --help          this text\n"
     "\n"
     "Top-k and top-p without --temperature sample at temperature 1.\n";
@@ -67,6 +74,9 @@ const char kUsage[] =
 struct Options {
   std::string model, tokenizer, prompt;
   bool prompt_given = false;
+  std::vector<int32_t> prompt_ids;
+  bool prompt_ids_given = false;
+  long repeat = 1;
   long new_tokens = 64;
   double temperature = 0;
   bool temperature_given = false;
@@ -137,6 +147,25 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
       if (!take(&v)) return "--prompt needs a text";
       o->prompt = v;
       o->prompt_given = true;
+    } else if (arg == "--prompt-ids") {
+      if (!take(&v)) return "--prompt-ids needs token ids";
+      o->prompt_ids.clear();
+      std::string token;
+      for (size_t k = 0; k <= v.size(); ++k) {
+        if (k == v.size() || v[k] == ',' || v[k] == ' ') {
+          long id = 0;
+          if (!token.empty() && !parse_long(token, 0, 1L << 30, &id))
+            return "--prompt-ids: '" + token + "' is not a token id";
+          if (!token.empty()) o->prompt_ids.push_back(int32_t(id));
+          token.clear();
+        } else {
+          token += v[k];
+        }
+      }
+      o->prompt_ids_given = true;
+    } else if (arg == "--repeat") {
+      if (!take(&v) || !parse_long(v, 1, 1000000, &o->repeat))
+        return "--repeat needs a positive number of runs, got '" + v + "'";
     } else if (arg == "-n" || arg == "--max-new-tokens") {
       if (!take(&v) || !parse_long(v, 0, 1 << 24, &o->new_tokens))
         return arg + " needs a number of tokens, got '" + v + "'";
@@ -186,7 +215,10 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
   if (*help) return "";
   if (o->model.empty()) return "no model given";
   if (o->tokenizer.empty()) return "no tokenizer given (--tokenizer tokenizer.json)";
-  if (!o->prompt_given) return "no prompt given (--prompt TEXT)";
+  if (!o->prompt_given && !o->prompt_ids_given)
+    return "no prompt given (--prompt TEXT or --prompt-ids IDS)";
+  if (o->prompt_given && o->prompt_ids_given)
+    return "--prompt and --prompt-ids do not go together";
   if (o->ids && o->json) return "--ids and --json do not go together";
   return "";
 }
@@ -223,9 +255,11 @@ int run(const Options &o) {
   glmgen::Tokenizer tokenizer;
   std::string error = glmgen::Tokenizer::load(o.tokenizer, &tokenizer);
   if (!error.empty()) return fail("tokenizer '" + o.tokenizer + "': " + error);
-  std::vector<int32_t> prompt;
-  error = tokenizer.encode(o.prompt, &prompt);
-  if (!error.empty()) return fail("the prompt cannot be tokenized: " + error);
+  std::vector<int32_t> prompt = o.prompt_ids;
+  if (!o.prompt_ids_given) {
+    error = tokenizer.encode(o.prompt, &prompt);
+    if (!error.empty()) return fail("the prompt cannot be tokenized: " + error);
+  }
   if (prompt.empty()) return fail("the prompt is empty: it has no tokens");
 
   long eos = o.eos;
@@ -261,70 +295,101 @@ int run(const Options &o) {
   sampler_options.top_k = size_t(o.top_k);
   sampler_options.top_p = o.top_p;
   sampler_options.seed = o.seed;
-  glmgen::Sampler sampler(sampler_options);
 
   if (o.ids) {
     std::printf("%s\n", ids_text(prompt).c_str());
     std::fflush(stdout);
   }
 
-  // Prefill.
+  // One generation; only the last of --repeat runs prints.
+  struct Run {
+    std::vector<int32_t> generated;
+    std::string text;
+    double prefill_s = 0, decode_s = 0;
+    long steps = 0;
+    bool stopped_at_eos = false, hit_max_length = false;
+  };
   std::vector<int64_t> prompt64(prompt.begin(), prompt.end());
-  const float *logits = nullptr;
-  auto start = std::chrono::steady_clock::now();
-  status = decoder.prefill(prompt64, &logits);
-  double prefill_s = seconds_since(start);
-  if (!status.ok()) return fail(status.message());
-  logits += (prompt.size() - 1) * vocab;
-
-  // Decode: each token comes from the last logits; a step feeds it back.
-  std::vector<int32_t> generated;
-  glmgen::Utf8Stream stream;
-  std::string text;
-  double decode_s = 0;
-  long steps = 0;
-  bool stopped_at_eos = false, hit_max_length = false;
-  for (long i = 0; i < o.new_tokens; ++i) {
-    int32_t token = sampler.sample(logits, vocab);
-    generated.push_back(token);
-    if (!o.no_stop && token == eos) {
-      stopped_at_eos = true;
-      break;
-    }
-    if (o.ids) {
-      std::printf("%s%d", generated.size() > 1 ? " " : "", token);
-      std::fflush(stdout);
-    } else {
-      std::string piece = stream.push(tokenizer.token_bytes(token));
-      text += piece;
-      if (!o.json && !piece.empty()) {
-        std::fwrite(piece.data(), 1, piece.size(), stdout);
-        std::fflush(stdout);
+  auto generate = [&](bool print, Run *run) -> glmrt::Status {
+    glmgen::Sampler sampler(sampler_options);
+    glmrt::Status st = decoder.reset();
+    if (!st.ok()) return st;
+    // Prefill.
+    const float *logits = nullptr;
+    auto start = std::chrono::steady_clock::now();
+    st = decoder.prefill(prompt64, &logits);
+    run->prefill_s = seconds_since(start);
+    if (!st.ok()) return st;
+    logits += (prompt.size() - 1) * vocab;
+    // Decode: each token comes from the last logits; a step feeds it back.
+    glmgen::Utf8Stream stream;
+    for (long i = 0; i < o.new_tokens; ++i) {
+      int32_t token = sampler.sample(logits, vocab);
+      run->generated.push_back(token);
+      if (!o.no_stop && token == eos) {
+        run->stopped_at_eos = true;
+        break;
       }
+      if (o.ids) {
+        if (print) {
+          std::printf("%s%d", run->generated.size() > 1 ? " " : "", token);
+          std::fflush(stdout);
+        }
+      } else {
+        std::string piece = stream.push(tokenizer.token_bytes(token));
+        run->text += piece;
+        if (print && !o.json && !piece.empty()) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+        }
+      }
+      if (i + 1 == o.new_tokens) break;
+      if (decoder.length() == decoder.max_length()) {
+        run->hit_max_length = true;
+        break;
+      }
+      int64_t next = token;
+      start = std::chrono::steady_clock::now();
+      st = decoder.step(&next, &logits);
+      run->decode_s += seconds_since(start);
+      if (!st.ok()) return st;
+      ++run->steps;
     }
-    if (i + 1 == o.new_tokens) break;
-    if (decoder.length() == decoder.max_length()) {
-      hit_max_length = true;
-      break;
+    std::string tail = stream.finish();
+    run->text += tail;
+    if (print) {
+      if (o.ids && run->stopped_at_eos)
+        std::printf("%s%d", run->generated.size() > 1 ? " " : "", run->generated.back());
+      if (o.ids) {
+        std::printf("\n");
+      } else if (!o.json) {
+        std::fwrite(tail.data(), 1, tail.size(), stdout);
+        std::printf("\n");
+      }
+      std::fflush(stdout);
     }
-    int64_t next = token;
-    start = std::chrono::steady_clock::now();
-    status = decoder.step(&next, &logits);
-    decode_s += seconds_since(start);
+    return glmrt::Status();
+  };
+
+  Run last;
+  std::vector<double> prefill_times, decode_times;
+  for (long r = 0; r < o.repeat; ++r) {
+    last = Run();
+    status = generate(r + 1 == o.repeat, &last);
     if (!status.ok()) return fail(status.message());
-    ++steps;
+    prefill_times.push_back(last.prefill_s);
+    decode_times.push_back(last.decode_s);
   }
-  if (o.ids && stopped_at_eos)
-    std::printf("%s%d", generated.size() > 1 ? " " : "", generated.back());
-  std::string tail = stream.finish();
-  text += tail;
-  if (o.ids) {
-    std::printf("\n");
-  } else if (!o.json) {
-    std::fwrite(tail.data(), 1, tail.size(), stdout);
-    std::printf("\n");
-  }
-  std::fflush(stdout);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  const std::vector<int32_t> &generated = last.generated;
+  const std::string &text = last.text;
+  double prefill_s = median(prefill_times), decode_s = median(decode_times);
+  long steps = last.steps;
+  bool stopped_at_eos = last.stopped_at_eos, hit_max_length = last.hit_max_length;
 
   double prefill_tps = prefill_s > 0 ? double(prompt.size()) / prefill_s : 0;
   double decode_tps = decode_s > 0 ? double(steps) / decode_s : 0;
@@ -336,12 +401,12 @@ int run(const Options &o) {
         " \"stop\": \"%s\", \"threads\": %u, \"max_length\": %zu,\n"
         " \"prefill_tokens\": %zu, \"prefill_s\": %.6f, \"prefill_tokens_per_s\": %.3f,\n"
         " \"decode_steps\": %ld, \"decode_s\": %.6f, \"decode_tokens_per_s\": %.3f,\n"
-        " \"peak_rss_kib\": %ld, \"kv_cache_bytes\": %zu}\n",
+        " \"peak_rss_kib\": %ld, \"kv_cache_bytes\": %zu, \"runs\": %ld}\n",
         glmgen::json_quote(model.name()).c_str(), ids_json(prompt).c_str(),
         ids_json(generated).c_str(), glmgen::json_quote(text).c_str(),
         stopped_at_eos ? "eos" : hit_max_length ? "max_length" : "tokens", threads,
         decoder.max_length(), prompt.size(), prefill_s, prefill_tps, steps, decode_s,
-        decode_tps, peak, decoder.cache_bytes());
+        decode_tps, peak, decoder.cache_bytes(), o.repeat);
     std::fflush(stdout);
   }
   if (hit_max_length)

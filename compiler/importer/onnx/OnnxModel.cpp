@@ -131,6 +131,15 @@ public:
     return static_cast<const char *>(map->addr) + offset;
   }
 
+  /// The address ranges of the files mapped so far.
+  std::vector<std::pair<const char *, size_t>> mappings() const {
+    std::vector<std::pair<const char *, size_t>> out;
+    for (const auto &[name, map] : files)
+      if (map->addr)
+        out.emplace_back(static_cast<const char *>(map->addr), map->size);
+    return out;
+  }
+
 private:
   std::string modelName;
   std::string baseDir;
@@ -395,6 +404,7 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
   for (auto &t : *proto.mutable_graph()->mutable_initializer())
     if (t.data_location() == ::onnx::TensorProto_DataLocation_EXTERNAL)
       external.emplace(t.name(), convertTensor(t, ext, "initializer '" + t.name() + "'"));
+  model->fileMappings = ext.mappings();
 
   if (options.check) {
     // libonnx 1.12 knows IR <= 8 and opset <= 17: check newer files as IR 8

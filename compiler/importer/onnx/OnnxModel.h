@@ -96,6 +96,9 @@ struct Model {
   Graph graph;
   /// Non-fatal findings (e.g. the checker does not know an opset).
   std::vector<std::string> warnings;
+  /// Address ranges of the read-only external data mappings. They stay
+  /// mapped while a tensor referencing them lives (TensorData::owner).
+  std::vector<std::pair<const char *, size_t>> fileMappings;
 
   int64_t getOpsetVersion(const std::string &domain = "") const;
 };

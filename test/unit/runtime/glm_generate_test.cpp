@@ -143,6 +143,11 @@ TEST_F(GlmGenerate, ArgumentErrors) {
   expect_error({m, "--tokenizer", t, "--prompt", "x", "--ids", "--json"},
                {"do not go together"});
   expect_error({m, "extra", "--tokenizer", t, "--prompt", "x"}, {"unexpected argument 'extra'"});
+  expect_error({m, "--tokenizer", t, "--prompt", "x", "--prompt-ids", "1"},
+               {"--prompt and --prompt-ids do not go together"});
+  expect_error({m, "--tokenizer", t, "--prompt-ids", "1,x"}, {"'x' is not a token id"});
+  expect_error({m, "--tokenizer", t, "--prompt-ids", ""}, {"the prompt is empty"});
+  expect_error({m, "--tokenizer", t, "--prompt", "x", "--repeat", "0"}, {"--repeat"});
 }
 
 TEST_F(GlmGenerate, BadTokenizerFile) {
@@ -242,6 +247,24 @@ TEST_F(GlmGenerate, IdsMatchTheFixtures) {
   EXPECT_EQ(r.out.substr(0, nl), want);
   std::string generated = r.out.substr(nl + 1);
   EXPECT_EQ(std::count(generated.begin(), generated.end(), ' '), 4) << generated;
+}
+
+TEST_F(GlmGenerate, PromptIdsAndRepeats) {
+  REQUIRE_TINY_GLM();
+  Json text = run_json({"--prompt", "Hello", "-n", "12", "--no-stop"});
+  EXPECT_EQ(ints(text.get("prompt_ids")), (std::vector<int64_t>{40, 458, 79}));
+  Json ids = run_json({"--prompt-ids", "40, 458 79", "-n", "12", "--no-stop"});
+  EXPECT_EQ(ints(ids.get("generated_ids")), ints(text.get("generated_ids")));
+  EXPECT_EQ(ids.get("text")->as_string(), text.get("text")->as_string());
+  // --repeat: the same tokens every run (the sampler re-seeded), medians.
+  Json sampled = run_json({"--prompt", "Hello", "-n", "12", "--no-stop", "--temperature",
+                           "0.9", "--seed", "5"});
+  Json repeated = run_json({"--prompt", "Hello", "-n", "12", "--no-stop", "--temperature",
+                            "0.9", "--seed", "5", "--repeat", "3"});
+  EXPECT_EQ(ints(repeated.get("generated_ids")), ints(sampled.get("generated_ids")));
+  EXPECT_EQ(repeated.get("runs")->as_int(), 3);
+  EXPECT_EQ(sampled.get("runs")->as_int(), 1);
+  EXPECT_EQ(repeated.get("decode_steps")->as_int(), 11);
 }
 
 TEST_F(GlmGenerate, SamplingIsSeeded) {

@@ -1,11 +1,14 @@
 // RUN: glm-opt %s -glm-outline-weights -allow-unregistered-dialect | FileCheck %s
 
-// Constant globals move into one 64-byte aligned blob (module attribute
-// glm.weights); the function reads them through a trailing byte buffer.
+// Constant globals are laid out in one 64-byte aligned blob (module
+// attribute glm.weights: size, offsets, the constants; the packager writes
+// the bytes, test/unit/compiler/WeightsTest.cpp); the function reads them
+// through a trailing byte buffer.
 memref.global "private" constant @a : memref<2xf32> = dense<[1.0, 2.0]>
 memref.global "private" constant @b : memref<3xi32> = dense<[7, 8, 9]>
 
-// CHECK: module attributes {glm.weights = dense_resource<glm_weights> : tensor<128xi8>}
+// CHECK: module attributes {glm.weights = {offsets = array<i64: 0, 64>, size = 128 : i64,
+// CHECK-SAME: values = [dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>, dense<[7, 8, 9]> : tensor<3xi32>]}}
 // CHECK-NOT: memref.global
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%[[X:.+]]: memref<2xf32>, %[[W:.+]]: memref<?xi8>) -> memref<2xf32>
@@ -20,5 +23,3 @@ func.func @main(%x: memref<2xf32>) -> memref<2xf32> attributes {glm.entry} {
   "test.use"(%a, %b) : (memref<2xf32>, memref<3xi32>) -> ()
   return %x : memref<2xf32>
 }
-// 1.0f, 2.0f, then 7, 8, 9 at offset 64:
-// CHECK: glm_weights: "0x400000000000803F00000040{{(00)+}}070000000800000009000000{{(00)+}}"
