@@ -30,6 +30,15 @@ using namespace mlir::glm::fusion;
 
 namespace {
 
+/// Dim i of a equals dim j of b: equal static sizes or provably the same
+/// dynamic dim.
+bool sameDim(Value a, int64_t i, Value b, int64_t j) {
+  int64_t da = rankedOrNull(a).getDimSize(i), db = rankedOrNull(b).getDimSize(j);
+  if (!ShapedType::isDynamic(da) && !ShapedType::isDynamic(db))
+    return da == db;
+  return isSameDim(a, i, b, j);
+}
+
 /// K/V heads as the attention reads them: `v` itself when it is
 /// [b, h, t, d], or the source of a repeat_kv chain. Appends the chain.
 Value matchRepeatKV(Value v, int64_t qHeads, SmallVectorImpl<Operation *> &chain) {
@@ -47,9 +56,8 @@ Value matchRepeatKV(Value v, int64_t qHeads, SmallVectorImpl<Operation *> &chain
       if (axes.size() == 1 && axes[0] == 2 && src && src.getRank() == 4 && et && et.getRank() == 5 &&
           !ShapedType::isDynamic(src.getDimSize(1)) && !ShapedType::isDynamic(et.getDimSize(2)) &&
           et.getDimSize(1) == src.getDimSize(1) && src.getDimSize(1) * et.getDimSize(2) == qHeads &&
-          vt.getDimSize(1) == qHeads && isSameDim(unsq.getData(), 2, v, 2) &&
-          isSameDim(unsq.getData(), 0, v, 0) &&
-          (vt.getDimSize(3) == src.getDimSize(3) || isSameDim(unsq.getData(), 3, v, 3))) {
+          vt.getDimSize(1) == qHeads && sameDim(unsq.getData(), 0, v, 0) &&
+          sameDim(unsq.getData(), 2, v, 2) && sameDim(unsq.getData(), 3, v, 3)) {
         chain.append({unsq, expand, reshape});
         return unsq.getData();
       }

@@ -121,7 +121,7 @@ struct FuseRMSNormPattern : OpRewritePattern<ReduceMeanOp> {
       Value w = otherOperand(mul, result);
       auto wt = w ? rankedOrNull(w) : RankedTensorType();
       // A per-feature weight over the normalized dims only.
-      if (wt && wt.getRank() <= rank - axis && getConstantElements(skipIdentityCasts(w))) {
+      if (wt && wt.getRank() <= rank - axis) {
         bool fits = true;
         for (int64_t i = 0; i < wt.getRank(); ++i) {
           int64_t wd = wt.getDimSize(wt.getRank() - 1 - i), xd = xt.getDimSize(rank - 1 - i);

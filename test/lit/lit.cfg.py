@@ -15,6 +15,7 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%glmc_src", config.glmc_src_root))
+config.substitutions.append(("%glmc_obj", config.glmc_obj_root))
 
 tool_dirs = [config.glmc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["glm-opt", "glmc", "glmrt-run"], tool_dirs)

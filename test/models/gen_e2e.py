@@ -278,6 +278,72 @@ def build_shape_ops(seed=5):
     return m, [rng.standard_normal((2, 5, 16)).astype(np.float32)]
 
 
+def build_decoder_ops(seed=6):
+    """The decoder-fusion variants tiny-glm does not have: RMSNorm spelled
+    x*x and x/sqrt, NeoX rotate_half RoPE on the whole head with concat(c, c)
+    tables, multi-head attention (no GQA) scaled by a Div and unmasked, and
+    a SwiGLU MLP with the up half first."""
+    g = GraphBuilder("decoder_ops", seed)
+    i64 = lambda v: np.array(v, dtype=np.int64)
+    hid, heads, hd, ffn = 16, 2, 8, 12
+    # RMSNorm: x / sqrt(mean(x*x) + eps) * w
+    sq = g.op("Mul", ["x", "x"], name="norm_sq")
+    ms = g.op("ReduceMean", [sq], name="norm_mean", axes=[-1], keepdims=1)
+    ad = g.op("Add", [ms, g.const(np.array(1e-6, dtype=np.float32))], name="norm_eps")
+    rt = g.op("Sqrt", [ad], name="norm_sqrt")
+    nx = g.op("Div", ["x", rt], name="norm_div")
+    wn = g.init("norm.weight", (1.0 + 0.1 * g.rng.standard_normal(hid)).astype(np.float32))
+    h = g.op("Mul", [nx, wn], name="norm_scale")
+    # q, k, v projections -> [B, heads, S, hd]
+    def heads_of(t, name):
+        r = g.op("Reshape", [t, g.const(i64([0, 0, heads, hd]))], name=name + "_reshape")
+        return g.op("Transpose", [r], name=name + "_transpose", perm=[0, 2, 1, 3])
+    q = g.op("Add", [g.op("MatMul", [h, g.randn("q.weight", [hid, hid])], name="q_proj"),
+                     g.init("q.bias", (0.1 * g.rng.standard_normal(hid)).astype(np.float32))], name="q_bias")
+    k = g.op("MatMul", [h, g.randn("k.weight", [hid, hid])], name="k_proj")
+    v = g.op("MatMul", [h, g.randn("v.weight", [hid, hid])], name="v_proj")
+    q, k, v = heads_of(q, "q"), heads_of(k, "k"), heads_of(v, "v")
+    # RoPE tables [1, 1, S, hd/2] from positions 0..S-1
+    shp = g.op("Shape", ["x"], name="shape_x")
+    S = g.op("Gather", [shp, g.const(i64(1))], name="gather_s", axis=0)
+    pos = g.op("Cast", [g.op("Range", [g.const(i64(0)), S, g.const(i64(1))], name="range_pos")],
+               name="cast_pos", to=TensorProto.FLOAT)
+    pos = g.op("Unsqueeze", [pos, g.const(i64([1]))], name="unsq_pos")               # [S, 1]
+    inv = (1.0 / (10000.0 ** (np.arange(0, hd, 2, dtype=np.float32) / hd))).astype(np.float32)
+    fr = g.op("Mul", [pos, g.const(inv)], name="freqs")                                 # [S, hd/2]
+    fr = g.op("Unsqueeze", [fr, g.const(i64([0, 1]))], name="unsq_freqs")            # [1, 1, S, hd/2]
+    cos = g.op("Concat", [g.op("Cos", [fr], name="cos")] * 2, name="cos_rep", axis=-1)
+    sin = g.op("Concat", [g.op("Sin", [fr], name="sin")] * 2, name="sin_rep", axis=-1)
+    def rope(t, name):
+        lo = g.op("Slice", [t, g.const(i64([0])), g.const(i64([hd // 2])), g.const(i64([-1]))], name=name + "_lo")
+        hi = g.op("Slice", [t, g.const(i64([hd // 2])), g.const(i64([hd])), g.const(i64([-1]))], name=name + "_hi")
+        rot = g.op("Concat", [g.op("Neg", [hi], name=name + "_neg"), lo], name=name + "_rot", axis=-1)
+        return g.op("Add", [g.op("Mul", [t, cos], name=name + "_cos"), g.op("Mul", [rot, sin], name=name + "_sin")],
+                    name=name + "_rope")
+    q, k = rope(q, "q"), rope(k, "k")
+    kt = g.op("Transpose", [k], name="k_t", perm=[0, 1, 3, 2])
+    sc = g.op("Div", [g.op("MatMul", [q, kt], name="scores"), g.const(np.array(math.sqrt(hd), dtype=np.float32))],
+              name="scores_scale")
+    p = g.op("Softmax", [sc], name="softmax", axis=-1)
+    o = g.op("Transpose", [g.op("MatMul", [p, v], name="attn_v")], name="attn_t", perm=[0, 2, 1, 3])
+    o = g.op("Reshape", [o, g.const(i64([0, 0, hid]))], name="attn_merge")
+    o = g.op("MatMul", [o, g.randn("o.weight", [hid, hid])], name="o_proj")
+    r = g.op("Add", ["x", o], name="residual")
+    # SwiGLU, up half first, silu as g * sigmoid(g)
+    gu = g.op("MatMul", [r, g.randn("gate_up.weight", [hid, 2 * ffn])], name="gate_up_proj")
+    up = g.op("Slice", [gu, g.const(i64([0])), g.const(i64([ffn])), g.const(i64([-1]))], name="up")
+    gt = g.op("Slice", [gu, g.const(i64([ffn])), g.const(i64([2 * ffn])), g.const(i64([-1]))], name="gate")
+    act = g.op("Mul", [gt, g.op("Sigmoid", [gt], name="gate_sigmoid")], name="gate_silu")
+    m = g.op("MatMul", [g.op("Mul", [up, act], name="gated"), g.randn("down.weight", [ffn, hid])], name="down_proj")
+    g.op("Add", [r, m], name="residual_mlp")
+    g.nodes[-1].output[0] = "y"
+    model = g.model([vi("x", TensorProto.FLOAT, ["B", "S", hid])], [vi("y", TensorProto.FLOAT, ["B", "S", hid])],
+                    doc="decoder block variants for the fusions: RMSNorm (x*x, x/sqrt), NeoX RoPE, "
+                        "MHA with Div scale and no mask, SwiGLU with up first")
+    rng = np.random.default_rng(seed + 1000)
+    return model, [rng.standard_normal((2, 5, hid)).astype(np.float32)]
+
+
 # --------------------------------------------------------------------------
 # Bad inputs
 # --------------------------------------------------------------------------
@@ -473,6 +539,7 @@ def main(argv=None):
         ("cnn_misc", build_cnn_misc(), None),
         ("mlp_ext", build_mlp("mlp_ext", 4), "mlp_ext.weights"),
         ("shape_ops", build_shape_ops(), None),
+        ("decoder_ops", build_decoder_ops(), None),
     ]
     manifest = {"generator": "test/models/gen_e2e.py", "opset": OPSET, "ir_version": IR_VERSION,
                 "onnx": onnx.__version__, "naming": "<name>.in.<k>.npy / <name>.out.<k>.npy, "

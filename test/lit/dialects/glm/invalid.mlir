@@ -70,3 +70,59 @@ func.func @concat_empty() -> tensor<0xf32> {
   %0 = glm.concat {axis = 0 : i64} : () -> tensor<0xf32>
   return %0 : tensor<0xf32>
 }
+
+// -----
+
+func.func @rms_norm_scale(%x: tensor<2x8xf32>, %w: tensor<4xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{does not broadcast against}}
+  %0 = glm.rms_norm %x, %w : (tensor<2x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @rotary_too_wide(%x: tensor<1x2x3x8xf32>, %c: tensor<1x1x3x5xf32>) -> tensor<1x2x3x8xf32> {
+  // expected-error @+1 {{rotates 10 elements of a head of 8}}
+  %0 = glm.rotary %x, %c, %c : (tensor<1x2x3x8xf32>, tensor<1x1x3x5xf32>, tensor<1x1x3x5xf32>) -> tensor<1x2x3x8xf32>
+  return %0 : tensor<1x2x3x8xf32>
+}
+
+// -----
+
+func.func @attention_groups(%q: tensor<1x3x4x8xf32>, %k: tensor<1x2x5x8xf32>) -> tensor<1x3x4x8xf32> {
+  // expected-error @+1 {{query heads (3) must be a multiple of K/V heads (2)}}
+  %0 = glm.attention %q, %k, %k {scale = 1.0 : f32} : (tensor<1x3x4x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) -> tensor<1x3x4x8xf32>
+  return %0 : tensor<1x3x4x8xf32>
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x5x8xf32>, %m: tensor<1x1x4x4xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{does not broadcast against the scores}}
+  %0 = glm.attention %q, %k, %k, %m {scale = 1.0 : f32} : (tensor<1x2x4x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x1x4x4xf32>) -> tensor<1x2x4x8xf32>
+  return %0 : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @gated_mlp_act(%x: tensor<2x4xf32>, %a: tensor<4x12xf32>, %b: tensor<6x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{activation must be silu or gelu, got 'relu'}}
+  %0 = glm.gated_mlp %x, %a, %b {activation = "relu"} : (tensor<2x4xf32>, tensor<4x12xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @gated_mlp_down(%x: tensor<2x4xf32>, %a: tensor<4x12xf32>, %b: tensor<5x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{does not match W_gate_up}}
+  %0 = glm.gated_mlp %x, %a, %b : (tensor<2x4xf32>, tensor<4x12xf32>, tensor<5x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{B must be [N] = [3]}}
+  %0 = glm.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
