@@ -728,4 +728,14 @@ TEST(TinyGlmDecoder, TwoDecodersInParallelThreadsAgree) {
   for (std::thread &th : threads) th.join();
   EXPECT_EQ(results[0], sequential);
   EXPECT_EQ(results[1], sequential);
+
+  // A decoder whose session has a pool of two threads.
+  glmrt_session_options_t two;
+  glmrt_session_options_init(&two);
+  two.num_threads = 2;
+  DecoderPtr pooled = make_decoder(model.get(), 48, 1, &two);
+  ASSERT_EQ(glmrt_session_num_threads(glmrt_decoder_session(pooled.get())), 2u);
+  std::vector<int64_t> with_pool;
+  ASSERT_GLMRT_OK(greedy(pooled.get(), kPrompt, 24, &with_pool));
+  EXPECT_EQ(with_pool, sequential);
 }
