@@ -24,6 +24,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <cmath>
 #include <functional>
 
 using namespace mlir;
@@ -132,6 +133,17 @@ private:
   LogicalResult importPow(const ox::Node &node, Location loc);
   LogicalResult importSlice(const ox::Node &node, Location loc);
   LogicalResult importSingleOutput(const ox::Node &node, Location loc, StringRef what);
+  // Opset 23 decoder ops straight into the fused glm ops.
+  LogicalResult importRMSNormalization(const ox::Node &node, Location loc);
+  LogicalResult importRotaryEmbedding(const ox::Node &node, Location loc);
+  LogicalResult importAttention(const ox::Node &node, Location loc);
+  /// A scalar constant of `type`'s element type with `type`'s shape.
+  Value scalarConstant(Location loc, RankedTensorType type, Attribute value);
+  Value i64Constant(Location loc, ArrayRef<int64_t> values, bool scalar = false);
+  /// [b, s, h*d] → [b, h, s, d] (reshape [0, 0, h, -1], transpose).
+  FailureOr<Value> splitHeads(const ox::Node &node, Location loc, Value x, int64_t heads);
+  /// [b, h, s, d] → [b, s, h*d] (transpose, reshape [0, 0, -1]).
+  FailureOr<Value> mergeHeads(const ox::Node &node, Location loc, Value x);
 
   MLIRContext &ctx;
   const ox::Model &model;
@@ -469,6 +481,277 @@ LogicalResult GraphImporter::importSingleOutput(const ox::Node &node, Location l
     if (!node.outputs[i].empty())
       return emitError(loc) << node.opType << " output " << i << " (" << what
                             << ") is not supported; only inference outputs are";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Opset 23 decoder ops
+//===----------------------------------------------------------------------===//
+
+Value GraphImporter::scalarConstant(Location loc, RankedTensorType type, Attribute value) {
+  return glm::ConstantOp::create(builder, loc, type, DenseElementsAttr::get(type, value));
+}
+
+Value GraphImporter::i64Constant(Location loc, ArrayRef<int64_t> values, bool scalar) {
+  auto type = RankedTensorType::get(scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{(int64_t)values.size()},
+                                    builder.getI64Type());
+  return glm::ConstantOp::create(builder, loc, type, DenseElementsAttr::get(type, values));
+}
+
+FailureOr<Value> GraphImporter::splitHeads(const ox::Node &node, Location loc, Value x, int64_t heads) {
+  // The head size is static when the hidden size is: say so, rather than -1.
+  int64_t hidden = cast<RankedTensorType>(x.getType()).getDimSize(2);
+  int64_t headDim = !ShapedType::isDynamic(hidden) && hidden % heads == 0 ? hidden / heads : -1;
+  auto r = createStep(node, loc, "reshape", {x, i64Constant(loc, {0, 0, heads, headDim})});
+  if (failed(r))
+    return failure();
+  auto t = createStep(node, loc, "transpose", {(*r)->getResult(0)},
+                      {builder.getNamedAttr("perm", builder.getI64ArrayAttr({0, 2, 1, 3}))});
+  if (failed(t))
+    return failure();
+  return (*t)->getResult(0);
+}
+
+FailureOr<Value> GraphImporter::mergeHeads(const ox::Node &node, Location loc, Value x) {
+  auto t = createStep(node, loc, "transpose", {x},
+                      {builder.getNamedAttr("perm", builder.getI64ArrayAttr({0, 2, 1, 3}))});
+  if (failed(t))
+    return failure();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t hidden = ShapedType::isDynamic(xt.getDimSize(1)) || ShapedType::isDynamic(xt.getDimSize(3))
+                       ? -1
+                       : xt.getDimSize(1) * xt.getDimSize(3);
+  auto r = createStep(node, loc, "reshape", {(*t)->getResult(0), i64Constant(loc, {0, 0, hidden})});
+  if (failed(r))
+    return failure();
+  return (*r)->getResult(0);
+}
+
+LogicalResult GraphImporter::importRMSNormalization(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), scale = input(node, 1, loc);
+  if (failed(x) || failed(scale))
+    return failure();
+  if (!*x || !*scale)
+    return emitError(loc) << "RMSNormalization needs X and scale";
+  int64_t axis = -1;
+  float eps = 1e-5f;
+  if (const ox::Attribute *a = node.getAttribute("axis"))
+    axis = a->i;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  auto op = createOp(node, loc, "rms_norm", {*x, *scale},
+                     {builder.getNamedAttr("axis", builder.getI64IntegerAttr(axis)),
+                      builder.getNamedAttr("epsilon", builder.getF32FloatAttr(eps))},
+                     1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+LogicalResult GraphImporter::importRotaryEmbedding(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), cs = input(node, 1, loc), sn = input(node, 2, loc),
+       pos = input(node, 3, loc);
+  if (failed(x) || failed(cs) || failed(sn) || failed(pos))
+    return failure();
+  if (!*x || !*cs || !*sn)
+    return emitError(loc) << "RotaryEmbedding needs X, cos_cache and sin_cache";
+  auto xt = dyn_cast<RankedTensorType>((*x).getType());
+  if (!xt || (xt.getRank() != 3 && xt.getRank() != 4))
+    return emitError(loc) << "RotaryEmbedding: X must be [batch, heads, seq, head] or "
+                             "[batch, seq, hidden], got "
+                          << (*x).getType();
+  int64_t heads = 0, rotDim = 0, interleaved = 0;
+  if (const ox::Attribute *a = node.getAttribute("num_heads"))
+    heads = a->i;
+  if (const ox::Attribute *a = node.getAttribute("rotary_embedding_dim"))
+    rotDim = a->i;
+  if (const ox::Attribute *a = node.getAttribute("interleaved"))
+    interleaved = a->i;
+  if (xt.getRank() == 3 && heads <= 0)
+    return emitError(loc) << "RotaryEmbedding on a 3-d input needs the num_heads attribute";
+  // Per-pair tables [b, 1, s, r]: gathered by position where given.
+  Value cos = *cs, sin = *sn;
+  if (*pos) {
+    auto gc = createStep(node, loc, "gather", {cos, *pos});
+    auto gs = createStep(node, loc, "gather", {sin, *pos});
+    if (failed(gc) || failed(gs))
+      return failure();
+    cos = (*gc)->getResult(0);
+    sin = (*gs)->getResult(0);
+  }
+  auto ct = dyn_cast<RankedTensorType>(cos.getType());
+  if (!ct || ct.getRank() != 3)
+    return emitError(loc) << "RotaryEmbedding: the cos/sin tables must be [batch, seq, rotary_dim/2] "
+                             "(or [max_position, rotary_dim/2] with position_ids), got "
+                          << cos.getType();
+  int64_t headDim = xt.getRank() == 4 ? xt.getDimSize(3)
+                    : ShapedType::isDynamic(xt.getDimSize(2)) ? ShapedType::kDynamic
+                                                              : xt.getDimSize(2) / heads;
+  int64_t half = rotDim ? rotDim / 2 : (ShapedType::isDynamic(headDim) ? ShapedType::kDynamic : headDim / 2);
+  if (!ShapedType::isDynamic(half) && !ShapedType::isDynamic(ct.getDimSize(2)) && ct.getDimSize(2) != half)
+    return emitError(loc) << "RotaryEmbedding: the cos/sin tables have " << ct.getDimSize(2)
+                          << " entries per position; rotary_embedding_dim/2 is " << half;
+  auto uc = createStep(node, loc, "unsqueeze", {cos}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr({1}))});
+  auto us = createStep(node, loc, "unsqueeze", {sin}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr({1}))});
+  if (failed(uc) || failed(us))
+    return failure();
+  Value heads4 = *x;
+  if (xt.getRank() == 3) {
+    auto split = splitHeads(node, loc, *x, heads);
+    if (failed(split))
+      return failure();
+    heads4 = *split;
+  }
+  auto interleavedAttr = builder.getNamedAttr("interleaved", builder.getBoolAttr(interleaved != 0));
+  if (xt.getRank() == 4) {
+    auto op = createOp(node, loc, "rotary", {heads4, (*uc)->getResult(0), (*us)->getResult(0)},
+                       {interleavedAttr}, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
+  auto rot = createStep(node, loc, "rotary", {heads4, (*uc)->getResult(0), (*us)->getResult(0)},
+                        {interleavedAttr});
+  if (failed(rot))
+    return failure();
+  auto merged = mergeHeads(node, loc, (*rot)->getResult(0));
+  if (failed(merged))
+    return failure();
+  bindValue(node.outputs.at(0), *merged);
+  return success();
+}
+
+LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc) {
+  auto q = input(node, 0, loc), k = input(node, 1, loc), v = input(node, 2, loc),
+       mask = input(node, 3, loc), pastK = input(node, 4, loc), pastV = input(node, 5, loc);
+  if (failed(q) || failed(k) || failed(v) || failed(mask) || failed(pastK) || failed(pastV))
+    return failure();
+  if (!*q || !*k || !*v)
+    return emitError(loc) << "Attention needs Q, K and V";
+  if (node.outputs.size() > 3 && !node.outputs[3].empty())
+    return emitError(loc) << "Attention output 3 (qk_matmul_output) is not supported; only inference "
+                             "outputs are";
+  if (const ox::Attribute *a = node.getAttribute("softcap"); a && a->f != 0.0f)
+    return emitError(loc) << "Attention with softcap is not supported";
+  if (bool(*pastK) != bool(*pastV))
+    return emitError(loc) << "Attention needs both past_key and past_value, or neither";
+  auto attrInt = [&](StringRef name, int64_t dflt) {
+    const ox::Attribute *a = node.getAttribute(name.str());
+    return a ? a->i : dflt;
+  };
+  int64_t qHeads = attrInt("q_num_heads", 0), kvHeads = attrInt("kv_num_heads", 0);
+  bool causal = attrInt("is_causal", 0) != 0;
+  auto qt = dyn_cast<RankedTensorType>((*q).getType());
+  if (!qt || (qt.getRank() != 3 && qt.getRank() != 4))
+    return emitError(loc) << "Attention: Q must be 3-d or 4-d, got " << (*q).getType();
+  bool threeD = qt.getRank() == 3;
+  Value Q = *q, K = *k, V = *v;
+  if (threeD) {
+    if (qHeads <= 0 || kvHeads <= 0)
+      return emitError(loc) << "Attention on 3-d inputs needs q_num_heads and kv_num_heads";
+    auto sq = splitHeads(node, loc, Q, qHeads), sk = splitHeads(node, loc, K, kvHeads),
+         sv = splitHeads(node, loc, V, kvHeads);
+    if (failed(sq) || failed(sk) || failed(sv))
+      return failure();
+    Q = *sq, K = *sk, V = *sv;
+  }
+  // The KV cache: present = concat(past, new) along the sequence.
+  auto axis2 = builder.getNamedAttr("axis", builder.getI64IntegerAttr(2));
+  if (*pastK) {
+    auto ck = createStep(node, loc, "concat", {*pastK, K}, {axis2});
+    auto cv = createStep(node, loc, "concat", {*pastV, V}, {axis2});
+    if (failed(ck) || failed(cv))
+      return failure();
+    K = (*ck)->getResult(0);
+    V = (*cv)->getResult(0);
+  }
+  auto q4 = cast<RankedTensorType>(Q.getType());
+  Type et = q4.getElementType();
+  float scale;
+  if (const ox::Attribute *a = node.getAttribute("scale")) {
+    scale = a->f;
+  } else {
+    if (ShapedType::isDynamic(q4.getDimSize(3)))
+      return emitError(loc) << "Attention without a scale attribute needs a static head size";
+    scale = 1.0f / std::sqrt((float)q4.getDimSize(3));
+  }
+  // An additive float mask: bool masks select 0 or the lowest float, the
+  // causal mask (query i sees keys j <= i + past) is added to it.
+  auto scalarF = RankedTensorType::get({}, et);
+  Value lowest = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -3.4028234663852886e38));
+  Value zero = scalarConstant(loc, scalarF, builder.getFloatAttr(et, 0.0));
+  Value m = *mask;
+  if (m && getElementTypeOrSelf(m.getType()).isInteger(1)) {
+    auto w = createStep(node, loc, "where", {m, zero, lowest});
+    if (failed(w))
+      return failure();
+    m = (*w)->getResult(0);
+  }
+  if (causal) {
+    auto dimOf = [&](Value t, int64_t d) -> FailureOr<Value> {
+      auto shape = createStep(node, loc, "shape", {t});
+      if (failed(shape))
+        return failure();
+      auto g = createStep(node, loc, "gather", {(*shape)->getResult(0), i64Constant(loc, {d}, true)});
+      if (failed(g))
+        return failure();
+      return (*g)->getResult(0);
+    };
+    auto S = dimOf(Q, 2), T = dimOf(K, 2);
+    if (failed(S) || failed(T))
+      return failure();
+    Value zeroI = i64Constant(loc, {0}, true), oneI = i64Constant(loc, {1}, true);
+    auto off = createStep(node, loc, "sub", {*T, *S});
+    auto ri = createStep(node, loc, "range", {zeroI, *S, oneI});
+    auto rj = createStep(node, loc, "range", {zeroI, *T, oneI});
+    if (failed(off) || failed(ri) || failed(rj))
+      return failure();
+    auto qi = createStep(node, loc, "add", {(*ri)->getResult(0), (*off)->getResult(0)});
+    if (failed(qi))
+      return failure();
+    auto qcol = createStep(node, loc, "unsqueeze", {(*qi)->getResult(0)},
+                           {builder.getNamedAttr("axes", builder.getI64ArrayAttr({1}))});
+    auto krow = createStep(node, loc, "unsqueeze", {(*rj)->getResult(0)},
+                           {builder.getNamedAttr("axes", builder.getI64ArrayAttr({0}))});
+    if (failed(qcol) || failed(krow))
+      return failure();
+    auto allowed = createStep(node, loc, "less_or_equal", {(*krow)->getResult(0), (*qcol)->getResult(0)});
+    if (failed(allowed))
+      return failure();
+    auto cm = createStep(node, loc, "where", {(*allowed)->getResult(0), zero, lowest});
+    if (failed(cm))
+      return failure();
+    Value causalMask = (*cm)->getResult(0);
+    if (m) {
+      auto sum = createStep(node, loc, "add", {m, causalMask});
+      if (failed(sum))
+        return failure();
+      m = (*sum)->getResult(0);
+    } else {
+      m = causalMask;
+    }
+  }
+  SmallVector<Value> operands{Q, K, V};
+  if (m)
+    operands.push_back(m);
+  auto attnAttr = builder.getNamedAttr("scale", builder.getF32FloatAttr(scale));
+  FailureOr<Operation *> attn = threeD ? createStep(node, loc, "attention", operands, {attnAttr})
+                                       : createOp(node, loc, "attention", operands, {attnAttr}, 1);
+  if (failed(attn))
+    return failure();
+  Value y = (*attn)->getResult(0);
+  if (threeD) {
+    auto merged = mergeHeads(node, loc, y);
+    if (failed(merged))
+      return failure();
+    y = *merged;
+  }
+  bindValue(node.outputs.at(0), y);
+  // present_key/present_value: [b, kv_heads, total, d] as ONNX defines them.
+  if (node.outputs.size() > 1 && !node.outputs[1].empty())
+    bindValue(node.outputs[1], K);
+  if (node.outputs.size() > 2 && !node.outputs[2].empty())
+    bindValue(node.outputs[2], V);
   return success();
 }
 
@@ -864,6 +1147,9 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
         return failure();
       return g.importGeneric(n, l);
     };
+    t["RMSNormalization"] = &GraphImporter::importRMSNormalization;
+    t["RotaryEmbedding"] = &GraphImporter::importRotaryEmbedding;
+    t["Attention"] = &GraphImporter::importAttention;
     t["LayerNormalization"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       if (failed(g.importSingleOutput(n, l, "mean/inv_std_dev")))
         return failure();
@@ -986,13 +1272,13 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 
 std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
   static const char *const ops[] = {
-      "Abs", "Add", "And", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
+      "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
       "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Equal", "Erf", "Exp",
       "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
       "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu",
       "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "Not",
       "Or", "Pad", "Pow", "Range", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin",
-      "ReduceProd", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Sin", "Size", "Slice",
+      "ReduceProd", "ReduceSum", "Relu", "Reshape", "RMSNormalization", "RotaryEmbedding", "Shape", "Sigmoid", "Sin", "Size", "Slice",
       "Softmax", "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile",
       "Transpose", "Trilu", "Unsqueeze", "Where"};
   return std::vector<std::string>(std::begin(ops), std::end(ops));

@@ -344,6 +344,52 @@ def build_decoder_ops(seed=6):
     return model, [rng.standard_normal((2, 5, hid)).astype(np.float32)]
 
 
+def build_decoder_ops23(seed=7):
+    """Opset 23's native decoder ops, imported straight into the fused glm
+    ops: RMSNormalization, RotaryEmbedding on 3-d inputs with position_ids
+    (interleaved for Q, half-split for K), grouped-query Attention on 3-d
+    inputs (2 query heads over 1 K/V head) with a KV cache (past_key/value
+    in, present_key/value out) and is_causal."""
+    g = GraphBuilder("decoder_ops23", seed)
+    hid, qh, kvh, hd, maxpos = 16, 2, 1, 8, 32
+    wn = g.init("norm.weight", (1.0 + 0.1 * g.rng.standard_normal(hid)).astype(np.float32))
+    h = g.op("RMSNormalization", ["x", wn], name="norm", epsilon=1e-5, axis=-1)
+    q = g.op("MatMul", [h, g.randn("q.weight", [hid, qh * hd])], name="q_proj")
+    k = g.op("MatMul", [h, g.randn("k.weight", [hid, kvh * hd])], name="k_proj")
+    v = g.op("MatMul", [h, g.randn("v.weight", [hid, kvh * hd])], name="v_proj")
+    inv = 1.0 / (10000.0 ** (np.arange(0, hd, 2, dtype=np.float64) / hd))
+    ang = np.arange(maxpos, dtype=np.float64)[:, None] * inv[None, :]
+    cos = g.init("rope.cos", np.cos(ang).astype(np.float32))
+    sin = g.init("rope.sin", np.sin(ang).astype(np.float32))
+    q = g.op("RotaryEmbedding", [q, cos, sin, "position_ids"], name="q_rope", num_heads=qh, interleaved=1)
+    k = g.op("RotaryEmbedding", [k, cos, sin, "position_ids"], name="k_rope", num_heads=kvh, interleaved=0)
+    y, pk, pv = g.op("Attention", [q, k, v, "", "past_key", "past_value"], n_out=3, name="attn",
+                     q_num_heads=qh, kv_num_heads=kvh, is_causal=1)
+    g.nodes[-1].output[1] = "present_key"
+    g.nodes[-1].output[2] = "present_value"
+    g.op("MatMul", [y, g.randn("o.weight", [qh * hd, hid])], name="o_proj")
+    g.nodes[-1].output[0] = "y"
+    graph = helper.make_graph(g.nodes, g.name,
+                              [vi("x", TensorProto.FLOAT, ["B", "S", hid]),
+                               vi("position_ids", TensorProto.INT64, ["B", "S"]),
+                               vi("past_key", TensorProto.FLOAT, ["B", kvh, "P", hd]),
+                               vi("past_value", TensorProto.FLOAT, ["B", kvh, "P", hd])],
+                              [vi("y", TensorProto.FLOAT, ["B", "S", hid]),
+                               vi("present_key", TensorProto.FLOAT, ["B", kvh, "T", hd]),
+                               vi("present_value", TensorProto.FLOAT, ["B", kvh, "T", hd])],
+                              initializer=g.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)], ir_version=10,
+                              producer_name="glmc-gen_e2e", producer_version="1")
+    model.doc_string = ("opset 23 RMSNormalization, RotaryEmbedding (3-d, position_ids, both "
+                        "pairings), causal GQA Attention with a KV cache")
+    rng = np.random.default_rng(seed + 1000)
+    b, s, past = 2, 4, 3
+    pos = np.tile(np.arange(past, past + s, dtype=np.int64), (b, 1))
+    return model, [rng.standard_normal((b, s, hid)).astype(np.float32), pos,
+                   rng.standard_normal((b, kvh, past, hd)).astype(np.float32),
+                   rng.standard_normal((b, kvh, past, hd)).astype(np.float32)]
+
+
 # --------------------------------------------------------------------------
 # Bad inputs
 # --------------------------------------------------------------------------
@@ -540,6 +586,7 @@ def main(argv=None):
         ("mlp_ext", build_mlp("mlp_ext", 4), "mlp_ext.weights"),
         ("shape_ops", build_shape_ops(), None),
         ("decoder_ops", build_decoder_ops(), None),
+        ("decoder_ops23", build_decoder_ops23(), None),
     ]
     manifest = {"generator": "test/models/gen_e2e.py", "opset": OPSET, "ir_version": IR_VERSION,
                 "onnx": onnx.__version__, "naming": "<name>.in.<k>.npy / <name>.out.<k>.npy, "
