@@ -438,6 +438,20 @@ std::optional<std::pair<Value, int64_t>> mlir::glm::getShapeEntrySource(Value sh
       if (!next)
         return std::nullopt;
       shape = next;
+    } else if (auto w = dyn_cast<WhereOp>(def)) {
+      // A constant condition picks the entry from one side (a shape with
+      // some entries overwritten, e.g. -1 replaced by 1 before an Expand).
+      auto cond = getConstantIntValues(w.getCondition());
+      if (!cond || cond->empty())
+        return std::nullopt;
+      bool pick = (*cond)[cond->size() == 1 ? 0 : index] != 0;
+      Value side = pick ? w.getX() : w.getY();
+      auto t = rankedOrNull(side);
+      if (!t || t.getRank() != 1 || t.isDynamicDim(0))
+        return std::nullopt;
+      if (t.getDimSize(0) == 1)
+        index = 0;
+      shape = side;
     } else {
       return std::nullopt;
     }

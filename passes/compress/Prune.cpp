@@ -4,9 +4,11 @@
 
 #include "dialects/glm/GLMOps.h"
 #include "dialects/glm/ShapeUtils.h"
+#include "passes/compress/AttentionHeads.h"
 #include "passes/compress/Calibration.h"
 #include "passes/compress/ChannelGroups.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Regex.h"
 
@@ -219,6 +221,43 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     return imp;
   }
 
+  /// Per K/V group importance of an attention block: with calibration
+  /// (wanda) the share of the output projection's energy its query heads
+  /// carry, else the normalised norms of every projection slice it owns
+  /// (q/k/v columns, o_proj rows) summed over its channels, on the scale
+  /// channel importances have, so that a unit is as costly to lose as the
+  /// channels it holds.
+  SmallVector<double> headImportance(const ChannelGroups &cg, const AttentionHeadBlock &b) {
+    SmallVector<double> imp(b.kvHeads, 0.0);
+    auto addPerChannel = [&](unsigned gi, ArrayRef<double> perChannel) {
+      int64_t n = b.unitChannels(gi);
+      for (int64_t u = 0; u < b.kvHeads; ++u)
+        for (int64_t c = 0; c < n; ++c)
+          imp[u] += perChannel[u * n + c];
+    };
+    if (criterion == "wanda") {
+      SmallVector<double> act = activationImportance(cg.groups()[b.oGroup]);
+      if (!act.empty()) {
+        addPerChannel(b.oGroup, act);
+        return imp;
+      }
+    }
+    auto normalised = [&](Value w, int64_t dim) {
+      SmallVector<double> norms = sliceNorms(w, dim, criterion == "l1");
+      double mean = std::accumulate(norms.begin(), norms.end(), 0.0) / norms.size();
+      for (double &x : norms)
+        x = mean > 0 ? x / mean : 0.0;
+      return norms;
+    };
+    for (auto [gi, op] : llvm::zip(b.groups(), SmallVector<Operation *>{b.qProducer, b.kProducer,
+                                                                        b.vProducer, b.oConsumer})) {
+      auto p = cast<PrunableOpInterface>(op);
+      addPerChannel(gi, normalised(p.getPrunableWeight(),
+                                   gi == b.oGroup ? p.getWeightInputDim() : p.getWeightOutputDim()));
+    }
+    return imp;
+  }
+
   /// Refits every consumer of removed channels from its statistics.
   void reconstructConsumers(const llvm::MapVector<Operation *, SmallVector<int64_t>> &removedInputs) {
     size_t index = 0;
@@ -348,14 +387,24 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     int64_t total = prunableParams(func);
     if (total == 0)
       return success();
+    // Attention K/V groups are units of their own (ChannelGroups pins
+    // their channels at the head split).
+    SmallVector<AttentionHeadBlock> heads = findAttentionHeads(func, cg);
+    llvm::DenseSet<unsigned> headGroups;
+    for (const AttentionHeadBlock &b : heads)
+      for (unsigned g : b.groups())
+        headGroups.insert(g);
     struct Candidate {
       unsigned group;
-      SmallVector<double> importance; // per channel, normalised
-      double cost = 0;                // parameters removed per channel
+      int head = -1;                  // an attention block: units are K/V groups
+      SmallVector<double> importance; // per channel (or unit), normalised
+      double cost = 0;                // parameters removed per channel (or unit)
       std::optional<double> fixed;    // per-layer sparsity (layer-ratio)
     };
     SmallVector<Candidate> cands;
     for (auto [gi, g] : llvm::enumerate(cg.groups())) {
+      if (headGroups.contains(gi))
+        continue;
       SmallVector<Operation *> producers = g.producers();
       if (producers.empty())
         continue;
@@ -417,6 +466,53 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
         c.importance = std::move(fromActivations);
       cands.push_back(std::move(c));
     }
+    for (size_t bi = 0; bi < heads.size(); ++bi) {
+      const AttentionHeadBlock &b = heads[bi];
+      SmallVector<Operation *> ops{b.qProducer, b.kProducer, b.vProducer, b.oConsumer};
+      auto keep = [&](StringRef reason) {
+        for (Operation *p : {b.qProducer, b.kProducer, b.vProducer})
+          p->setAttr("glm.channels_kept", StringAttr::get(func.getContext(), reason));
+      };
+      if (llvm::any_of(ops, [&](Operation *p) { return excluded(p); })) {
+        keep("excluded by --exclude");
+        continue;
+      }
+      Candidate c;
+      c.group = b.qGroup;
+      c.head = (int)bi;
+      for (Operation *p : ops)
+        if (std::optional<double> r = fixedRatio(p)) {
+          c.fixed = *r;
+          break;
+        }
+      if (c.fixed && *c.fixed == 0) {
+        keep("per-layer sparsity 0");
+        continue;
+      }
+      c.importance = headImportance(cg, b);
+      ParamCounter one;
+      for (unsigned gi : b.groups())
+        for (const ChannelUse &u : cg.groups()[gi].uses)
+          one.track(u);
+      one.reset();
+      for (unsigned gi : b.groups())
+        for (const ChannelUse &u : cg.groups()[gi].uses)
+          one.remove(u, b.unitChannels(gi));
+      c.cost = one.removed();
+      cands.push_back(std::move(c));
+    }
+    // The uses a candidate removes channels from, and how many per unit.
+    auto usesOf = [&](const Candidate &c, function_ref<void(const ChannelUse &, int64_t)> fn) {
+      if (c.head < 0) {
+        for (const ChannelUse &u : cg.groups()[c.group].uses)
+          fn(u, 1);
+        return;
+      }
+      const AttentionHeadBlock &b = heads[c.head];
+      for (unsigned gi : b.groups())
+        for (const ChannelUse &u : cg.groups()[gi].uses)
+          fn(u, b.unitChannels(gi));
+    };
     // (Less a rounding error: 1/3 of 36 parameters is 12, not 12.000001.)
     double budget = ratio * total * (1 - 1e-9);
     // Exact accounting of what removing channels takes away (a weight
@@ -424,11 +520,9 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     // side alone would count their crossing twice).
     ParamCounter counter;
     for (const Candidate &c : cands)
-      for (const ChannelUse &u : cg.groups()[c.group].uses)
-        counter.track(u);
+      usesOf(c, [&](const ChannelUse &u, int64_t) { counter.track(u); });
     auto apply = [&](const Candidate &c, int64_t delta) {
-      for (const ChannelUse &u : cg.groups()[c.group].uses)
-        counter.remove(u, delta);
+      usesOf(c, [&](const ChannelUse &u, int64_t per) { counter.remove(u, delta * per); });
     };
     // Channels to remove per candidate group, least important first.
     SmallVector<SmallVector<int64_t>> order;
@@ -538,12 +632,7 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     // input channels each consumer loses.
     OpBuilder b(func.getContext());
     llvm::MapVector<Operation *, SmallVector<int64_t>> removedInputs;
-    for (auto [ci, c] : llvm::enumerate(cands)) {
-      SmallVector<int64_t> &d = removed[ci];
-      if (d.empty())
-        continue;
-      llvm::sort(d);
-      const ChannelGroup &g = cg.groups()[c.group];
+    auto maskGroup = [&](const ChannelGroup &g, ArrayRef<int64_t> d) {
       for (const ChannelUse &u : g.uses) {
         SmallVector<int64_t> idx;
         for (int64_t i : d)
@@ -570,6 +659,21 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
           list.append(idx.begin(), idx.end());
         }
       }
+    };
+    for (auto [ci, c] : llvm::enumerate(cands)) {
+      SmallVector<int64_t> &d = removed[ci];
+      if (d.empty())
+        continue;
+      llvm::sort(d);
+      if (c.head < 0) {
+        maskGroup(cg.groups()[c.group], d);
+        continue;
+      }
+      // Whole K/V groups: their query heads, K and V heads, and the output
+      // projection's rows of those query heads.
+      const AttentionHeadBlock &b = heads[c.head];
+      for (unsigned gi : b.groups())
+        maskGroup(cg.groups()[gi], b.channels(gi, d));
     }
     if (reconstruct)
       reconstructConsumers(removedInputs);

@@ -4,7 +4,10 @@
 
 #include "dialects/glm/GLMOps.h"
 #include "dialects/glm/ShapeUtils.h"
+#include "passes/compress/AttentionHeads.h"
 #include "passes/compress/ChannelGroups.h"
+
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::glm {
 #define GEN_PASS_DEF_TRIMCHANNELSPASS
@@ -57,7 +60,66 @@ struct TrimChannelsPass : glm::impl::TrimChannelsPassBase<TrimChannelsPass> {
     // Removed input channels of each channel-dim slice, in its input's
     // coordinates.
     llvm::MapVector<Operation *, SmallVector<int64_t>> sliceRemovals;
-    for (const ChannelGroup &g : cg.groups()) {
+    auto trimGroup = [&](const ChannelGroup &g, ArrayRef<int64_t> removed) {
+      for (const ChannelUse &u : g.uses) {
+        auto p = dyn_cast<PrunableOpInterface>(u.op);
+        switch (u.kind) {
+        case ChannelUse::ProducerWeight:
+          addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), u.offset, removed, false);
+          addRemoval(u.op, p.getPrunableBias(), 0, u.offset, removed, false);
+          break;
+        case ChannelUse::SliceBounds:
+          for (int64_t i : removed)
+            sliceRemovals[u.op].push_back(u.offset + i);
+          break;
+        case ChannelUse::Depthwise:
+          addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), u.offset, removed, true);
+          addRemoval(u.op, p.getPrunableBias(), 0, u.offset, removed, false);
+          break;
+        case ChannelUse::ConsumerWeight:
+          addRemoval(u.op, p.getPrunableWeight(), p.getWeightInputDim(), u.offset, removed, false);
+          break;
+        case ChannelUse::PerChannelConstant:
+          addRemoval(u.op, u.op->getOperand(u.operand), u.dim, u.offset, removed, false);
+          break;
+        }
+      }
+    };
+    // Attention K/V groups: whole units, read off the q projection's
+    // pruned channels and checked against k and v.
+    llvm::DenseSet<unsigned> headGroups;
+    SmallVector<std::pair<AttentionHeadBlock, int64_t>> trimmedHeads;
+    for (const AttentionHeadBlock &b : findAttentionHeads(func, cg)) {
+      for (unsigned g : b.groups())
+        headGroups.insert(g);
+      auto prunedOf = [](Operation *op) {
+        SmallVector<int64_t> c;
+        if (auto attr = op->getAttrOfType<DenseI64ArrayAttr>("glm.pruned_channels"))
+          c.assign(attr.asArrayRef().begin(), attr.asArrayRef().end());
+        return c;
+      };
+      SmallVector<int64_t> q = prunedOf(b.qProducer);
+      if (q.empty())
+        continue;
+      int64_t per = b.unitChannels(b.qGroup);
+      SmallVector<int64_t> units;
+      for (int64_t c : q)
+        if (c % per == 0)
+          units.push_back(c / per);
+      if (b.channels(b.qGroup, units) != q || b.channels(b.kGroup, units) != prunedOf(b.kProducer) ||
+          b.channels(b.vGroup, units) != prunedOf(b.vProducer) || (int64_t)units.size() >= b.kvHeads) {
+        b.qProducer->emitWarning("pruned attention heads not trimmed: q, k and v do not remove the "
+                                 "same whole K/V groups");
+        continue;
+      }
+      for (unsigned gi : b.groups())
+        trimGroup(cg.groups()[gi], b.channels(gi, units));
+      trimmedProducers.append({b.qProducer, b.kProducer, b.vProducer});
+      trimmedHeads.emplace_back(b, b.kvHeads - (int64_t)units.size());
+    }
+    for (auto [gi, g] : llvm::enumerate(cg.groups())) {
+      if (headGroups.contains(gi))
+        continue;
       // The group's pruned channels as each producer sees them (the
       // producer's glm.pruned_channels are absolute output channels).
       std::optional<SmallVector<int64_t>> agreed;
@@ -89,29 +151,7 @@ struct TrimChannelsPass : glm::impl::TrimChannelsPassBase<TrimChannelsPass> {
       if (removed.empty() || (int64_t)removed.size() >= g.size)
         continue;
       SmallVector<Operation *> producers = g.producers();
-      for (const ChannelUse &u : g.uses) {
-        auto p = dyn_cast<PrunableOpInterface>(u.op);
-        switch (u.kind) {
-        case ChannelUse::ProducerWeight:
-          addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), u.offset, removed, false);
-          addRemoval(u.op, p.getPrunableBias(), 0, u.offset, removed, false);
-          break;
-        case ChannelUse::SliceBounds:
-          for (int64_t i : removed)
-            sliceRemovals[u.op].push_back(u.offset + i);
-          break;
-        case ChannelUse::Depthwise:
-          addRemoval(u.op, p.getPrunableWeight(), p.getWeightOutputDim(), u.offset, removed, true);
-          addRemoval(u.op, p.getPrunableBias(), 0, u.offset, removed, false);
-          break;
-        case ChannelUse::ConsumerWeight:
-          addRemoval(u.op, p.getPrunableWeight(), p.getWeightInputDim(), u.offset, removed, false);
-          break;
-        case ChannelUse::PerChannelConstant:
-          addRemoval(u.op, u.op->getOperand(u.operand), u.dim, u.offset, removed, false);
-          break;
-        }
-      }
+      trimGroup(g, removed);
       trimmedProducers.append(producers.begin(), producers.end());
     }
     if (slices.empty())
@@ -161,6 +201,9 @@ struct TrimChannelsPass : glm::impl::TrimChannelsPassBase<TrimChannelsPass> {
       if (s.depthwise)
         cast<ConvOp>(s.op).setGroup(keep.size());
     }
+    for (auto &[b, kept] : trimmedHeads)
+      if (failed(rewriteRepeatHeads(b, kept)))
+        return signalPassFailure();
     for (Operation *p : trimmedProducers)
       p->removeAttr("glm.pruned_channels");
     if (failed(reinferTypes(func)))

@@ -20,6 +20,14 @@ Cases:
                      perplexity increase <= 15 %; nonzero counts recounted from
                      the exported ONNX; the report says plainly that size and
                      latency do not change.
+  glm-heads          tiny-glm with whole K/V groups pruned (a config giving
+                     every layer's attention sparsity 0.5, the rest 0.1;
+                     wanda with calibration and reconstruction): each layer
+                     keeps 4 of 8 query heads and 1 of 2 K/V heads, the q/k/v
+                     columns and o_proj rows are gone from the exported ONNX,
+                     trimmed == masked, ORT on the export == the artifact,
+                     the report equals an independent count, the perplexity
+                     change is reported (and the decoder still fuses).
   glm-2-4            tiny-glm --prune-mode 2:4: every pruned weight has at most
                      2 nonzeros in each group of 4 along its input dim
                      (recounted from the exported ONNX), reported as 50 %.
@@ -315,8 +323,46 @@ def glm_24(cfg, work):
     check_counts(r, "after", out, "2:4")
 
 
+def glm_heads(cfg, work):
+    model, calib, evals = glm_paths(cfg)
+    p = lambda n: os.path.join(work, n)
+    with open(p("heads.yaml"), "w") as f:
+        f.write("target_sparsity: 0.1\nalgorithm: {criterion: wanda}\n"
+                "layers:\n  - {match: 'self_attn', sparsity: 0.5}\n")
+    flags = ["--config", p("heads.yaml"), "--calib", calib]
+    r, inc = glm_quality(cfg, work, "heads", flags)
+    glmc([model] + flags + ["--prune-no-trim", "-o", p("masked.so")], cfg)
+    glmc([model] + flags + ["--emit=onnx", "-o", p("heads.onnx")], cfg)
+    fused = glmc([model] + flags + ["--emit=mlir", "--mlir-stage=fused", "-o", "-"], cfg).stdout
+    check(inc < 1.0, f"perplexity +{100 * inc:.2f}% with half of every layer's attention removed")
+    g = onnx.load(p("heads.onnx"))
+    inits = {i.name: numpy_helper.to_array(i) for i in g.graph.initializer}
+    shapes = {}
+    for n in g.graph.node:
+        for proj in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            if n.op_type == "MatMul" and "self_attn/" + proj + "/" in n.name and n.input[1] in inits:
+                shapes.setdefault(proj, []).append(inits[n.input[1]].shape)
+    want = {"q_proj": (256, 128), "k_proj": (256, 32), "v_proj": (256, 32), "o_proj": (128, 256)}
+    for proj, shape in want.items():
+        got = shapes.get(proj, [])
+        check(len(got) == 4 and all(tuple(s) == shape for s in got),
+              f"{proj} weights in the exported ONNX: {got} (want 4 x {shape})")
+    check(fused.count("glm.attention") == 4 and "tensor<?x4x?x32xf32>, tensor<?x1x?x32xf32>" in fused,
+          "the pruned decoder fuses: 4 attentions of 4 query heads over 1 K/V head")
+    check_counts(r, "after", p("heads.onnx"), "heads")
+    ids = [np.load(os.path.join(cfg.models, "tiny-glm", f"tiny-glm.in.{i}.npy")) for i in range(3)]
+    y_so = run_artifact(cfg, p("heads.so"), ids, work, "heads")
+    y_ort = ort_run(p("heads.onnx"), ids)
+    err = max_err(y_so, y_ort)
+    check(np.allclose(y_so, y_ort, rtol=1e-4, atol=1e-4),
+          f"ORT on the exported head-pruned ONNX vs the artifact: max abs err {err:.3g}")
+    y_masked = run_artifact(cfg, p("masked.so"), ids, work, "masked")
+    err = max_err(y_so, y_masked)
+    check(err <= 1e-4, f"trimmed vs masked (--prune-no-trim): max abs err {err:.3g}")
+
+
 CASES = {"resnet-structured": resnet_structured, "glm-structured": glm_structured,
-         "glm-unstructured": glm_unstructured, "glm-2-4": glm_24}
+         "glm-unstructured": glm_unstructured, "glm-2-4": glm_24, "glm-heads": glm_heads}
 
 
 def main():
