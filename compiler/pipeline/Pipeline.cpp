@@ -5,6 +5,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -106,7 +107,11 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     fpm.addPass(createConvertLinalgToLoopsPass());
     fpm.addPass(glm::createApproximateMathPass());
     fpm.addPass(createLowerAffinePass());
-    fpm.addPass(createConvertVectorToSCFPass());
+    // Fully unrolled: the n-d transfers that are left become 1-d ones.
+    // Otherwise they go through a memref.alloca at the point of use, and an
+    // alloca inside a loop grows the stack every iteration (an 8x32 AVX-512
+    // register tile inside batch and K loops overflowed an 8 MiB stack).
+    fpm.addPass(createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
     fpm.addPass(createSCFToControlFlowPass());
     fpm.addPass(createCanonicalizerPass());
   }

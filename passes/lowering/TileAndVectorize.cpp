@@ -87,6 +87,7 @@ SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, linalg::LinalgOp op,
 
 constexpr llvm::StringLiteral kRegisterTile = "glm.register_tile";
 constexpr llvm::StringLiteral kRemainderTile = "glm.remainder_tile";
+constexpr llvm::StringLiteral kDropUnitDims = "glm.drop_unit_dims";
 
 struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using TileAndVectorizePassBase::TileAndVectorizePassBase;
@@ -169,7 +170,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
           linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
       options.controlFn = [](Operation *op) -> SmallVector<unsigned> {
         auto l = dyn_cast<linalg::LinalgOp>(op);
-        if (!l || !op->hasAttr(kRemainderTile))
+        if (!l || !op->hasAttr(kDropUnitDims))
           return {};
         SmallVector<unsigned> dims;
         for (auto [i, r] : llvm::enumerate(l.getStaticLoopRanges()))
@@ -210,6 +211,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     func.walk([&](Operation *op) {
       op->removeAttr(kRegisterTile);
       op->removeAttr(kRemainderTile);
+      op->removeAttr(kDropUnitDims);
     });
 
     // 5. Element-wise ops (bias broadcasts, activations, residual adds):
@@ -387,13 +389,20 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     rewriter.replaceOp(op, reg->replacements);
     for (Operation *tile : reg->tiledOps) {
       Operation *marked = tile;
-      if (marker == kRemainderTile && !isa<linalg::GenericOp>(tile)) {
+      // Remainder tiles and batched tiles (a unit batch dim) are vectorized
+      // without their unit dims, as the plain [m, NR] tile: a 4-d
+      // vector.contract over a unit batch lowers to unrolled scalar code
+      // (and, for 8x32 AVX-512 tiles, to code that faulted at run time).
+      bool dropUnitDims = marker == kRemainderTile || !dims.batch.empty();
+      if (dropUnitDims && !isa<linalg::GenericOp>(tile)) {
         // Unit dims can only be dropped from generics.
         rewriter.setInsertionPoint(tile);
         if (auto g = linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(tile)); succeeded(g))
           marked = *g;
       }
       marked->setAttr(marker, rewriter.getUnitAttr());
+      if (dropUnitDims)
+        marked->setAttr(kDropUnitDims, rewriter.getUnitAttr());
     }
     // Peel the column loop (the K loop is innermost with tile 1).
     for (LoopLikeOpInterface loop : reg->loops) {
