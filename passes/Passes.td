@@ -66,7 +66,9 @@ def PrunePass : Pass<"glm-prune", "func::FuncOp"> {
       dependency group (glm ChannelGroups: residual-tied channels, depthwise
       convs and concats are pruned together; groups that reach a model
       input or output, or pass through ops whose f(0) is not 0, are kept
-      and reported with a remark). A channel's score is the norm of its
+      and reported with a remark), and whole K/V groups of attention (a K/V
+      head with its query heads: q/k/v columns and o_proj rows; glm
+      AttentionHeads). A channel's score is the norm of its
       producers' filters (`criterion=magnitude`: L2, `l1`: L1), normalised
       per producer. `alloc=uniform` prunes the same channel fraction in
       every group; `alloc=auto` ranks all channels globally by their
@@ -102,7 +104,9 @@ def TrimChannelsPass : Pass<"glm-trim-channels", "func::FuncOp"> {
   let summary = "Physically remove pruned channels from producers and consumers";
   let description = [{
     For every channel dependency group whose producers carry the same
-    `glm.pruned_channels`, removes those channels: producer weights and
+    `glm.pruned_channels` (and every attention whose q, k and v projections
+    lost the same whole K/V groups; the repeat_kv head entries are
+    rewritten), removes those channels: producer weights and
     biases along their output dim, consumer weights along their input dim
     (with the channel's offset inside concatenated inputs), depthwise
     weights, biases and group counts, and per-channel constants of

@@ -40,6 +40,7 @@ struct HeadSource {
   Value lin;        ///< [b, s, heads * d]
   Value split;      ///< the transposed [b, heads, s, d]
   int64_t heads = 0, dim = 0;
+  ReshapeOp reshape; ///< the head split
 };
 
 FailureOr<HeadSource> traceHeads(Value v, std::string &why) {
@@ -64,7 +65,7 @@ FailureOr<HeadSource> traceHeads(Value v, std::string &why) {
     why = "the projection or its head split has other readers";
     return failure();
   }
-  return HeadSource{split.getData(), tr.getResult(), st.getDimSize(2), st.getDimSize(3)};
+  return HeadSource{split.getData(), tr.getResult(), st.getDimSize(2), st.getDimSize(3), split};
 }
 
 /// Everything that reads the per-head value `start` must flow into the
@@ -237,32 +238,37 @@ SmallVector<AttentionHeadBlock> mlir::glm::findAttentionHeads(func::FuncOp func,
     b.qGroup = *qg, b.kGroup = *kg, b.vGroup = *vg, b.oGroup = *og;
     // repeat_kv: the expand keeps the K/V head dim (1 in its shape), the
     // reshape's head entry is rewritable.
+    auto oneD = [](Value shape, int64_t n) {
+      auto t = rankedOrNull(shape);
+      return t && t.getRank() == 1 && t.getDimSize(0) == n;
+    };
     for (ReshapeOp r : {m->kRepeat, m->vRepeat}) {
       if (!r)
         continue;
       auto expand = definedBy<ExpandOp>(r.getData());
-      auto es = expand ? rankedOrNull(expand.getShape()) : RankedTensorType();
-      auto rs = rankedOrNull(r.getShape());
-      if (!es || es.getRank() != 1 || es.getDimSize(0) != 5 || !rs || rs.getRank() != 1 ||
-          rs.getDimSize(0) != 4)
+      if (!expand || !oneD(expand.getShape(), 5) || !oneD(r.getShape(), 4))
         return skip("the repeat_kv expand/reshape shapes are not 5-d/4-d");
-      b.repeats.push_back(r);
+      b.shapeEntries.push_back({expand, 1, 0});
+      b.shapeEntries.push_back({r, 1, b.groupSize});
     }
+    if (!oneD(q->reshape.getShape(), 4) || !oneD(k->reshape.getShape(), 4) ||
+        !oneD(v->reshape.getShape(), 4) || !oneD(merge.getShape(), 3))
+      return skip("the head split/merge shapes are not 4-d/3-d");
+    b.shapeEntries.push_back({q->reshape, 2, b.groupSize});
+    b.shapeEntries.push_back({k->reshape, 2, 1});
+    b.shapeEntries.push_back({v->reshape, 2, 1});
+    b.shapeEntries.push_back({merge, 2, b.groupSize * b.vHeadDim});
     blocks.push_back(std::move(b));
   });
   return blocks;
 }
 
 LogicalResult mlir::glm::rewriteRepeatHeads(const AttentionHeadBlock &block, int64_t keptUnits) {
-  // The expand broadcasts the kept K/V heads (entry 1 becomes 1), the
-  // reshape merges them with their query groups (entry 1: the new count).
-  for (ReshapeOp r : block.repeats) {
-    auto expand = definedBy<ExpandOp>(r.getData());
-    OpBuilder b(expand);
-    expand.getShapeMutable().assign(withShapeEntry(b, expand.getLoc(), expand.getShape(), 1, 1));
-    b.setInsertionPoint(r);
-    r.getShapeMutable().assign(
-        withShapeEntry(b, r.getLoc(), r.getShape(), 1, keptUnits * block.groupSize));
+  for (const AttentionHeadBlock::ShapeEntry &e : block.shapeEntries) {
+    OpBuilder b(e.op);
+    Value shape = e.op->getOperand(1);
+    int64_t value = e.perUnit ? e.perUnit * keptUnits : 1;
+    e.op->setOperand(1, withShapeEntry(b, e.op->getLoc(), shape, e.entry, value));
   }
   return success();
 }

@@ -38,8 +38,17 @@ struct AttentionHeadBlock {
   unsigned qGroup = 0, kGroup = 0, vGroup = 0, oGroup = 0;
   Operation *qProducer = nullptr, *kProducer = nullptr, *vProducer = nullptr;
   Operation *oConsumer = nullptr;
-  /// The repeat_kv reshapes, whose head entry (kv_heads * group) changes.
-  SmallVector<ReshapeOp, 2> repeats;
+  /// Shape entries that name head counts, rewritten when groups go: the
+  /// head splits and the merge (which may spell the count out rather than
+  /// -1) and the repeat_kv reshapes and expands. The entry becomes
+  /// `perUnit * kept units`, or 1 when perUnit is 0 (an expand then
+  /// broadcasts the heads it gets). The shape is operand 1 of each op.
+  struct ShapeEntry {
+    Operation *op;
+    int64_t entry;
+    int64_t perUnit;
+  };
+  SmallVector<ShapeEntry> shapeEntries;
 
   /// Channels of `group` (one of the four) that units `units` occupy.
   SmallVector<int64_t> channels(unsigned group, ArrayRef<int64_t> units) const;
@@ -53,8 +62,8 @@ struct AttentionHeadBlock {
 SmallVector<AttentionHeadBlock> findAttentionHeads(func::FuncOp func, const ChannelGroups &cg,
                                                    SmallVectorImpl<std::string> *notes = nullptr);
 
-/// After groups were removed (`keptUnits` left): the repeat_kv expands
-/// broadcast the K/V heads they get, the reshapes name the new head count.
+/// After groups were removed (`keptUnits` left): every shape entry that
+/// names a head count gets the new one.
 LogicalResult rewriteRepeatHeads(const AttentionHeadBlock &block, int64_t keptUnits);
 
 } // namespace mlir::glm
