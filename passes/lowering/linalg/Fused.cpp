@@ -374,22 +374,17 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
     auto sT = RankedTensorType::get({q3t.getDimSize(0), q3t.getDimSize(1), k3t.getDimSize(1)}, et);
     Value zero = scalarConstant(rewriter, loc, et, 0.0);
     Value sInit = createFilled(rewriter, loc, sT, {bh, rows, tSize}, zero);
-    AffineExpr n = getAffineDimExpr(0, ctx), i = getAffineDimExpr(1, ctx), j = getAffineDimExpr(2, ctx),
-               dd = getAffineDimExpr(3, ctx);
-    auto contract = [&](Value a, Value bm, Value init, AffineMap am, AffineMap bmap, AffineMap om) {
-      return linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{init.getType()}, ValueRange{a, bm}, ValueRange{init},
-                 ArrayRef<AffineMap>{am, bmap, om},
-                 ArrayRef<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel,
-                                               utils::IteratorType::parallel, utils::IteratorType::reduction},
-                 [&](OpBuilder &b, Location l, ValueRange args) {
-                   Value m = arith::MulFOp::create(b, l, args[0], args[1]);
-                   linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, args[2], m).getResult());
-                 })
-          .getResult(0);
-    };
-    Value scores = contract(q3, k3, sInit, AffineMap::get(4, 0, {n, i, dd}, ctx),
-                            AffineMap::get(4, 0, {n, j, dd}, ctx), AffineMap::get(4, 0, {n, i, j}, ctx));
+    // K^T materialised once per K/V head ([n, d, t], t contiguous): the
+    // score product is then a plain batch_matmul, the contraction form the
+    // tiling and register tiles are tuned for (reading K as [n, t, d] in
+    // the product itself makes every register tile gather along d).
+    auto ktT = RankedTensorType::get({k3t.getDimSize(0), dh, k3t.getDimSize(1)}, et);
+    Value ktInit = createEmpty(rewriter, loc, ktT, {bh, rewriter.getIndexAttr(dh), tSize});
+    Value kT = linalg::TransposeOp::create(rewriter, loc, k3, ktInit, ArrayRef<int64_t>{0, 2, 1})
+                   .getResult()[0];
+    Value scores = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{sT}, ValueRange{q3, kT},
+                                                 ValueRange{sInit})
+                       .getResult(0);
     // Scale and mask on the [b, hkv, g, s, t] view of the scores.
     auto s5t = RankedTensorType::get({qt.getDimSize(0), hkv, g, qt.getDimSize(2), kt.getDimSize(2)}, et);
     SmallVector<OpFoldResult> s5Sizes{bSize, rewriter.getIndexAttr(hkv), rewriter.getIndexAttr(g), sSize, tSize};
@@ -440,9 +435,9 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
     // out[n, i, e] = sum_j p[n, i, j] v[n, j, e]
     auto oT = RankedTensorType::get({q3t.getDimSize(0), q3t.getDimSize(1), dv}, et);
     Value oInit = createFilled(rewriter, loc, oT, {bh, rows, rewriter.getIndexAttr(dv)}, zero);
-    AffineExpr ee = getAffineDimExpr(2, ctx), jj = getAffineDimExpr(3, ctx);
-    Value o3 = contract(p3, v3, oInit, AffineMap::get(4, 0, {n, i, jj}, ctx),
-                        AffineMap::get(4, 0, {n, jj, ee}, ctx), AffineMap::get(4, 0, {n, i, ee}, ctx));
+    Value o3 = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{oT}, ValueRange{p3, v3},
+                                             ValueRange{oInit})
+                   .getResult(0);
     auto o5t = RankedTensorType::get({qt.getDimSize(0), hkv, g, qt.getDimSize(2), dv}, et);
     Value o5 = tensor::ExpandShapeOp::create(
         rewriter, loc, o5t, o3, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}},

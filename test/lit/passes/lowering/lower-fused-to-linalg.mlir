@@ -62,17 +62,19 @@ func.func @rotary(%x: tensor<1x2x3x16xf32>, %c: tensor<1x1x3x4xf32>, %s: tensor<
 
 // attention with 4 query heads over 2 K/V heads: Q is viewed as
 // [b*kv, g*s, d] (a reshape), K and V as [b*kv, t, d] and read in place (no
-// repeat), the mask broadcast on the [b, kv, g, s, t] view of the scores.
+// repeat; K transposed once per K/V head), both products batch_matmuls, the
+// mask broadcast on the [b, kv, g, s, t] view of the scores.
 // CHECK-LABEL: func.func @attention
 // CHECK: tensor.expand_shape %arg0 {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 2, 2, 3, 16]
 // CHECK: %[[Q:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2, 3], [4]] : tensor<1x2x2x3x16xf32> into tensor<2x6x16xf32>
 // CHECK: %[[K:.*]] = tensor.collapse_shape %arg1 {{\[\[}}0, 1], [2], [3]] : tensor<1x2x5x16xf32> into tensor<2x5x16xf32>
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : tensor<2x6x16xf32>, tensor<2x5x16xf32>)
+// CHECK: %[[KT:.*]] = linalg.transpose ins(%[[K]] : tensor<2x5x16xf32>) outs(%{{.*}} : tensor<2x16x5xf32>) permutation = [0, 2, 1]
+// CHECK: linalg.batch_matmul ins(%[[Q]], %[[KT]] : tensor<2x6x16xf32>, tensor<2x16x5xf32>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %arg3 : tensor<1x2x2x3x5xf32>, tensor<1x1x3x5xf32>)
 // CHECK: linalg.reduce {{.*}} dimensions = [4]
 // CHECK: math.exp
 // CHECK: linalg.reduce {{.*}} dimensions = [4]
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<2x6x5xf32>, tensor<2x5x16xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x6x5xf32>, tensor<2x5x16xf32>)
 // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x2x2x3x16xf32> into tensor<1x4x3x16xf32>
 func.func @attention(%q: tensor<1x4x3x16xf32>, %k: tensor<1x2x5x16xf32>, %v: tensor<1x2x5x16xf32>, %m: tensor<1x1x3x5xf32>) -> tensor<1x4x3x16xf32> {
   %y = glm.attention %q, %k, %v, %m {scale = 0.25 : f32} : (tensor<1x4x3x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32>, tensor<1x1x3x5xf32>) -> tensor<1x4x3x16xf32>
