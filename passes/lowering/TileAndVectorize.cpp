@@ -20,6 +20,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -88,6 +89,53 @@ SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, linalg::LinalgOp op,
 constexpr llvm::StringLiteral kRegisterTile = "glm.register_tile";
 constexpr llvm::StringLiteral kRemainderTile = "glm.remainder_tile";
 constexpr llvm::StringLiteral kDropUnitDims = "glm.drop_unit_dims";
+
+/// insert_slice(transfer_write(v, extract_slice(X)[0...]), X) where v
+/// covers the whole slice (unit leading dims aside) is transfer_write(v, X)
+/// at the slice's offsets. Upstream's folder wants equal ranks; a remainder
+/// tile [1, NR] of an M = 1 matmul (decode) has a rank-reduced vector, and
+/// without this fold its accumulator is read and written back every K step
+/// instead of staying in a register.
+struct FoldInsertOfCoveringWrite : OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp ins, PatternRewriter &rewriter) const override {
+    auto w = ins.getSource().getDefiningOp<vector::TransferWriteOp>();
+    if (!w || !w->hasOneUse() || w.getMask() || !w.getPermutationMap().isMinorIdentity() ||
+        llvm::any_of(w.getInBoundsValues(), [](bool b) { return !b; }))
+      return failure();
+    auto ex = w.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+    if (!ex || ex.getSource() != ins.getDest() || !ex.isSameAs(ins, isEqualConstantIntOrValue) ||
+        !ins.hasUnitStride())
+      return failure();
+    for (Value i : w.getIndices())
+      if (!isConstantIntValue(i, 0))
+        return failure();
+    auto slice = ins.getSourceType();
+    VectorType vt = w.getVectorType();
+    int64_t lead = slice.getRank() - vt.getRank();
+    if (lead < 0 || !slice.hasStaticShape())
+      return failure();
+    for (int64_t d = 0; d < lead; ++d)
+      if (slice.getDimSize(d) != 1)
+        return failure();
+    if (slice.getShape().drop_front(lead) != vt.getShape())
+      return failure();
+    // The slice may be rank-reduced relative to the destination: only
+    // unit-size dims are dropped, so offsets map one to one.
+    auto dest = ins.getDestType();
+    if (dest.getRank() != slice.getRank())
+      return failure();
+    SmallVector<Value> indices;
+    for (OpFoldResult o : ins.getMixedOffsets())
+      indices.push_back(getValueOrCreateConstantIndexOp(rewriter, ins.getLoc(), o));
+    AffineMap map = AffineMap::getMinorIdentityMap(dest.getRank(), vt.getRank(), rewriter.getContext());
+    SmallVector<bool> inBounds(vt.getRank(), true);
+    auto nw = vector::TransferWriteOp::create(rewriter, ins.getLoc(), w.getVector(), ins.getDest(), indices,
+                                              AffineMapAttr::get(map), rewriter.getBoolArrayAttr(inBounds));
+    rewriter.replaceOp(ins, nw.getResult());
+    return success();
+  }
+};
 
 struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using TileAndVectorizePassBase::TileAndVectorizePassBase;
@@ -226,6 +274,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
     tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    patterns.add<FoldInsertOfCoveringWrite>(ctx);
     scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();

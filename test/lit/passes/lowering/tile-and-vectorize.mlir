@@ -1,5 +1,6 @@
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=256 num-registers=16" -canonicalize | FileCheck %s --check-prefix=AVX2
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=128 num-registers=32" -canonicalize | FileCheck %s --check-prefix=NEON
+// RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=512 num-registers=32" -canonicalize | FileCheck %s --check-prefix=AVX512
 
 // A matmul with a dynamic M: parallel output tiles (scf.forall), a K loop,
 // a 6x16 (AVX2) / 8x8 (NEON) register tile kept in registers across K
@@ -38,7 +39,7 @@ func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<
 // AVX2: scf.for
 // AVX2: scf.for
 // AVX2: vector.transfer_read %arg0
-// AVX2: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<1x1x1x8xf32>
+// AVX2: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<?x4x8x8xf32>
 // AVX2-NOT: linalg.generic
 // AVX2-LABEL: func.func @relu_rows
 #bias = affine_map<(n, c, h, w) -> (c)>
@@ -68,4 +69,22 @@ func.func @relu_rows(%x: tensor<2x96xf32>) -> tensor<2x96xf32> {
     linalg.yield %m : f32
   } -> tensor<2x96xf32>
   return %r : tensor<2x96xf32>
+}
+
+// An M = 1 matmul (decode) is all [1 x NR] remainder tiles: their
+// accumulator stays in a register across the K loop (the loop carries the
+// vector, one read before and one write after it).
+// AVX512-LABEL: func.func @matvec
+// AVX512: vector.transfer_read %{{.*}} : tensor<1x256xf32>, vector<32xf32>
+// AVX512-NEXT: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<32xf32>)
+// AVX512: vector.transfer_read %{{.*}} : tensor<512x256xf32>, vector<32xf32>
+// AVX512-NOT: tensor.insert_slice
+// AVX512: scf.yield %{{.*}} : vector<32xf32>
+// AVX512: vector.transfer_write %{{.*}} : vector<32xf32>, tensor<1x256xf32>
+func.func @matvec(%a: tensor<1x512xf32>, %w: tensor<512x256xf32>) -> tensor<1x256xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x256xf32>
+  %o = linalg.fill ins(%z : f32) outs(%e : tensor<1x256xf32>) -> tensor<1x256xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<1x512xf32>, tensor<512x256xf32>) outs(%o : tensor<1x256xf32>) -> tensor<1x256xf32>
+  return %r : tensor<1x256xf32>
 }
