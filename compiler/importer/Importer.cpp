@@ -499,10 +499,7 @@ Value GraphImporter::i64Constant(Location loc, ArrayRef<int64_t> values, bool sc
 }
 
 FailureOr<Value> GraphImporter::splitHeads(const ox::Node &node, Location loc, Value x, int64_t heads) {
-  // The head size is static when the hidden size is: say so, rather than -1.
-  int64_t hidden = cast<RankedTensorType>(x.getType()).getDimSize(2);
-  int64_t headDim = !ShapedType::isDynamic(hidden) && hidden % heads == 0 ? hidden / heads : -1;
-  auto r = createStep(node, loc, "reshape", {x, i64Constant(loc, {0, 0, heads, headDim})});
+  auto r = createStep(node, loc, "reshape", {x, i64Constant(loc, {0, 0, heads, -1})});
   if (failed(r))
     return failure();
   auto t = createStep(node, loc, "transpose", {(*r)->getResult(0)},
@@ -517,11 +514,7 @@ FailureOr<Value> GraphImporter::mergeHeads(const ox::Node &node, Location loc, V
                       {builder.getNamedAttr("perm", builder.getI64ArrayAttr({0, 2, 1, 3}))});
   if (failed(t))
     return failure();
-  auto xt = cast<RankedTensorType>(x.getType());
-  int64_t hidden = ShapedType::isDynamic(xt.getDimSize(1)) || ShapedType::isDynamic(xt.getDimSize(3))
-                       ? -1
-                       : xt.getDimSize(1) * xt.getDimSize(3);
-  auto r = createStep(node, loc, "reshape", {(*t)->getResult(0), i64Constant(loc, {0, 0, hidden})});
+  auto r = createStep(node, loc, "reshape", {(*t)->getResult(0), i64Constant(loc, {0, 0, -1})});
   if (failed(r))
     return failure();
   return (*r)->getResult(0);

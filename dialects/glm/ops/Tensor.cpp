@@ -134,6 +134,13 @@ LogicalResult ReshapeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto out = resolveReshape(*this, inShape, t, getAllowzero());
   if (failed(out))
     return failure();
+  // A -1 next to 0 entries that copy the input's dynamic dims
+  // ([0, 0, heads, -1] of [b, s, hidden]): the dynamic sizes cancel.
+  if (auto minusOne = llvm::find(t, -1); minusOne != t.end()) {
+    int64_t &inferred = (*out)[minusOne - t.begin()];
+    if (ShapedType::isDynamic(inferred))
+      inferred = inferWithDynamicEntries(t);
+  }
   types.push_back(RankedTensorType::get(*out, et));
   return success();
 }
