@@ -64,14 +64,6 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type fromOrig, Type toOrig
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
-Value sigmoid(OpBuilder &b, Location loc, Value x) {
-  Type t = x.getType();
-  Value one = scalarConstant(b, loc, t, 1.0);
-  Value negx = arith::NegFOp::create(b, loc, x);
-  Value e = math::ExpOp::create(b, loc, negx);
-  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
-}
-
 /// The scalar computation of an elementwise op. `args` are converted
 /// (signless) scalars; `origTypes` the glm operand element types.
 Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
@@ -170,10 +162,8 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
       .Case([&](ReluOp) -> Value {
         return arith::MaximumFOp::create(b, loc, args[0], scalarConstant(b, loc, t, 0.0));
       })
-      .Case([&](SigmoidOp) { return sigmoid(b, loc, args[0]); })
-      .Case([&](SiluOp) -> Value {
-        return arith::MulFOp::create(b, loc, args[0], sigmoid(b, loc, args[0]));
-      })
+      .Case([&](SigmoidOp) { return buildSigmoid(b, loc, args[0]); })
+      .Case([&](SiluOp) { return buildSilu(b, loc, args[0]); })
       .Case([&](SoftplusOp) -> Value {
         // max(x, 0) + log(1 + exp(-|x|)): no overflow for large |x|.
         Value x = args[0];
@@ -184,23 +174,7 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
         (void)one;
         return arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, zero), l);
       })
-      .Case([&](GeluOp g) -> Value {
-        Value x = args[0];
-        Value half = scalarConstant(b, loc, t, 0.5), one = scalarConstant(b, loc, t, 1.0);
-        Value inner;
-        if (g.getApproximate() == "tanh") {
-          Value c0 = scalarConstant(b, loc, t, std::sqrt(2.0 / M_PI));
-          Value c1 = scalarConstant(b, loc, t, 0.044715);
-          Value x3 = arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
-          Value poly = arith::AddFOp::create(b, loc, x, arith::MulFOp::create(b, loc, c1, x3));
-          inner = math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, c0, poly));
-        } else {
-          Value rs2 = scalarConstant(b, loc, t, M_SQRT1_2);
-          inner = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, rs2));
-        }
-        Value s = arith::AddFOp::create(b, loc, one, inner);
-        return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x), s);
-      })
+      .Case([&](GeluOp g) { return buildGelu(b, loc, args[0], g.getApproximate()); })
       .Case([&](LeakyReluOp l) -> Value {
         Value x = args[0];
         Value zero = scalarConstant(b, loc, t, 0.0);

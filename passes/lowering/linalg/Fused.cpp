@@ -88,44 +88,13 @@ Value matmulWithBias(OpBuilder &b, Location loc, Value x2, Value w, Value bias) 
       .getResult(0);
 }
 
-/// Reduces `x` over its last dim with `combine` from `initVal`; the result
-/// keeps the other dims.
-Value reduceLast(OpBuilder &b, Location loc, Value x, Value initVal,
-                 function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  int64_t rank = xt.getRank();
-  SmallVector<OpFoldResult> sizes = getDims(b, loc, x);
-  sizes.pop_back();
-  auto rt = RankedTensorType::get(xt.getShape().drop_back(), xt.getElementType());
-  Value init = createFilled(b, loc, rt, sizes, initVal);
-  return linalg::ReduceOp::create(b, loc, ValueRange{x}, ValueRange{init}, {rank - 1},
-                                  [&](OpBuilder &nb, Location l, ValueRange args) {
-                                    linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
-                                  })
-      .getResult(0);
-}
-
-/// The map of a per-row value (the reduced tensor of reduceLast) into the
+/// The map of a per-row value (a reduction over the last dim) into the
 /// iteration space of its input.
 AffineMap rowMap(MLIRContext *ctx, int64_t rank) {
   SmallVector<AffineExpr> exprs;
   for (int64_t i = 0; i + 1 < rank; ++i)
     exprs.push_back(getAffineDimExpr(i, ctx));
   return AffineMap::get(rank, 0, exprs, ctx);
-}
-
-Value activation(OpBuilder &b, Location l, StringRef act, Value g) {
-  Type et = g.getType();
-  if (act == "gelu") {
-    // 0.5 g (1 + erf(g / sqrt 2))
-    Value e = math::ErfOp::create(b, l, arith::MulFOp::create(b, l, g, scalarConstant(b, l, et, M_SQRT1_2)));
-    Value one = arith::AddFOp::create(b, l, e, scalarConstant(b, l, et, 1.0));
-    return arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, g, one), scalarConstant(b, l, et, 0.5));
-  }
-  // silu: g / (1 + exp(-g))
-  Value ex = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, g));
-  Value den = arith::AddFOp::create(b, l, ex, scalarConstant(b, l, et, 1.0));
-  return arith::DivFOp::create(b, l, g, den);
 }
 
 struct LinearToLinalg : OpConversionPattern<LinearOp> {
@@ -175,7 +144,8 @@ struct GatedMLPToLinalg : OpConversionPattern<GatedMLPOp> {
     auto gatedT = RankedTensorType::get({cast<RankedTensorType>(h.getType()).getDimSize(0), f}, et);
     Value gated = buildElementwise(rewriter, loc, gatedT, ValueRange{gate, up},
                                    [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                                     return arith::MulFOp::create(b, l, activation(b, l, act, v[0]), v[1]);
+                                     Value a = act == "gelu" ? buildGelu(b, l, v[0], "none") : buildSilu(b, l, v[0]);
+                                     return arith::MulFOp::create(b, l, a, v[1]);
                                    });
     Value y = matmulWithBias(rewriter, loc, gated, adaptor.getWDown(), {});
     y = expandFromMatrix(rewriter, loc, y, x, rt);
@@ -212,7 +182,7 @@ struct RMSNormToLinalg : OpConversionPattern<RMSNormOp> {
     }
     auto ft = cast<RankedTensorType>(flat.getType());
     int64_t frank = ft.getRank();
-    Value sumsq = reduceLast(rewriter, loc, flat, scalarConstant(rewriter, loc, et, 0.0),
+    Value sumsq = reduceDims(rewriter, loc, flat, {frank - 1}, scalarConstant(rewriter, loc, et, 0.0),
                              [](OpBuilder &b, Location l, Value v, Value acc) -> Value {
                                return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, v, v), acc);
                              });
@@ -415,7 +385,7 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
                                           return x;
                                         });
     // Softmax over kv_seq.
-    Value mx = reduceLast(rewriter, loc, logits, lowestValue(rewriter, loc, et),
+    Value mx = reduceDims(rewriter, loc, logits, {4}, lowestValue(rewriter, loc, et),
                           [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
                             return arith::MaximumFOp::create(b, l, x, acc);
                           });
@@ -424,7 +394,7 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
                                     [](OpBuilder &b, Location l, ValueRange vals) -> Value {
                                       return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, vals[0], vals[1]));
                                     });
-    Value sum = reduceLast(rewriter, loc, ex, zero, [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+    Value sum = reduceDims(rewriter, loc, ex, {4}, zero, [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
       return arith::AddFOp::create(b, l, x, acc);
     });
     Value probs = buildParallelGeneric(rewriter, loc, s5t, s5Sizes, ValueRange{ex, sum}, {id5, row5},

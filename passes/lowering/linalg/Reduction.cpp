@@ -14,27 +14,6 @@ using namespace mlir::glm::lowering;
 
 namespace {
 
-/// Reduces `x` over `dims` (sorted) with `combine`, starting from `initVal`.
-/// The result drops the reduced dims.
-Value reduce(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims, Value initVal,
-             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  SmallVector<int64_t> shape;
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t d = 0; d < xt.getRank(); ++d)
-    if (!llvm::is_contained(dims, d)) {
-      shape.push_back(xt.getDimSize(d));
-      sizes.push_back(getDim(b, loc, x, d));
-    }
-  auto rt = RankedTensorType::get(shape, xt.getElementType());
-  Value init = createFilled(b, loc, rt, sizes, initVal);
-  return linalg::ReduceOp::create(b, loc, ValueRange{x}, ValueRange{init}, dims,
-                                  [&](OpBuilder &nb, Location l, ValueRange args) {
-                                    linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
-                                  })
-      .getResult(0);
-}
-
 /// Re-inserts reduced dims as size 1 so the result broadcasts against `x`.
 Value keepDims(OpBuilder &b, Location loc, Value reduced, Value x, ArrayRef<int64_t> dims) {
   auto xt = cast<RankedTensorType>(x.getType());
@@ -116,7 +95,7 @@ struct SoftmaxToLinalg : OpConversionPattern<SoftmaxLike> {
     Type et = xt.getElementType();
     int64_t axis = *normalizeAxis(op.getAxis(), xt.getRank());
     // Numerically stable: m = max, e = exp(x - m), s = sum e, y = e / s.
-    Value m = keepDims(rewriter, loc, reduce(rewriter, loc, x, {axis}, lowestValue(rewriter, loc, et), maxf), x, {axis});
+    Value m = keepDims(rewriter, loc, reduceDims(rewriter, loc, x, {axis}, lowestValue(rewriter, loc, et), maxf), x, {axis});
     Value shifted = buildElementwise(rewriter, loc, xt, ValueRange{x, m},
                                      [](OpBuilder &b, Location l, ValueRange v) -> Value {
                                        return arith::SubFOp::create(b, l, v[0], v[1]);
@@ -125,7 +104,7 @@ struct SoftmaxToLinalg : OpConversionPattern<SoftmaxLike> {
                                [](OpBuilder &b, Location l, ValueRange v) -> Value {
                                  return math::ExpOp::create(b, l, v[0]);
                                });
-    Value s = keepDims(rewriter, loc, reduce(rewriter, loc, e, {axis}, scalarConstant(rewriter, loc, et, 0.0), addf), x, {axis});
+    Value s = keepDims(rewriter, loc, reduceDims(rewriter, loc, e, {axis}, scalarConstant(rewriter, loc, et, 0.0), addf), x, {axis});
     Value y;
     if (isLog)
       y = buildElementwise(rewriter, loc, xt, ValueRange{shifted, s},
@@ -158,13 +137,13 @@ struct LayerNormToLinalg : OpConversionPattern<LayerNormalizationOp> {
       dims.push_back(d);
     Value n = countOver(rewriter, loc, x, dims, et);
     Value zero = scalarConstant(rewriter, loc, et, 0.0);
-    Value sum = reduce(rewriter, loc, x, dims, zero, addf);
+    Value sum = reduceDims(rewriter, loc, x, dims, zero, addf);
     Value mean = keepDims(rewriter, loc, sum, x, dims);
     Value centered = buildElementwise(rewriter, loc, xt, ValueRange{x, mean},
                                       [&](OpBuilder &b, Location l, ValueRange v) -> Value {
                                         return arith::SubFOp::create(b, l, v[0], arith::DivFOp::create(b, l, v[1], n));
                                       });
-    Value sq = reduce(rewriter, loc, centered, dims, zero,
+    Value sq = reduceDims(rewriter, loc, centered, dims, zero,
                       [](OpBuilder &b, Location l, Value v, Value acc) -> Value {
                         return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, v, v), acc);
                       });
@@ -236,7 +215,7 @@ struct ReduceToLinalg : OpConversionPattern<ReduceLike> {
         return isFloat ? arith::AddFOp::create(b, l, v, a).getResult() : arith::AddIOp::create(b, l, v, a).getResult();
       };
     }
-    Value r = reduce(rewriter, loc, x, dims, init, combine);
+    Value r = reduceDims(rewriter, loc, x, dims, init, combine);
     if constexpr (std::is_same_v<ReduceLike, ReduceMeanOp>) {
       Value n = countOver(rewriter, loc, x, dims, et);
       r = buildElementwise(rewriter, loc, cast<RankedTensorType>(r.getType()), ValueRange{r},

@@ -3,6 +3,7 @@
 #include "passes/lowering/linalg/Utils.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
@@ -187,4 +188,54 @@ Value mlir::glm::lowering::buildElementwise(
 
 RankedTensorType mlir::glm::lowering::convertTensorType(const TypeConverter &converter, Type type) {
   return dyn_cast_or_null<RankedTensorType>(converter.convertType(type));
+}
+
+Value mlir::glm::lowering::reduceDims(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                                      Value initVal,
+                                      function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < xt.getRank(); ++d)
+    if (!llvm::is_contained(dims, d)) {
+      shape.push_back(xt.getDimSize(d));
+      sizes.push_back(getDim(b, loc, x, d));
+    }
+  auto rt = RankedTensorType::get(shape, xt.getElementType());
+  Value init = createFilled(b, loc, rt, sizes, initVal);
+  return linalg::ReduceOp::create(b, loc, ValueRange{x}, ValueRange{init}, dims,
+                                  [&](OpBuilder &nb, Location l, ValueRange args) {
+                                    linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
+                                  })
+      .getResult(0);
+}
+
+Value mlir::glm::lowering::buildSigmoid(OpBuilder &b, Location loc, Value x) {
+  Type t = x.getType();
+  Value one = scalarConstant(b, loc, t, 1.0);
+  Value negx = arith::NegFOp::create(b, loc, x);
+  Value e = math::ExpOp::create(b, loc, negx);
+  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+}
+
+Value mlir::glm::lowering::buildSilu(OpBuilder &b, Location loc, Value x) {
+  return arith::MulFOp::create(b, loc, x, buildSigmoid(b, loc, x));
+}
+
+Value mlir::glm::lowering::buildGelu(OpBuilder &b, Location loc, Value x, StringRef approximate) {
+  Type t = x.getType();
+  Value half = scalarConstant(b, loc, t, 0.5), one = scalarConstant(b, loc, t, 1.0);
+  Value inner;
+  if (approximate == "tanh") {
+    Value c0 = scalarConstant(b, loc, t, std::sqrt(2.0 / M_PI));
+    Value c1 = scalarConstant(b, loc, t, 0.044715);
+    Value x3 = arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
+    Value poly = arith::AddFOp::create(b, loc, x, arith::MulFOp::create(b, loc, c1, x3));
+    inner = math::TanhOp::create(b, loc, arith::MulFOp::create(b, loc, c0, poly));
+  } else {
+    Value rs2 = scalarConstant(b, loc, t, M_SQRT1_2);
+    inner = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, rs2));
+  }
+  Value s = arith::AddFOp::create(b, loc, one, inner);
+  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x), s);
 }

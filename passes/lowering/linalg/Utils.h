@@ -62,6 +62,17 @@ Value buildParallelGeneric(OpBuilder &b, Location loc, RankedTensorType resultTy
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
                        function_ref<Value(OpBuilder &, Location, ValueRange)> body);
 
+/// Reduces `x` over `dims` (sorted) with `combine`, starting from
+/// `initVal`; the result drops the reduced dims (linalg.reduce).
+Value reduceDims(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims, Value initVal,
+                 function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
+
+/// Scalar activations, as the element-wise lowering computes them.
+Value buildSigmoid(OpBuilder &b, Location loc, Value x);
+Value buildSilu(OpBuilder &b, Location loc, Value x);
+/// `approximate` is "none" (erf) or "tanh", as glm.gelu's attribute.
+Value buildGelu(OpBuilder &b, Location loc, Value x, StringRef approximate);
+
 /// The converted (signless) tensor type for a glm type.
 RankedTensorType convertTensorType(const TypeConverter &converter, Type type);
 
