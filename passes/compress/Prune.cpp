@@ -364,6 +364,27 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
     return false;
   }
 
+  /// Whether layers `ops` take part in structured pruning: not when one is
+  /// excluded or given sparsity 0 (then `keep` records why). `fixed` gets
+  /// the first per-layer sparsity that matches one of them.
+  bool admit(ArrayRef<Operation *> ops, function_ref<void(StringRef)> keep,
+             std::optional<double> &fixed) {
+    if (llvm::any_of(ops, [&](Operation *p) { return excluded(p); })) {
+      keep("excluded by --exclude");
+      return false;
+    }
+    for (Operation *p : ops)
+      if (std::optional<double> r = fixedRatio(p)) {
+        fixed = *r;
+        break;
+      }
+    if (fixed && *fixed == 0) {
+      keep("per-layer sparsity 0");
+      return false;
+    }
+    return true;
+  }
+
   /// Every prunable op with constant weights, and their parameter count.
   int64_t prunableParams(func::FuncOp func, SmallVectorImpl<PrunableOpInterface> *ops = nullptr) {
     int64_t total = 0;
@@ -418,21 +439,10 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
                       : StringRef("an op on these channels does not map zero to zero"));
         continue;
       }
-      if (llvm::any_of(producers, [&](Operation *p) { return excluded(p); })) {
-        keep("excluded by --exclude");
-        continue;
-      }
       Candidate c;
       c.group = gi;
-      for (Operation *p : producers)
-        if (std::optional<double> r = fixedRatio(p)) {
-          c.fixed = *r;
-          break;
-        }
-      if (c.fixed && *c.fixed == 0) {
-        keep("per-layer sparsity 0");
+      if (!admit(producers, keep, c.fixed))
         continue;
-      }
       c.importance.assign(g.size, 0.0);
       SmallVector<double> fromActivations;
       if (criterion == "wanda")
@@ -473,22 +483,11 @@ struct PrunePass : glm::impl::PrunePassBase<PrunePass> {
         for (Operation *p : {b.qProducer, b.kProducer, b.vProducer})
           p->setAttr("glm.channels_kept", StringAttr::get(func.getContext(), reason));
       };
-      if (llvm::any_of(ops, [&](Operation *p) { return excluded(p); })) {
-        keep("excluded by --exclude");
-        continue;
-      }
       Candidate c;
       c.group = b.qGroup;
       c.head = (int)bi;
-      for (Operation *p : ops)
-        if (std::optional<double> r = fixedRatio(p)) {
-          c.fixed = *r;
-          break;
-        }
-      if (c.fixed && *c.fixed == 0) {
-        keep("per-layer sparsity 0");
+      if (!admit(ops, keep, c.fixed))
         continue;
-      }
       c.importance = headImportance(cg, b);
       ParamCounter one;
       for (unsigned gi : b.groups())

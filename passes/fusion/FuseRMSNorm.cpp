@@ -79,33 +79,27 @@ struct FuseRMSNormPattern : OpRewritePattern<ReduceMeanOp> {
       return rewriter.notifyMatchFailure(mean, "no sqrt");
     chain.push_back(sqrt);
     Operation *next = soleUser(sqrt.getResult());
-    Value normalized;
-    if (auto div = dyn_cast_or_null<DivOp>(next)) {
-      if (div.getB() != sqrt.getResult())
-        return rewriter.notifyMatchFailure(mean, "sqrt is the numerator");
+    Value normalized, inverse;
+    if (auto div = dyn_cast_or_null<DivOp>(next); div && div.getB() == sqrt.getResult()) {
       chain.push_back(div);
-      if (skipIdentityCasts(div.getA()) == x) {
+      if (skipIdentityCasts(div.getA()) == x)
         normalized = div.getResult(); // x / sqrt(.)
-      } else if (getSplatValue(div.getA()) == 1.0) {
-        auto mul = dyn_cast_or_null<MulOp>(soleUser(div.getResult()));
-        if (!mul || !otherOperand(mul, div.getResult()) ||
-            skipIdentityCasts(otherOperand(mul, div.getResult())) != x)
-          return rewriter.notifyMatchFailure(mean, "1/sqrt is not multiplied by x");
-        chain.push_back(mul);
-        normalized = mul.getResult();
-      } else {
+      else if (getSplatValue(div.getA()) == 1.0)
+        inverse = div.getResult(); // 1 / sqrt(.)
+      else
         return rewriter.notifyMatchFailure(mean, "unknown division");
-      }
     } else if (auto rec = dyn_cast_or_null<ReciprocalOp>(next)) {
       chain.push_back(rec);
-      auto mul = dyn_cast_or_null<MulOp>(soleUser(rec.getResult()));
-      if (!mul || !otherOperand(mul, rec.getResult()) ||
-          skipIdentityCasts(otherOperand(mul, rec.getResult())) != x)
+      inverse = rec.getResult();
+    } else {
+      return rewriter.notifyMatchFailure(mean, "sqrt is not inverted");
+    }
+    if (inverse) {
+      auto mul = dyn_cast_or_null<MulOp>(soleUser(inverse));
+      if (!mul || !otherOperand(mul, inverse) || skipIdentityCasts(otherOperand(mul, inverse)) != x)
         return rewriter.notifyMatchFailure(mean, "1/sqrt is not multiplied by x");
       chain.push_back(mul);
       normalized = mul.getResult();
-    } else {
-      return rewriter.notifyMatchFailure(mean, "sqrt is not inverted");
     }
     // Identity casts after the normalization, then an optional weight.
     Value result = normalized;
