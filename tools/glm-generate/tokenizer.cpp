@@ -14,31 +14,45 @@ namespace glmgen {
 
 namespace {
 
-//--- character classes of the GPT-2 split -----------------------------------
+//--- character classes ----------------------------------------------------------
 
 struct ClassRange {
   uint32_t first, last;
-  char cls; // 'L' letter, 'N' number, 'S' whitespace
+  char cls; // L letter, N/n number (a word character or not), S whitespace,
+            // W other word character (\w); other code points are in none
 };
 
 const ClassRange kClasses[] = {
 #include "unicode_classes.inc"
 };
 
-enum Class { kLetter, kNumber, kSpace, kOther };
-
-Class class_of(uint32_t cp) {
+char class_char(uint32_t cp) {
   size_t lo = 0, hi = sizeof(kClasses) / sizeof(kClasses[0]);
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
     if (cp < kClasses[mid].first) hi = mid;
     else if (cp > kClasses[mid].last) lo = mid + 1;
-    else
-      return kClasses[mid].cls == 'L'   ? kLetter
-             : kClasses[mid].cls == 'N' ? kNumber
-                                        : kSpace;
+    else return kClasses[mid].cls;
   }
-  return kOther;
+  return 'O';
+}
+
+enum Class { kLetter, kNumber, kSpace, kOther };
+
+Class class_of(uint32_t cp) {
+  switch (class_char(cp)) {
+  case 'L': return kLetter;
+  case 'N':
+  case 'n': return kNumber;
+  case 'S': return kSpace;
+  default: return kOther;
+  }
+}
+
+/// \w of the Rust regex crate (added tokens' single_word).
+bool is_word(uint32_t cp) {
+  char c = class_char(cp);
+  return c == 'L' || c == 'N' || c == 'W';
 }
 
 //--- UTF-8 -------------------------------------------------------------------
@@ -128,6 +142,266 @@ bool flag(const Json *object, const char *key, bool fallback) {
 std::string type_of(const Json &object) {
   const Json *t = object.get("type");
   return t && t->is_string() ? t->as_string() : "";
+}
+
+//--- the Split regexes glm-generate knows ----------------------------------------
+//
+// No regex engine: each pattern that public tokenizer.json files use is
+// recognised by its exact text and matched by hand, over code points, as
+// Oniguruma (HF's engine) matches it: the leftmost match, alternatives in
+// order, greedy runs given back as far as a lookahead needs.
+
+enum Pattern {
+  kGpt2,         // GPT-2's (also the ByteLevel pre-tokenizer's own)
+  kGpt2NoTail,   // the same without the last |\s+
+  kCl100k,       // cl100k_base: GLM-4, Llama-3 (digits by threes)
+  kQwen2,        // Qwen2: digits one by one
+  kCl100kAscii,  // cl100k spelled with [sS] classes instead of (?i:...)
+  kQwen2Ascii,   // Qwen2 spelled so
+  kLiteral,      // a "String" pattern: the string itself
+};
+
+struct KnownPattern {
+  Pattern pattern;
+  const char *regex;
+};
+
+const KnownPattern kPatterns[] = {
+    {kGpt2, R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)re"},
+    {kGpt2NoTail, R"re('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))re"},
+    {kCl100k, R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"},
+    {kQwen2, R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"},
+    {kCl100kAscii, R"re((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"},
+    {kQwen2Ascii, R"re((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"},
+};
+
+/// SplitDelimiterBehavior, in HF's spelling.
+const char *const kBehaviors[] = {"Removed", "Isolated", "MergedWithPrevious",
+                                  "MergedWithNext", "Contiguous"};
+enum Behavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
+
+/// A text as code points, their classes and where each starts.
+struct CodePoints {
+  std::vector<uint32_t> cps;
+  std::vector<Class> cls;
+  std::vector<size_t> offsets; // one more than cps: the end
+  size_t size() const { return cps.size(); }
+};
+
+CodePoints code_points(const std::string &text) {
+  CodePoints t;
+  const unsigned char *p = reinterpret_cast<const unsigned char *>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    size_t len = 1;
+    uint32_t cp = 0xFFFD;
+    next_utf8(p + i, text.size() - i, &len, &cp);
+    t.cps.push_back(cp);
+    t.cls.push_back(class_of(cp));
+    t.offsets.push_back(i);
+    i += len;
+  }
+  t.offsets.push_back(text.size());
+  return t;
+}
+
+/// 's|'t|'re|'ve|'m|'ll|'d at i: the end, or i. `fold`: 0 as written, 1
+/// ASCII case ([sS]), 2 Oniguruma's (?i) (which also folds U+017F, long s,
+/// to s).
+size_t contraction(const CodePoints &t, size_t i, int fold) {
+  const size_t n = t.size();
+  if (t.cps[i] != '\'' || i + 1 >= n) return i;
+  auto is = [&](size_t k, char c) {
+    if (k >= n) return false;
+    uint32_t x = t.cps[k];
+    if (x == uint32_t(c)) return true;
+    if (fold == 0) return false;
+    if (x == uint32_t(c - 'a' + 'A')) return true;
+    return fold == 2 && c == 's' && x == 0x17F;
+  };
+  if (is(i + 1, 's') || is(i + 1, 't') || is(i + 1, 'm') || is(i + 1, 'd')) return i + 2;
+  if ((is(i + 1, 'r') && is(i + 2, 'e')) || (is(i + 1, 'v') && is(i + 2, 'e')) ||
+      (is(i + 1, 'l') && is(i + 2, 'l')))
+    return i + 3;
+  return i;
+}
+
+size_t run_of(const CodePoints &t, size_t from, Class c) {
+  size_t j = from;
+  while (j < t.size() && t.cls[j] == c) ++j;
+  return j;
+}
+
+bool is_crlf(uint32_t cp) { return cp == '\r' || cp == '\n'; }
+
+/// The end of `pattern`'s match starting at code point i, or i (none).
+size_t match_at(Pattern pattern, const CodePoints &t, size_t i) {
+  const size_t n = t.size();
+  if (pattern == kGpt2 || pattern == kGpt2NoTail) {
+    size_t end = contraction(t, i, 0);
+    if (end > i) return end;
+    for (Class c : {kLetter, kNumber, kOther}) { //  ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+
+      if (t.cps[i] == ' ' && i + 1 < n && t.cls[i + 1] == c) return run_of(t, i + 1, c);
+      if (t.cls[i] == c) return run_of(t, i, c);
+    }
+    size_t j = run_of(t, i, kSpace);
+    if (j == i) return i;
+    if (j == n) return j;                   // \s+(?!\S) to the end
+    if (j - i >= 2) return j - 1;           // \s+(?!\S): all but the last
+    return pattern == kGpt2 ? j : i;        // \s+
+  }
+  // cl100k and Qwen2.
+  const bool ascii = pattern == kCl100kAscii || pattern == kQwen2Ascii;
+  const size_t digits = pattern == kCl100k || pattern == kCl100kAscii ? 3 : 1;
+  size_t end = contraction(t, i, ascii ? 1 : 2);
+  if (end > i) return end;
+  // [^\r\n\p{L}\p{N}]?\p{L}+
+  if (!is_crlf(t.cps[i]) && t.cls[i] != kLetter && t.cls[i] != kNumber && i + 1 < n &&
+      t.cls[i + 1] == kLetter)
+    return run_of(t, i + 1, kLetter);
+  if (t.cls[i] == kLetter) return run_of(t, i, kLetter);
+  // \p{N}{1,3} or \p{N}
+  if (t.cls[i] == kNumber) {
+    size_t j = i;
+    while (j < n && j - i < digits && t.cls[j] == kNumber) ++j;
+    return j;
+  }
+  //  ?[^\s\p{L}\p{N}]+[\r\n]*
+  size_t k = t.cps[i] == ' ' && i + 1 < n && t.cls[i + 1] == kOther ? i + 1 : i;
+  if (t.cls[k] == kOther) {
+    size_t j = run_of(t, k, kOther);
+    while (j < n && is_crlf(t.cps[j])) ++j;
+    return j;
+  }
+  size_t j = run_of(t, i, kSpace);
+  if (j == i) return i;
+  // \s*[\r\n]+: \s* gives back up to the last \r or \n of the run.
+  for (size_t m = j; m > i; --m)
+    if (is_crlf(t.cps[m - 1])) return m;
+  if (j == n) return j;         // \s+(?!\S)
+  if (j - i >= 2) return j - 1; // \s+(?!\S)
+  return j;                     // \s+
+}
+
+/// HF's NormalizedString::split of `text` by a pattern with a behavior:
+/// the pieces it keeps, empty ones dropped (as PreTokenizedString does).
+void split_text(Pattern pattern, const std::string &literal, Behavior behavior, bool invert,
+                const std::string &text, std::vector<std::string> *out) {
+  struct Span {
+    size_t from, to; // bytes
+    bool match;
+  };
+  std::vector<Span> spans;
+  size_t prev = 0;
+  if (pattern == kLiteral) {
+    for (size_t at = text.find(literal); at != std::string::npos;
+         at = text.find(literal, at + literal.size())) {
+      if (at > prev) spans.push_back({prev, at, false});
+      spans.push_back({at, at + literal.size(), true});
+      prev = at + literal.size();
+    }
+    if (prev < text.size()) spans.push_back({prev, text.size(), false});
+  } else {
+    CodePoints t = code_points(text);
+    size_t last = 0; // code points
+    for (size_t i = 0; i < t.size();) {
+      size_t end = match_at(pattern, t, i);
+      if (end == i) {
+        ++i;
+        continue;
+      }
+      if (i > last) spans.push_back({t.offsets[last], t.offsets[i], false});
+      spans.push_back({t.offsets[i], t.offsets[end], true});
+      last = i = end;
+    }
+    if (last < t.size()) spans.push_back({t.offsets[last], text.size(), false});
+  }
+  if (invert)
+    for (Span &s : spans) s.match = !s.match;
+
+  std::vector<Span> kept; // match now means "remove"
+  bool previous = false;
+  switch (behavior) {
+  case kRemoved:
+    kept = spans;
+    break;
+  case kIsolated:
+    for (Span s : spans) kept.push_back({s.from, s.to, false});
+    break;
+  case kContiguous:
+    for (const Span &s : spans) {
+      if (s.match == previous && !kept.empty()) kept.back().to = s.to;
+      else kept.push_back({s.from, s.to, false});
+      previous = s.match;
+    }
+    break;
+  case kMergedWithPrevious:
+    for (const Span &s : spans) {
+      if (s.match && !previous && !kept.empty()) kept.back().to = s.to;
+      else kept.push_back({s.from, s.to, false});
+      previous = s.match;
+    }
+    break;
+  case kMergedWithNext:
+    for (size_t k = spans.size(); k-- > 0;) {
+      const Span &s = spans[k];
+      if (s.match && !previous && !kept.empty()) kept.back().from = s.from;
+      else kept.push_back({s.from, s.to, false});
+      previous = s.match;
+    }
+    std::reverse(kept.begin(), kept.end());
+    break;
+  }
+  for (const Span &s : kept)
+    if (!s.match && s.to > s.from) out->push_back(text.substr(s.from, s.to - s.from));
+}
+
+//--- added tokens' boundaries (the Rust regex crate's \w and \s) --------------------
+
+bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+uint32_t code_point_at(const std::string &text, size_t at, size_t *len) {
+  uint32_t cp = 0;
+  *len = 1;
+  next_utf8(reinterpret_cast<const unsigned char *>(text.data()) + at, text.size() - at, len, &cp);
+  return cp;
+}
+
+/// Where the code point that ends text[0, at) starts (at > 0).
+size_t previous_start(const std::string &text, size_t at) {
+  size_t start = at - 1;
+  while (start > 0 && continuation(text[start])) --start;
+  return start;
+}
+
+/// \w$ of text[0, at) and ^\w of text[at, end).
+bool word_before(const std::string &text, size_t at) {
+  size_t len = 0;
+  return at > 0 && is_word(code_point_at(text, previous_start(text, at), &len));
+}
+bool word_after(const std::string &text, size_t at) {
+  size_t len = 0;
+  return at < text.size() && is_word(code_point_at(text, at, &len));
+}
+
+/// Where the whitespace that ends text[0, at) starts (\s*$).
+size_t trailing_space_start(const std::string &text, size_t at) {
+  while (at > 0) {
+    size_t start = previous_start(text, at), len = 0;
+    if (class_of(code_point_at(text, start, &len)) != kSpace) break;
+    at = start;
+  }
+  return at;
+}
+
+/// Bytes of whitespace from `at` on (^\s*).
+size_t leading_space_length(const std::string &text, size_t at) {
+  size_t from = at;
+  while (at < text.size()) {
+    size_t len = 1;
+    if (class_of(code_point_at(text, at, &len)) != kSpace) break;
+    at += len;
+  }
+  return at - from;
 }
 
 } // namespace
@@ -228,21 +502,10 @@ std::string Tokenizer::load_json(const Json &root) {
   const Json *normalizer = root.get("normalizer");
   if (normalizer && !normalizer->is_null())
     return "normalizer '" + type_of(*normalizer) + "' is not supported (only none)";
-  const Json *pre = root.get("pre_tokenizer");
-  if (pre && pre->is_object() && type_of(*pre) == "Sequence") {
-    const Json *list = pre->get("pretokenizers");
-    if (list && list->is_array() && list->items().size() == 1) pre = &list->items()[0];
-  }
-  if (!pre || !pre->is_object() || type_of(*pre) != "ByteLevel")
-    return "pre_tokenizer " +
-           (pre && pre->is_object() ? "'" + type_of(*pre) + "'" : std::string("(none)")) +
-           " is not supported (only ByteLevel)";
-  add_prefix_space_ = flag(pre, "add_prefix_space", false);
-  use_regex_ = flag(pre, "use_regex", true);
-  const Json *post = root.get("post_processor");
-  if (post && !post->is_null() && !(post->is_object() && type_of(*post) == "ByteLevel"))
-    return "post_processor '" + (post->is_object() ? type_of(*post) : std::string("?")) +
-           "' is not supported (only none or ByteLevel)";
+  std::string error = load_pre_tokenizer(root.get("pre_tokenizer"));
+  if (!error.empty()) return error;
+  error = load_post_processor(root.get("post_processor"));
+  if (!error.empty()) return error;
   const Json *decoder = root.get("decoder");
   if (!decoder || !decoder->is_object() || type_of(*decoder) != "ByteLevel")
     return "decoder " +
@@ -268,14 +531,12 @@ std::string Tokenizer::load_json(const Json &root) {
       if (!id || !id->is_integer() || id->as_int() < 0 || id->as_int() > (1 << 30) ||
           !content || !content->is_string())
         return "an entry of added_tokens has no id or content";
-      for (const char *key : {"lstrip", "rstrip", "single_word"})
-        if (flag(&a, key, false))
-          return "added token '" + content->as_string() + "' has " + key +
-                 " set; it is not supported";
       if (!check_utf8(content->as_string()).empty())
         return "added token " + std::to_string(id->as_int()) + " is not valid UTF-8";
-      added_.push_back({content->as_string(), int32_t(id->as_int()),
-                        flag(&a, "special", false)});
+      bool special = flag(&a, "special", false);
+      added_.push_back({content->as_string(), int32_t(id->as_int()), special,
+                        flag(&a, "lstrip", false), flag(&a, "rstrip", false),
+                        flag(&a, "single_word", false), flag(&a, "normalized", !special)});
       max_id = std::max(max_id, id->as_int());
     }
   }
@@ -283,10 +544,13 @@ std::string Tokenizer::load_json(const Json &root) {
   special_.assign(size_t(max_id + 1), 0);
   for (const auto &member : vocab->members())
     id_to_token_[size_t(member.second.as_int())] = member.first;
-  for (const Added &a : added_) {
-    id_to_token_[size_t(a.id)] = a.content;
-    if (a.special) special_[size_t(a.id)] = 1;
-  }
+  for (const Added &a : added_) id_to_token_[size_t(a.id)] = a.content;
+  // HF skips a token in decoding when its text is a special token's.
+  std::unordered_map<std::string, bool> special_text;
+  for (const Added &a : added_)
+    if (a.special) special_text[a.content] = true;
+  for (size_t id = 0; id < id_to_token_.size(); ++id)
+    if (!id_to_token_[id].empty() && special_text.count(id_to_token_[id])) special_[id] = 1;
   // Longest first, so that matching takes the longest at a position.
   // (Insertion sort: stable, and the list is short.)
   for (size_t i = 1; i < added_.size(); ++i)
@@ -338,6 +602,129 @@ std::string Tokenizer::load_json(const Json &root) {
   return "";
 }
 
+std::string Tokenizer::load_pre_tokenizer(const Json *pre) {
+  const char *supported =
+      " (only ByteLevel, or a Sequence of Splits by a known regex and a ByteLevel)";
+  if (!pre || !pre->is_object())
+    return std::string("pre_tokenizer (none) is not supported") + supported;
+  std::vector<const Json *> steps;
+  if (type_of(*pre) == "Sequence") {
+    const Json *list = pre->get("pretokenizers");
+    if (!list || !list->is_array()) return "pre_tokenizer Sequence has no pretokenizers array";
+    for (const Json &step : list->items()) steps.push_back(&step);
+  } else {
+    steps.push_back(pre);
+  }
+  bool byte_level = false;
+  for (const Json *step : steps) {
+    std::string type = step->is_object() ? type_of(*step) : "";
+    if (byte_level)
+      return "pre_tokenizer '" + type + "' after ByteLevel is not supported" + supported;
+    PreStep p{PreStep::kByteLevel, 0, kIsolated, false, false, true};
+    if (type == "ByteLevel") {
+      p.add_prefix_space = flag(step, "add_prefix_space", false);
+      p.use_regex = flag(step, "use_regex", true);
+      byte_level = true;
+    } else if (type == "Split") {
+      p.kind = PreStep::kSplit;
+      const Json *pattern = step->get("pattern");
+      const Json *regex = pattern ? pattern->get("Regex") : nullptr;
+      const Json *literal = pattern ? pattern->get("String") : nullptr;
+      if (regex && regex->is_string()) {
+        p.pattern = -1;
+        for (const KnownPattern &k : kPatterns)
+          if (regex->as_string() == k.regex) p.pattern = k.pattern;
+        if (p.pattern < 0)
+          return "pre_tokenizer Split regex '" + regex->as_string() +
+                 "' is not supported: glm-generate has no regex engine and knows only "
+                 "GPT-2's, cl100k's (GLM-4, Llama-3) and Qwen2's split, by their exact text";
+      } else if (literal && literal->is_string() && !literal->as_string().empty()) {
+        p.pattern = kLiteral;
+        split_literals_.push_back(literal->as_string());
+        p.literal = split_literals_.size() - 1;
+      } else {
+        return "pre_tokenizer Split has no pattern {\"Regex\": ...} or {\"String\": ...}";
+      }
+      const Json *behavior = step->get("behavior");
+      std::string name = behavior && behavior->is_string() ? behavior->as_string() : "";
+      p.behavior = -1;
+      for (int b = 0; b < int(sizeof(kBehaviors) / sizeof(kBehaviors[0])); ++b)
+        if (name == kBehaviors[b]) p.behavior = b;
+      if (p.behavior < 0)
+        return "pre_tokenizer Split behavior '" + name +
+               "' is not supported (only Removed, Isolated, MergedWithPrevious, "
+               "MergedWithNext, Contiguous)";
+      p.invert = flag(step, "invert", false);
+    } else {
+      return "pre_tokenizer '" + type + "' is not supported" + supported;
+    }
+    pre_.push_back(p);
+  }
+  if (!byte_level)
+    return std::string("pre_tokenizer has no ByteLevel; it is not supported") + supported;
+  return "";
+}
+
+std::string Tokenizer::load_post_processor(const Json *post) {
+  if (!post || post->is_null()) return "";
+  const char *supported = " (only ByteLevel, TemplateProcessing or a Sequence of them)";
+  if (!post->is_object()) return std::string("post_processor is not an object") + supported;
+  std::vector<const Json *> steps;
+  if (type_of(*post) == "Sequence") {
+    const Json *list = post->get("processors");
+    if (!list || !list->is_array()) return "post_processor Sequence has no processors array";
+    for (const Json &step : list->items()) steps.push_back(&step);
+  } else {
+    steps.push_back(post);
+  }
+  for (const Json *step : steps) {
+    std::string type = step->is_object() ? type_of(*step) : "";
+    if (type == "ByteLevel") continue; // offsets only
+    if (type != "TemplateProcessing")
+      return "post_processor '" + type + "' is not supported" + supported;
+    const Json *single = step->get("single");
+    const Json *specials = step->get("special_tokens");
+    if (!single || !single->is_array())
+      return "post_processor TemplateProcessing has no \"single\" template";
+    std::vector<int32_t> before, after;
+    bool sequence = false;
+    for (const Json &item : single->items()) {
+      const Json *special = item.get("SpecialToken");
+      const Json *seq = item.get("Sequence");
+      if (special) {
+        const Json *name = special->get("id");
+        if (!name || !name->is_string())
+          return "post_processor template: a SpecialToken has no id";
+        const Json *entry = specials ? specials->get(name->as_string()) : nullptr;
+        const Json *ids = entry ? entry->get("ids") : nullptr;
+        if (!ids || !ids->is_array())
+          return "post_processor template: special token '" + name->as_string() +
+                 "' is not in its special_tokens (with ids)";
+        for (const Json &id : ids->items()) {
+          if (!id.is_integer() || id.as_int() < 0 || id.as_int() > (1 << 30))
+            return "post_processor special token '" + name->as_string() +
+                   "' has an id that is not a token id";
+          (sequence ? after : before).push_back(int32_t(id.as_int()));
+        }
+      } else if (seq) {
+        const Json *which = seq->get("id");
+        std::string name = which && which->is_string() ? which->as_string() : "";
+        if (name != "A" || sequence)
+          return "post_processor template for one sequence has sequence '" + name +
+                 "'; only one sequence A is supported";
+        sequence = true;
+      } else {
+        return "post_processor template has an item that is neither SpecialToken nor Sequence";
+      }
+    }
+    if (!sequence) return "post_processor template for one sequence has no sequence A";
+    // A later processor wraps what the earlier ones gave.
+    prefix_.insert(prefix_.begin(), before.begin(), before.end());
+    suffix_.insert(suffix_.end(), after.begin(), after.end());
+  }
+  return "";
+}
+
 //--- encoding ------------------------------------------------------------------------
 
 void Tokenizer::bpe(const std::vector<int32_t> &initial, std::vector<int32_t> *ids) const {
@@ -360,74 +747,39 @@ void Tokenizer::bpe(const std::vector<int32_t> &initial, std::vector<int32_t> *i
   ids->insert(ids->end(), symbols.begin(), symbols.end());
 }
 
-void Tokenizer::encode_segment(const std::string &segment, std::vector<int32_t> *ids) const {
-  std::string text = segment;
-  if (add_prefix_space_ && (text.empty() || text[0] != ' ')) text.insert(0, " ");
-  if (text.empty()) return;
-
-  // Code points and where each starts (the text is valid UTF-8).
-  std::vector<uint32_t> cps;
-  std::vector<size_t> offsets;
-  const unsigned char *p = reinterpret_cast<const unsigned char *>(text.data());
-  for (size_t i = 0; i < text.size();) {
-    size_t len = 1;
-    uint32_t cp = 0xFFFD;
-    next_utf8(p + i, text.size() - i, &len, &cp);
-    cps.push_back(cp);
-    offsets.push_back(i);
-    i += len;
-  }
-  offsets.push_back(text.size());
-  const size_t n = cps.size();
-
-  // GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-  std::vector<std::pair<size_t, size_t>> pieces; // code point ranges
-  if (!use_regex_) {
-    pieces.emplace_back(0, n);
-  } else {
-    auto run = [&](size_t from, Class c) {
-      size_t j = from;
-      while (j < n && class_of(cps[j]) == c) ++j;
-      return j;
-    };
-    size_t i = 0;
-    while (i < n) {
-      size_t end = i;
-      if (cps[i] == '\'' && i + 1 < n) {
-        uint32_t a = cps[i + 1], b = i + 2 < n ? cps[i + 2] : 0;
-        if (a == 's' || a == 't' || a == 'm' || a == 'd') end = i + 2;
-        else if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
-          end = i + 3;
+void Tokenizer::pre_tokenize(const std::string &text,
+                             std::vector<std::string> *pieces) const {
+  pieces->assign(1, text);
+  std::vector<std::string> next;
+  for (const PreStep &step : pre_) {
+    next.clear();
+    for (const std::string &piece : *pieces) {
+      if (step.kind == PreStep::kSplit) {
+        split_text(Pattern(step.pattern),
+                   step.pattern == kLiteral ? split_literals_[step.literal] : std::string(),
+                   Behavior(step.behavior), step.invert, piece, &next);
+        continue;
       }
-      if (end == i) {
-        Class here = class_of(cps[i]);
-        Class after = i + 1 < n ? class_of(cps[i + 1]) : kSpace;
-        for (Class c : {kLetter, kNumber, kOther}) {
-          if (cps[i] == ' ' && i + 1 < n && after == c) {
-            end = run(i + 1, c);
-            break;
-          }
-          if (here == c) {
-            end = run(i, c);
-            break;
-          }
-        }
-      }
-      if (end == i) { // whitespace
-        size_t j = run(i, kSpace);
-        end = (j < n && j - i >= 2) ? j - 1 : j; // \s+(?!\S), else \s+
-      }
-      pieces.emplace_back(i, end);
-      i = end;
+      // ByteLevel: the prefix space on each piece, GPT-2's split; the bytes
+      // are mapped in encode_segment.
+      std::string p = piece;
+      if (step.add_prefix_space && p[0] != ' ') p.insert(0, " ");
+      if (step.use_regex) split_text(kGpt2, "", kIsolated, false, p, &next);
+      else next.push_back(p);
     }
+    pieces->swap(next);
   }
+}
 
-  for (const auto &piece : pieces) {
-    size_t from = offsets[piece.first], to = offsets[piece.second];
+void Tokenizer::encode_segment(const std::string &segment, std::vector<int32_t> *ids) const {
+  if (segment.empty()) return;
+  std::vector<std::string> pieces;
+  pre_tokenize(segment, &pieces);
+  for (const std::string &piece : pieces) {
     std::vector<int32_t> symbols;
     bool last_unk = false;
-    for (size_t b = from; b < to; ++b) {
-      int32_t id = byte_symbol_[static_cast<unsigned char>(text[b])];
+    for (char byte : piece) {
+      int32_t id = byte_symbol_[static_cast<unsigned char>(byte)];
       if (id >= 0) {
         symbols.push_back(id);
         last_unk = false;
@@ -449,29 +801,63 @@ void Tokenizer::encode_segment(const std::string &segment, std::vector<int32_t> 
   }
 }
 
-std::string Tokenizer::encode(const std::string &text, std::vector<int32_t> *ids) const {
-  std::string error = check_utf8(text);
-  if (!error.empty()) return "the text is not valid UTF-8: " + error;
-  ids->clear();
-  size_t start = 0, i = 0;
-  while (i < text.size()) {
+void Tokenizer::find_added(const std::string &text, bool normalized,
+                           std::vector<Piece> *out) const {
+  // HF's AddedVocabulary::find_matches: leftmost longest (Aho-Corasick),
+  // the search going on after each match's own end.
+  size_t start_offset = 0;
+  for (size_t pos = 0; pos < text.size();) {
     const Added *match = nullptr;
     for (const Added &a : added_) { // longest first
-      if (!a.content.empty() && text.compare(i, a.content.size(), a.content) == 0) {
+      if (a.normalized == normalized && !a.content.empty() &&
+          text.compare(pos, a.content.size(), a.content) == 0) {
         match = &a;
         break;
       }
     }
     if (!match) {
-      ++i;
+      ++pos;
       continue;
     }
-    encode_segment(text.substr(start, i - start), ids);
-    ids->push_back(match->id);
-    i += match->content.size();
-    start = i;
+    size_t start = pos, stop = pos + match->content.size();
+    pos = stop;
+    if (match->single_word && (word_before(text, start) || word_after(text, stop)))
+      continue; // not a word of its own
+    if (match->lstrip) start = std::max(trailing_space_start(text, start), start_offset);
+    if (match->rstrip) stop += leading_space_length(text, stop);
+    if (start_offset < start) out->push_back({start_offset, start, -1});
+    out->push_back({start, stop, match->id});
+    start_offset = stop;
   }
-  encode_segment(text.substr(start), ids);
+  if (start_offset < text.size()) out->push_back({start_offset, text.size(), -1});
+}
+
+std::string Tokenizer::encode(const std::string &text, std::vector<int32_t> *ids,
+                              bool add_special) const {
+  std::string error = check_utf8(text);
+  if (!error.empty()) return "the text is not valid UTF-8: " + error;
+  ids->clear();
+  // Added tokens that match the raw text first, then those that match the
+  // normalized text (with no normalizer, the same) in what is left.
+  std::vector<Piece> raw, normalized;
+  find_added(text, false, &raw);
+  for (const Piece &r : raw) {
+    if (r.id >= 0) {
+      ids->push_back(r.id);
+      continue;
+    }
+    std::string part = text.substr(r.from, r.to - r.from);
+    normalized.clear();
+    find_added(part, true, &normalized);
+    for (const Piece &p : normalized) {
+      if (p.id >= 0) ids->push_back(p.id);
+      else encode_segment(part.substr(p.from, p.to - p.from), ids);
+    }
+  }
+  if (add_special) {
+    ids->insert(ids->begin(), prefix_.begin(), prefix_.end());
+    ids->insert(ids->end(), suffix_.begin(), suffix_.end());
+  }
   return "";
 }
 

@@ -1,17 +1,24 @@
 //===- tokenizer.h - Byte-level BPE from a HF tokenizer.json ---------------===//
 //
-// Encodes and decodes exactly as HF `tokenizers` does for the GPT-2 family
-// of tokenizers (tiny-glm's): a "BPE" model with byte-level symbols, the
-// "ByteLevel" pre-tokenizer (GPT-2's split of letters, numbers, other
-// symbols and whitespace, then bytes mapped to printable characters), the
-// "ByteLevel" decoder, no normalizer, and added tokens (e.g.
-// <|endoftext|>) matched in the text before the split, longest first.
+// Encodes and decodes exactly as HF `tokenizers` does for the byte-level
+// BPE tokenizers of GPT-2 (tiny-glm), GLM-4, Llama-3 and Qwen2: a "BPE"
+// model with byte-level symbols; a pre-tokenizer that is "ByteLevel"
+// (GPT-2's split of letters, numbers, other symbols and whitespace, then
+// bytes mapped to printable characters) or a "Sequence" of "Split"s with a
+// known regex (GPT-2's, cl100k's as GLM-4 and Llama-3 have it, Qwen2's; each
+// a hand-written matcher, no regex engine) and a ByteLevel; post-processors
+// "ByteLevel", "TemplateProcessing" (special tokens around the text) and
+// "Sequence"s of them; the "ByteLevel" decoder; no normalizer; and added
+// tokens (e.g. <|endoftext|>, [gMASK]) matched in the raw text before the
+// split, leftmost longest, with their lstrip/rstrip/single_word/normalized
+// flags.
 //
-// The split's character classes (\p{L}, \p{N}, \s) come from
-// unicode_classes.inc, read off `tokenizers` itself by
+// The character classes (\p{L}, \p{N}, \s, and \w for single_word) come
+// from unicode_classes.inc, read off `tokenizers` itself by
 // gen_unicode_classes.py. Anything else in the file (another model type,
-// normalizer, pre-tokenizer or decoder; BPE dropout; a byte fallback) is
-// refused at load with the field named, rather than tokenized differently.
+// normalizer, pre-tokenizer, Split regex or behavior, post-processor or
+// decoder; BPE dropout; a byte fallback) is refused at load with the field
+// named, rather than tokenized differently.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GLM_GENERATE_TOKENIZER_H
@@ -32,8 +39,15 @@ public:
   static std::string load_from_text(const std::string &json, Tokenizer *out);
 
   /// Token ids of `text` (UTF-8); returns "" or why not (text that is not
-  /// valid UTF-8).
-  std::string encode(const std::string &text, std::vector<int32_t> *ids) const;
+  /// valid UTF-8). With `add_special`, the post-processor's special tokens
+  /// go around them (HF encode's add_special_tokens, default true).
+  std::string encode(const std::string &text, std::vector<int32_t> *ids,
+                     bool add_special = true) const;
+
+  /// The ids the post-processor puts before and after the text's (empty
+  /// without a TemplateProcessing).
+  const std::vector<int32_t> &prefix_ids() const { return prefix_; }
+  const std::vector<int32_t> &suffix_ids() const { return suffix_; }
 
   /// The text of `ids`, as HF decode(ids, skip_special_tokens): bytes that
   /// are not valid UTF-8 become U+FFFD. Unknown ids are skipped.
@@ -54,13 +68,33 @@ private:
   struct Added {
     std::string content;
     int32_t id;
-    bool special;
+    bool special, lstrip, rstrip, single_word, normalized;
+  };
+  /// A piece of the text: bytes [from, to) of the text it was cut from, and
+  /// the added token it is (-1: none, to be pre-tokenized).
+  struct Piece {
+    size_t from, to;
+    int32_t id;
+  };
+  /// One step of the pre-tokenizer.
+  struct PreStep {
+    enum Kind { kSplit, kByteLevel } kind;
+    int pattern;  // kSplit: which known regex (tokenizer.cpp's kPatterns)
+    int behavior; // kSplit: SplitDelimiterBehavior
+    bool invert;  // kSplit
+    bool add_prefix_space, use_regex; // kByteLevel
+    size_t literal = 0; // kSplit by a "String": its index in split_literals_
   };
   struct PairHash {
     size_t operator()(uint64_t v) const { return std::hash<uint64_t>()(v); }
   };
 
   std::string load_json(const class Json &root);
+  std::string load_pre_tokenizer(const class Json *pre);
+  std::string load_post_processor(const class Json *post);
+  void find_added(const std::string &text, bool normalized,
+                  std::vector<Piece> *out) const;
+  void pre_tokenize(const std::string &text, std::vector<std::string> *pieces) const;
   void encode_segment(const std::string &text, std::vector<int32_t> *ids) const;
   void bpe(const std::vector<int32_t> &symbols, std::vector<int32_t> *ids) const;
 
@@ -68,15 +102,16 @@ private:
   std::vector<std::string> id_to_token_; // "" where no token has the id
   // (left << 32 | right) -> rank << 32 | merged id
   std::unordered_map<uint64_t, uint64_t, PairHash> merges_;
-  std::vector<Added> added_;
+  std::vector<Added> added_;     // longest first
   std::vector<uint8_t> special_; // per id
+  std::vector<PreStep> pre_;
+  std::vector<std::string> split_literals_;
+  std::vector<int32_t> prefix_, suffix_; // from TemplateProcessing
   int32_t byte_symbol_[256];     // the vocab id of each byte's symbol, or -1
   std::unordered_map<std::string, uint8_t> char_to_byte_;
   int32_t unk_id_ = -1;
   bool fuse_unk_ = false;
   bool ignore_merges_ = false;
-  bool add_prefix_space_ = false;
-  bool use_regex_ = true;
 };
 
 /// Turns a stream of bytes into valid UTF-8 as HF decode does at the end
