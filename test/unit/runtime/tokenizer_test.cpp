@@ -2,8 +2,11 @@
 //
 // The tokenizer against HF `tokenizers` on the committed fixtures
 // (test/models/tiny-glm/tokenizer-fixtures.json, written by
-// test/models/gen/tokenizer_fixtures.py): every encoding id for id, every
-// decoding byte for byte, also streamed token by token.
+// test/models/gen/tokenizer_fixtures.py; the GLM-4-, Qwen2- and Llama-3-style
+// tokenizers of test/models/hf-tokenizers, written with their fixtures by
+// test/models/gen/hf_tokenizer_fixtures.py): every encoding id for id, with
+// and without special tokens, every decoding byte for byte, also streamed
+// token by token.
 //
 //===----------------------------------------------------------------------===//
 #include "json.h"
@@ -63,6 +66,50 @@ std::vector<int32_t> ids_of(const Json &array) {
 }
 
 std::string escaped(const std::string &s) { return glmgen::json_quote(s); }
+
+std::string hf_dir() { return std::string(GLM_TEST_MODELS_DIR) + "/hf-tokenizers/"; }
+
+const Json &hf_fixtures() {
+  static Json *j = [] {
+    auto *json = new Json();
+    std::string text = slurp(hf_dir() + "fixtures.json");
+    EXPECT_FALSE(text.empty());
+    EXPECT_EQ(Json::parse(text, json), "");
+    return json;
+  }();
+  return *j;
+}
+
+/// The text of tokenizer file `name` with its "pre_tokenizer" line (each
+/// top-level key has a line of its own) replaced by `pre_tokenizer`.
+std::string with_pre_tokenizer(const std::string &name, const std::string &pre_tokenizer) {
+  std::string text = slurp(hf_dir() + name);
+  size_t at = text.find("\n\"pre_tokenizer\": ");
+  size_t end = text.find(",\n", at);
+  EXPECT_NE(at, std::string::npos);
+  EXPECT_NE(end, std::string::npos);
+  if (at == std::string::npos || end == std::string::npos) return text;
+  return text.substr(0, at) + "\n\"pre_tokenizer\": " + pre_tokenizer + text.substr(end);
+}
+
+/// Encodes every text; the number of texts whose ids differ from `want`'s
+/// (the first few reported).
+size_t encode_failures(const Tokenizer &tok, const Json &texts, const Json &want,
+                       bool add_special, const std::string &what) {
+  size_t failures = 0;
+  EXPECT_LE(want.items().size(), texts.items().size());
+  for (size_t i = 0; i < want.items().size() && i < texts.items().size(); ++i) {
+    const std::string &text = texts.items()[i].as_string();
+    std::vector<int32_t> ids;
+    EXPECT_EQ(tok.encode(text, &ids, add_special), "");
+    std::vector<int32_t> expected = ids_of(want.items()[i]);
+    if (ids != expected && ++failures <= 5)
+      ADD_FAILURE() << what << (add_special ? "" : " (no special)") << ": encode("
+                    << escaped(text) << "): got " << ::testing::PrintToString(ids)
+                    << ", HF gives " << ::testing::PrintToString(expected);
+  }
+  return failures;
+}
 
 } // namespace
 
@@ -249,7 +296,6 @@ TEST(GenerateTokenizer, RefusesWhatItCannotReproduce) {
        "decoder 'WordPiece' is not supported"},
       {replaced("\"dropout\": null", "\"dropout\": 0.1"), "BPE dropout"},
       {replaced("\"byte_fallback\": false", "\"byte_fallback\": true"), "byte_fallback"},
-      {replaced("\"lstrip\": false", "\"lstrip\": true"), "lstrip set"},
       {replaced("\"\xC4\xA0\",\n        \"t\"", "\"\xC4\xA0\",\n        \"nope\""),
        "merge 0 ('\xC4\xA0', 'nope') names a token that is not in the vocabulary"},
       {replaced("\"!\": 1,", "\"!\": -1,"), "model.vocab['!'] is not a token id"},
@@ -264,6 +310,150 @@ TEST(GenerateTokenizer, RefusesWhatItCannotReproduce) {
   EXPECT_NE(Tokenizer::load("/nonexistent/tokenizer.json", &t).find(
                 "cannot open '/nonexistent/tokenizer.json'"),
             std::string::npos);
+}
+
+//--- GLM-4, Qwen2 and Llama-3 style tokenizers against HF tokenizers -----------
+
+TEST(GenerateTokenizer, HfStyleTokenizersEncodeAsHf) {
+  const Json &f = hf_fixtures();
+  const Json *texts = f.get("texts");
+  const Json *files = f.get("files");
+  ASSERT_NE(texts, nullptr);
+  ASSERT_NE(files, nullptr);
+  ASSERT_GE(texts->items().size(), 400u);
+  ASSERT_EQ(files->items().size(), 3u);
+  for (const Json &file : files->items()) {
+    const std::string name = file.get("file")->as_string();
+    Tokenizer tok;
+    ASSERT_EQ(Tokenizer::load(hf_dir() + name, &tok), "") << name;
+    ASSERT_EQ(file.get("encode")->items().size(), texts->items().size());
+    ASSERT_EQ(file.get("encode_plain")->items().size(), texts->items().size());
+    EXPECT_EQ(encode_failures(tok, *texts, *file.get("encode"), true, name), 0u) << name;
+    EXPECT_EQ(encode_failures(tok, *texts, *file.get("encode_plain"), false, name), 0u)
+        << name;
+  }
+}
+
+TEST(GenerateTokenizer, HfStyleTokenizersDecodeAsHfAlsoStreamed) {
+  for (const Json &file : hf_fixtures().get("files")->items()) {
+    const std::string name = file.get("file")->as_string();
+    Tokenizer tok;
+    ASSERT_EQ(Tokenizer::load(hf_dir() + name, &tok), "") << name;
+    const Json *cases = file.get("decode");
+    ASSERT_GT(cases->items().size(), 120u);
+    size_t failures = 0;
+    for (const Json &c : cases->items()) {
+      std::vector<int32_t> ids = ids_of(*c.get("ids"));
+      const std::string &want = c.get("text")->as_string();
+      const std::string &want_special = c.get("text_with_special")->as_string();
+      std::string got = tok.decode(ids), got_special = tok.decode(ids, false);
+      glmgen::Utf8Stream stream;
+      std::string streamed;
+      for (int32_t id : ids) streamed += stream.push(tok.token_bytes(id));
+      streamed += stream.finish();
+      if ((got != want || got_special != want_special || streamed != want) && ++failures <= 5)
+        ADD_FAILURE() << name << ": decode(" << ::testing::PrintToString(ids) << "): got "
+                      << escaped(got) << " / " << escaped(got_special) << " / streamed "
+                      << escaped(streamed) << ", HF gives " << escaped(want) << " / "
+                      << escaped(want_special);
+    }
+    EXPECT_EQ(failures, 0u) << name;
+  }
+}
+
+TEST(GenerateTokenizer, EveryKnownSplitAndBehaviorAsHf) {
+  const Json &f = hf_fixtures();
+  const Json *variants = f.get("variants");
+  ASSERT_NE(variants, nullptr);
+  ASSERT_GE(variants->items().size(), 20u);
+  for (const Json &v : variants->items()) {
+    const std::string &pre = v.get("pre_tokenizer")->as_string();
+    Tokenizer tok;
+    ASSERT_EQ(Tokenizer::load_from_text(with_pre_tokenizer(v.get("file")->as_string(), pre),
+                                        &tok),
+              "")
+        << pre;
+    ASSERT_GE(v.get("encode")->items().size(), 200u);
+    EXPECT_EQ(encode_failures(tok, *f.get("texts"), *v.get("encode"), false, pre), 0u) << pre;
+  }
+}
+
+TEST(GenerateTokenizer, Glm4TemplateAndSpecialTokens) {
+  Tokenizer tok;
+  ASSERT_EQ(Tokenizer::load(hf_dir() + "glm4.json", &tok), "");
+  const int32_t gmask = tok.token_to_id("[gMASK]"), sop = tok.token_to_id("<sop>");
+  const int32_t user = tok.token_to_id("<|user|>");
+  ASSERT_GE(gmask, 0);
+  ASSERT_GE(sop, 0);
+  ASSERT_GE(user, 0);
+  EXPECT_EQ(tok.prefix_ids(), (std::vector<int32_t>{gmask, sop}));
+  EXPECT_TRUE(tok.suffix_ids().empty());
+  std::vector<int32_t> with, without;
+  ASSERT_EQ(tok.encode("<|user|>\nHi", &with), "");
+  ASSERT_EQ(tok.encode("<|user|>\nHi", &without, false), "");
+  ASSERT_EQ(with.size(), without.size() + 2);
+  EXPECT_EQ(with[0], gmask);
+  EXPECT_EQ(with[1], sop);
+  EXPECT_EQ(without[0], user); // matched in the raw text
+  EXPECT_TRUE(tok.is_special(user));
+  EXPECT_EQ(tok.decode(with), "\nHi");
+  EXPECT_EQ(tok.decode(with, false), "[gMASK]<sop><|user|>\nHi");
+  std::vector<int32_t> empty;
+  ASSERT_EQ(tok.encode("", &empty), "");
+  EXPECT_EQ(empty, (std::vector<int32_t>{gmask, sop})); // as HF: the template alone
+
+  Tokenizer llama;
+  ASSERT_EQ(Tokenizer::load(hf_dir() + "llama3.json", &llama), "");
+  EXPECT_EQ(llama.prefix_ids(), (std::vector<int32_t>{llama.token_to_id("<|begin_of_text|>")}));
+  Tokenizer qwen;
+  ASSERT_EQ(Tokenizer::load(hf_dir() + "qwen2.json", &qwen), "");
+  EXPECT_TRUE(qwen.prefix_ids().empty());
+}
+
+TEST(GenerateTokenizer, RefusesUnknownSplitsAndProcessors) {
+  const std::string byte_level =
+      R"({"type": "ByteLevel", "add_prefix_space": false, "use_regex": false})";
+  auto pre = [&](const std::string &split) {
+    return with_pre_tokenizer(
+        "glm4.json", R"({"type": "Sequence", "pretokenizers": [)" + split + ", " + byte_level + "]}");
+  };
+  auto post = [&](const std::string &processor) {
+    std::string text = slurp(hf_dir() + "glm4.json");
+    size_t at = text.find("\n\"post_processor\": "), end = text.find(",\n", at + 1);
+    EXPECT_NE(at, std::string::npos);
+    return text.substr(0, at) + "\n\"post_processor\": " + processor + text.substr(end);
+  };
+  const std::pair<std::string, const char *> cases[] = {
+      {pre(R"({"type": "Split", "pattern": {"Regex": "\\p{L}+|\\s+"}, "behavior": "Isolated"})"),
+       "pre_tokenizer Split regex '\\p{L}+|\\s+' is not supported: glm-generate has no regex engine"},
+      {pre(R"({"type": "Split", "pattern": {"Regex": "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+"}, "behavior": "Isolated"})"),
+       "Split regex ''s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+' is not supported"},
+      {pre(R"({"type": "Split", "pattern": {"String": " "}, "behavior": "Shuffled"})"),
+       "pre_tokenizer Split behavior 'Shuffled' is not supported (only Removed, Isolated"},
+      {pre(R"({"type": "Split", "pattern": {"String": ""}, "behavior": "Isolated"})"),
+       "Split has no pattern"},
+      {pre(R"({"type": "Digits", "individual_digits": true})"),
+       "pre_tokenizer 'Digits' is not supported"},
+      {with_pre_tokenizer("glm4.json", R"({"type": "Sequence", "pretokenizers": [)" + byte_level +
+                                           R"(, {"type": "Split", "pattern": {"String": " "}, "behavior": "Isolated"}]})"),
+       "pre_tokenizer 'Split' after ByteLevel is not supported"},
+      {with_pre_tokenizer("glm4.json", R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"String": " "}, "behavior": "Isolated"}]})"),
+       "pre_tokenizer has no ByteLevel"},
+      {post(R"({"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]})"),
+       "post_processor 'RobertaProcessing' is not supported"},
+      {post(R"({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<x>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {}})"),
+       "special token '<x>' is not in its special_tokens"},
+      {post(R"({"type": "TemplateProcessing", "single": [{"Sequence": {"id": "B", "type_id": 0}}], "special_tokens": {}})"),
+       "has sequence 'B'; only one sequence A is supported"},
+      {post(R"({"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "BertProcessing"}]})"),
+       "post_processor 'BertProcessing' is not supported"},
+  };
+  for (const auto &c : cases) {
+    Tokenizer t;
+    std::string error = Tokenizer::load_from_text(c.first, &t);
+    EXPECT_NE(error.find(c.second), std::string::npos)
+        << "expected '" << c.second << "', got '" << error << "'";
+  }
 }
 
 //--- the sampler -------------------------------------------------------------------
