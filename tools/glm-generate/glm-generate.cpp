@@ -3,8 +3,8 @@
 //   glm-generate model.so --tokenizer tokenizer.json --prompt "..." [-n 64]
 //                [--temperature T] [--top-k K] [--top-p P] [--seed S]
 //                [--max-length L] [--threads N] [--ids] [--json]
-//                [--no-stop] [--eos ID] [--quiet] [--prompt-ids IDS]
-//                [--repeat R]
+//                [--no-stop] [--eos TOKENS] [--no-special] [--quiet]
+//                [--prompt-ids IDS] [--repeat R]
 //
 // The model is a decode-with-cache export compiled by glmc, run through a
 // glmrt decoder (runtime/include/glmrt/glmrt.h): the prompt in one prefill,
@@ -40,7 +40,8 @@ const char kUsage[] =
     "(decoder-with-past) ONNX export, streaming it to stdout.\n"
     "\n"
     "options:\n"
-    "  --tokenizer FILE    the HF tokenizer.json (byte-level BPE)\n"
+    "  --tokenizer FILE    the HF tokenizer.json (byte-level BPE: GPT-2, GLM-4,\n"
+    "                      Llama-3 and Qwen2 style)\n"
     "  --prompt TEXT       the prompt (UTF-8)\n"
     "  --prompt-ids IDS    the prompt as token ids (\"1,2,3\" or \"1 2 3\"),\n"
     "                      instead of --prompt\n"
@@ -60,9 +61,16 @@ const char kUsage[] =
     "                      one line, then the generated ones\n"
     "  --json              print one JSON object at the end (ids, text,\n"
     "                      speeds, memory) instead of streaming\n"
-    "  --no-stop           do not stop at the end-of-text token\n"
-    "  --eos ID            the token that ends generation (default: the\n"
-    "                      tokenizer's <|endoftext|>)\n"
+    "  --no-special        do not put the tokenizer's template tokens around the\n"
+    "                      prompt (HF's add_special_tokens=False; e.g. GLM-4's\n"
+    "                      [gMASK] <sop>, Llama-3's <|begin_of_text|>); special\n"
+    "                      tokens written in the prompt are still matched\n"
+    "  --no-stop           do not stop at an end token\n"
+    "  --eos TOKENS        the tokens that end generation: token ids or token\n"
+    "                      strings, comma-separated, the option repeatable\n"
+    "                      (default: those of <|endoftext|>, <|user|>,\n"
+    "                      <|observation|> (GLM-4), <|eot_id|>, <|end_of_text|>\n"
+    "                      (Llama-3), <|im_end|> (Qwen2) the tokenizer has)\n"
     "  --quiet             do not print speeds and memory to stderr\n"
     "  --repeat R          generate R times (the decoder reset in between, the\n"
     "                      sampler re-seeded) and report the median speeds;\n"
@@ -85,8 +93,8 @@ struct Options {
   uint64_t seed = 0;
   long max_length = 0;
   long threads = 0;
-  bool ids = false, json = false, no_stop = false, quiet = false;
-  long eos = -1;
+  bool ids = false, json = false, no_stop = false, quiet = false, no_special = false;
+  std::vector<std::string> eos; // as given, resolved with the tokenizer
 };
 
 int fail(const std::string &message) {
@@ -193,8 +201,10 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
       if (!take(&v) || !parse_long(v, 0, 4096, &o->threads))
         return "--threads needs a number from 0 to 4096, got '" + v + "'";
     } else if (arg == "--eos") {
-      if (!take(&v) || !parse_long(v, 0, 1L << 30, &o->eos))
-        return "--eos needs a token id, got '" + v + "'";
+      if (!take(&v) || v.empty()) return "--eos needs token ids or token strings";
+      o->eos.push_back(v);
+    } else if (arg == "--no-special" && !inline_value) {
+      o->no_special = true;
     } else if (arg == "--ids" && !inline_value) {
       o->ids = true;
     } else if (arg == "--json" && !inline_value) {
@@ -220,6 +230,8 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
   if (o->prompt_given && o->prompt_ids_given)
     return "--prompt and --prompt-ids do not go together";
   if (o->ids && o->json) return "--ids and --json do not go together";
+  if (o->no_special && o->prompt_ids_given)
+    return "--no-special does not go with --prompt-ids (the ids are taken as they are)";
   return "";
 }
 
@@ -257,13 +269,39 @@ int run(const Options &o) {
   if (!error.empty()) return fail("tokenizer '" + o.tokenizer + "': " + error);
   std::vector<int32_t> prompt = o.prompt_ids;
   if (!o.prompt_ids_given) {
-    error = tokenizer.encode(o.prompt, &prompt);
+    error = tokenizer.encode(o.prompt, &prompt, !o.no_special);
     if (!error.empty()) return fail("the prompt cannot be tokenized: " + error);
   }
   if (prompt.empty()) return fail("the prompt is empty: it has no tokens");
 
-  long eos = o.eos;
-  if (eos < 0) eos = tokenizer.token_to_id("<|endoftext|>");
+  std::vector<int32_t> stop = tokenizer.default_stop_ids();
+  if (!o.eos.empty()) stop.clear();
+  for (const std::string &spec : o.eos) {
+    // Digits are a token id; a token string as a whole (it may hold
+    // commas); else a comma-separated list of those.
+    auto is_number = [](const std::string &s) {
+      return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    std::vector<std::string> items;
+    if (!is_number(spec) && tokenizer.token_to_id(spec) >= 0) {
+      items.push_back(spec);
+    } else {
+      for (size_t k = 0, from = 0; k <= spec.size(); ++k) {
+        if (k < spec.size() && spec[k] != ',') continue;
+        if (k > from) items.push_back(spec.substr(from, k - from));
+        from = k + 1;
+      }
+    }
+    for (const std::string &item : items) {
+      long id = -1;
+      if (!is_number(item)) id = tokenizer.token_to_id(item);
+      else if (!parse_long(item, 0, 1L << 30, &id)) id = -1;
+      if (id < 0)
+        return fail("--eos: '" + item + "' is neither a token id nor a token of '" +
+                    o.tokenizer + "'");
+      stop.push_back(int32_t(id));
+    }
+  }
   long max_length = o.max_length ? o.max_length : long(prompt.size()) + std::max(o.new_tokens, 1L);
   if (long(prompt.size()) > max_length)
     return fail("the prompt has " + std::to_string(prompt.size()) +
@@ -326,7 +364,7 @@ int run(const Options &o) {
     for (long i = 0; i < o.new_tokens; ++i) {
       int32_t token = sampler.sample(logits, vocab);
       run->generated.push_back(token);
-      if (!o.no_stop && token == eos) {
+      if (!o.no_stop && std::find(stop.begin(), stop.end(), token) != stop.end()) {
         run->stopped_at_eos = true;
         break;
       }

@@ -896,6 +896,18 @@ int32_t Tokenizer::token_to_id(const std::string &token) const {
   return it == vocab_.end() ? -1 : it->second;
 }
 
+std::vector<int32_t> Tokenizer::default_stop_ids() const {
+  std::vector<int32_t> ids;
+  for (const char *name : {"<|endoftext|>", "<|user|>", "<|observation|>", "<|eot_id|>",
+                           "<|end_of_text|>", "<|im_end|>"}) {
+    int32_t id = token_to_id(name);
+    if (id >= 0 && (is_special(id) || ids.empty()) &&
+        std::find(ids.begin(), ids.end(), id) == ids.end())
+      ids.push_back(id);
+  }
+  return ids;
+}
+
 bool Tokenizer::is_special(int32_t id) const {
   return id >= 0 && size_t(id) < special_.size() && special_[size_t(id)];
 }

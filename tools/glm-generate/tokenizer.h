@@ -58,6 +58,12 @@ public:
   /// "" for an unknown id or, with skip_special, a special token.
   std::string token_bytes(int32_t id, bool skip_special = true) const;
 
+  /// The tokens that end generation unless told otherwise: those of
+  /// <|endoftext|>; GLM-4's <|user|> and <|observation|>; Llama-3's
+  /// <|eot_id|> and <|end_of_text|>; Qwen2's <|im_end|> that the tokenizer
+  /// has as special added tokens (<|endoftext|> as any token), in that order.
+  std::vector<int32_t> default_stop_ids() const;
+
   /// The id of a token's string form (vocab or added token), or -1.
   int32_t token_to_id(const std::string &token) const;
   /// Ids are in [0, vocab_size()).

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -44,6 +45,9 @@ std::string quote(const std::string &s) {
 
 std::string tokenizer() {
   return std::string(GLM_TEST_MODELS_DIR) + "/tiny-glm/tokenizer.json";
+}
+std::string hf_tokenizer(const char *name) {
+  return std::string(GLM_TEST_MODELS_DIR) + "/hf-tokenizers/" + name;
 }
 std::string tiny_glm(const char *name) {
   return std::string(GLMRT_TEST_TINY_GLM_DIR) + "/" + name;
@@ -125,6 +129,8 @@ TEST_F(GlmGenerate, Help) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("usage: glm-generate MODEL.so --tokenizer"), std::string::npos);
   EXPECT_NE(r.out.find("--top-p"), std::string::npos);
+  EXPECT_NE(r.out.find("--no-special"), std::string::npos);
+  EXPECT_NE(r.out.find("--eos TOKENS"), std::string::npos);
 }
 
 TEST_F(GlmGenerate, ArgumentErrors) {
@@ -148,6 +154,12 @@ TEST_F(GlmGenerate, ArgumentErrors) {
   expect_error({m, "--tokenizer", t, "--prompt-ids", "1,x"}, {"'x' is not a token id"});
   expect_error({m, "--tokenizer", t, "--prompt-ids", ""}, {"the prompt is empty"});
   expect_error({m, "--tokenizer", t, "--prompt", "x", "--repeat", "0"}, {"--repeat"});
+  expect_error({m, "--tokenizer", t, "--prompt", "x", "--eos", ""}, {"--eos needs"});
+  expect_error({m, "--tokenizer", t, "--prompt-ids", "1", "--no-special"},
+               {"--no-special does not go with --prompt-ids"});
+  // --eos is resolved with the tokenizer, before the model is loaded.
+  expect_error({m, "--tokenizer", t, "--prompt", "x", "--eos", "0,<|nope|>"},
+               {"--eos: '<|nope|>' is neither a token id nor a token of"});
 }
 
 TEST_F(GlmGenerate, BadTokenizerFile) {
@@ -160,6 +172,28 @@ TEST_F(GlmGenerate, BadTokenizerFile) {
   std::ofstream(file("wordpiece.json")) << "{\"model\": {\"type\": \"WordPiece\"}}";
   expect_error({m, "--tokenizer", file("wordpiece.json"), "--prompt", "x"},
                {"model type 'WordPiece' is not supported"});
+}
+
+TEST_F(GlmGenerate, RefusesUnknownSplitsClearly) {
+  // The GLM-4-style tokenizer with a Split regex glm-generate does not know,
+  // then with a behavior it does not know: exit 1, the pattern named.
+  std::string good = slurp(hf_tokenizer("glm4.json"));
+  const std::string known = R"(\\p{N}{1,3}|)";
+  size_t at = good.find(known);
+  ASSERT_NE(at, std::string::npos);
+  std::string other = good;
+  other.replace(at, known.size(), R"(\\p{N}{1,4}|)");
+  std::ofstream(file("regex.json")) << other;
+  expect_error({stand_in("decoder.so"), "--tokenizer", file("regex.json"), "--prompt", "x"},
+               {"regex.json': pre_tokenizer Split regex '(?i:'s|'t|'re|'ve|'m|'ll|'d)",
+                "\\p{N}{1,4}", "is not supported: glm-generate has no regex engine"});
+  std::string behavior = good;
+  at = behavior.find(R"("behavior": "Isolated")");
+  ASSERT_NE(at, std::string::npos);
+  behavior.replace(at, 22, R"("behavior": "Sideways")");
+  std::ofstream(file("behavior.json")) << behavior;
+  expect_error({stand_in("decoder.so"), "--tokenizer", file("behavior.json"), "--prompt", "x"},
+               {"Split behavior 'Sideways' is not supported"});
 }
 
 TEST_F(GlmGenerate, BadModelAndPrompt) {
@@ -317,4 +351,61 @@ TEST_F(GlmGenerate, RefusesTheFullSequenceExport) {
                {"is not a decoder model glm-generate can run",
                 "model 'tiny-glm' entry 'main' cannot be run by a decoder",
                 "no past_key_values"});
+}
+
+TEST_F(GlmGenerate, Glm4TokenizerPromptAsHfWithAndWithoutSpecialTokens) {
+  REQUIRE_TINY_GLM();
+  // tiny-glm's 2048 logits cover the GLM-4-style fixture's 2017 ids.
+  Json fixtures;
+  ASSERT_EQ(Json::parse(slurp(std::string(GLM_TEST_MODELS_DIR) + "/hf-tokenizers/fixtures.json"),
+                        &fixtures),
+            "");
+  const Json *glm4 = &fixtures.get("files")->items()[0];
+  ASSERT_EQ(glm4->get("file")->as_string(), "glm4.json");
+  const std::string prompt = "<|system|>\nYou are GLM.<|user|>\nhi";
+  std::string want, want_plain;
+  const std::vector<Json> &texts = fixtures.get("texts")->items();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].as_string() != prompt) continue;
+    for (const Json &id : glm4->get("encode")->items()[i].items())
+      want += (want.empty() ? "" : " ") + std::to_string(id.as_int());
+    for (const Json &id : glm4->get("encode_plain")->items()[i].items())
+      want_plain += (want_plain.empty() ? "" : " ") + std::to_string(id.as_int());
+  }
+  ASSERT_FALSE(want.empty());
+  for (bool special : {true, false}) {
+    std::vector<std::string> args = {tiny_glm("tiny-glm-decode.so"), "--tokenizer",
+                                     hf_tokenizer("glm4.json"), "--prompt", prompt, "-n", "3",
+                                     "--ids", "--no-stop", "--threads", "1", "--quiet"};
+    if (!special) args.push_back("--no-special");
+    Result r = run(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.substr(0, r.out.find('\n')), special ? want : want_plain);
+  }
+  EXPECT_EQ(want.rfind("2002 2004 ", 0), 0u) << want; // [gMASK] <sop>
+}
+
+TEST_F(GlmGenerate, EosTakesIdsAndTokenStrings) {
+  REQUIRE_TINY_GLM();
+  auto generate = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--prompt", "The meaning of life is", "-n", "16",
+                                     "--tokenizer", hf_tokenizer("glm4.json")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_json(args);
+  };
+  Json unstopped = generate({"--no-stop"});
+  std::vector<int64_t> all = ints(unstopped.get("generated_ids"));
+  ASSERT_EQ(all.size(), 16u);
+  EXPECT_EQ(unstopped.get("stop")->as_string(), "tokens");
+  // Stop at the 5th token's id, given with token strings that never come
+  // and in two options.
+  const int64_t at = all[4];
+  size_t first = size_t(std::find(all.begin(), all.end(), at) - all.begin());
+  Json stopped = generate({"--eos", "<|observation|>", "--eos", "<|user|>," + std::to_string(at)});
+  std::vector<int64_t> ids = ints(stopped.get("generated_ids"));
+  EXPECT_EQ(stopped.get("stop")->as_string(), "eos");
+  EXPECT_EQ(ids, std::vector<int64_t>(all.begin(), all.begin() + long(first) + 1));
+  // The stop token is the last id; the text is that of the others.
+  Json before = generate({"--no-stop", "-n", std::to_string(first)});
+  EXPECT_EQ(stopped.get("text")->as_string(), before.get("text")->as_string());
 }

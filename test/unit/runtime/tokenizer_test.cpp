@@ -410,6 +410,23 @@ TEST(GenerateTokenizer, Glm4TemplateAndSpecialTokens) {
   EXPECT_TRUE(qwen.prefix_ids().empty());
 }
 
+TEST(GenerateTokenizer, DefaultStopTokens) {
+  EXPECT_EQ(tiny_glm().default_stop_ids(), (std::vector<int32_t>{0}));
+  const std::pair<const char *, std::vector<const char *>> cases[] = {
+      {"glm4.json", {"<|endoftext|>", "<|user|>", "<|observation|>"}},
+      {"llama3.json", {"<|eot_id|>", "<|end_of_text|>"}},
+      {"qwen2.json", {"<|endoftext|>", "<|im_end|>"}},
+  };
+  for (const auto &c : cases) {
+    Tokenizer tok;
+    ASSERT_EQ(Tokenizer::load(hf_dir() + c.first, &tok), "");
+    std::vector<int32_t> want;
+    for (const char *name : c.second) want.push_back(tok.token_to_id(name));
+    EXPECT_EQ(tok.default_stop_ids(), want) << c.first;
+    for (int32_t id : want) EXPECT_TRUE(tok.is_special(id)) << c.first << " " << id;
+  }
+}
+
 TEST(GenerateTokenizer, RefusesUnknownSplitsAndProcessors) {
   const std::string byte_level =
       R"({"type": "ByteLevel", "add_prefix_space": false, "use_regex": false})";
