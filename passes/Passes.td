@@ -190,6 +190,35 @@ def FuseAttentionPass : Pass<"glm-fuse-attention", "func::FuncOp"> {
   }];
 }
 
+def FuseAttentionMaskPass : Pass<"glm-fuse-attention-mask", "func::FuncOp"> {
+  let summary = "Compute causal and key-padding attention masks from positions instead of materialising them";
+  let description = [{
+    An attention mask built as `where(keep, 0, lowest)` (or
+    `where(hide, lowest, 0)`), where `keep` is an and-tree of one causal
+    comparison `kv_idx [1,1,1,t] <= q_pos [1,1,s,1]` and any number of
+    [b,1,1,t] key-padding masks (expands, identity casts and true
+    constants looked through; the hide form is the or-tree of the negated
+    leaves), becomes `glm.attention_mask(q_pos, kv_idx, padding)` for the
+    glm.attention ops that read it. Their lowering then computes each
+    masked score from the positions instead of reading a [b,1,s,t] tensor.
+    Run after glm-fuse-attention; a mask with other leaves (a sliding
+    window) stays as it is.
+
+    ```mlir
+    %c = glm.less_or_equal %kv_idx, %q_pos ...
+    %k = glm.and %c, %padding ...
+    %m = glm.where %k, %zero, %lowest ...
+    %y = glm.attention %q, %k, %v, %m ...
+    // becomes
+    %qp = glm.reshape %q_pos, %minus1 ...
+    %kp = glm.reshape %kv_idx, %minus1 ...
+    %km = glm.flatten %padding ...
+    %m2 = glm.attention_mask %qp, %kp, %km {masked_value = -3.40282347E+38 : f32} ...
+    %y = glm.attention %q, %k, %v, %m2 ...
+    ```
+  }];
+}
+
 def FuseGatedMLPPass : Pass<"glm-fuse-gated-mlp", "func::FuncOp"> {
   let summary = "Fuse the SwiGLU/GeGLU MLP with a fused gate/up projection into glm.gated_mlp";
   let description = [{

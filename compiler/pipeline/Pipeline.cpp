@@ -64,6 +64,7 @@ void glmc::pipeline::buildDecoderFusionPipeline(OpPassManager &pm) {
   fpm.addPass(glm::createFuseRMSNormPass());
   fpm.addPass(glm::createFuseRotaryPass());
   fpm.addPass(glm::createFuseAttentionPass());
+  fpm.addPass(glm::createFuseAttentionMaskPass());
   fpm.addPass(glm::createFuseLinearPass());
   fpm.addPass(glm::createFuseGatedMLPPass());
   fpm.addPass(createCanonicalizerPass());

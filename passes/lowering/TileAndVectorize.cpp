@@ -371,15 +371,20 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       return;
     rewriter.setInsertionPoint(op);
     // Level 1: output tiles [MT, NT] of every batch, as a parallel forall
-    // (glm-outline-parallel hands these to the runtime's thread pool).
-    scf::SCFTilingOptions parOpts;
-    parOpts.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0));
-    auto par = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), parOpts);
-    if (failed(par))
-      return;
-    rewriter.replaceOp(op, par->replacements);
-    auto tile = cast<linalg::LinalgOp>(par->tiledOps.back());
+    // (glm-outline-parallel hands these to the runtime's thread pool). A
+    // contraction that already runs inside a parallel loop (a block of
+    // the attention lowering) is one task's work: it is not split again.
+    linalg::LinalgOp tile = op;
+    if (!op->getParentOfType<scf::ForallOp>()) {
+      scf::SCFTilingOptions parOpts;
+      parOpts.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0));
+      auto par = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), parOpts);
+      if (failed(par))
+        return;
+      rewriter.replaceOp(op, par->replacements);
+      tile = cast<linalg::LinalgOp>(par->tiledOps.back());
+    }
     // Level 2: K in cache-sized slices.
     rewriter.setInsertionPoint(tile);
     scf::SCFTilingOptions kOpts;

@@ -129,6 +129,45 @@ LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 }
 
 //===----------------------------------------------------------------------===//
+// attention_mask
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionMaskOp::verify() {
+  auto qp = rankedOrNull(getQPos()), kp = rankedOrNull(getKPos());
+  if (qp && qp.getRank() != 1)
+    return emitOpError("query positions must be 1-d [seq], got ") << qp;
+  if (kp && kp.getRank() != 1)
+    return emitOpError("key positions must be 1-d [kv_seq], got ") << kp;
+  if (getElementTypeOrSelf(getQPos().getType()) != getElementTypeOrSelf(getKPos().getType()))
+    return emitOpError("query and key positions must have one element type, got ")
+           << getQPos().getType() << " and " << getKPos().getType();
+  if (Value km = getKeyMask()) {
+    auto kmt = rankedOrNull(km);
+    if (kmt && kmt.getRank() != 2)
+      return emitOpError("key mask must be 2-d [batch, kv_seq], got ") << kmt;
+    if (kmt && kp && conflict(kmt.getDimSize(1), kp.getDimSize(0)))
+      return emitOpError("key mask ") << kmt << " and key positions " << kp
+                                      << " disagree on kv_seq";
+  }
+  if (auto yt = dyn_cast<RankedTensorType>(getY().getType()); yt && yt.getRank() != 4)
+    return emitOpError("result must be [batch, 1, seq, kv_seq], got ") << yt;
+  return success();
+}
+
+LogicalResult AttentionMaskOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto qp = rankedOrNull(getQPos()), kp = rankedOrNull(getKPos());
+  int64_t batch = 1;
+  if (Value km = getKeyMask()) {
+    auto kmt = rankedOrNull(km);
+    batch = kmt ? kmt.getDimSize(0) : ShapedType::kDynamic;
+  }
+  int64_t s = qp ? qp.getDimSize(0) : ShapedType::kDynamic;
+  int64_t t = kp ? kp.getDimSize(0) : ShapedType::kDynamic;
+  types.push_back(RankedTensorType::get({batch, 1, s, t}, getElementTypeOrSelf(getY().getType())));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // gated_mlp
 //===----------------------------------------------------------------------===//
 

@@ -85,6 +85,34 @@ def GLM_AttentionOp : GLM_Op<"attention", [Pure, SameOperandsAndResultElementTyp
   let hasVerifier = 1;
 }
 
+def GLM_AttentionMaskOp : GLM_Op<"attention_mask", [Pure]> {
+  let summary = "additive causal and key-padding mask computed from positions";
+  let description = [{
+    The mask of a causal decoder without its [batch, 1, seq, kv_seq]
+    tensor: query i may see key j when `KPos[j] <= QPos[i]` and, with a
+    key-padding mask, `KeyMask[b, j]` holds. The result is 0 where it may
+    and `masked_value` where it may not:
+
+        Y[b, 0, i, j] = KPos[j] <= QPos[i] && KeyMask[b, j] ? 0 : masked_value
+
+    QPos [seq] and KPos [kv_seq] are positions (for a KV cache, the query
+    positions are offset by the past length); KeyMask is [batch, kv_seq]
+    (the `attention_mask` input of an export); without it, Y's batch dim
+    is 1. glm-fuse-attention-mask builds it from the mask subgraph
+    exporters emit; the lowering of glm.attention evaluates it per score
+    instead of reading a materialised mask.
+
+    ```mlir
+    %m = glm.attention_mask %qpos, %kpos, %keymask {masked_value = -3.40282347E+38 : f32}
+       : (tensor<?xi64>, tensor<?xi64>, tensor<?x?xi1>) -> tensor<?x1x?x?xf32>
+    ```
+  }];
+  let arguments = (ins GLM_IndexTensor:$QPos, GLM_IndexTensor:$KPos,
+                       Optional<GLM_BoolTensor>:$KeyMask, F32Attr:$masked_value);
+  let results = (outs GLM_FloatTensor:$Y);
+  let hasVerifier = 1;
+}
+
 def GLM_GatedMLPOp : GLM_Op<"gated_mlp", [Pure, SameOperandsAndResultElementType]> {
   let summary = "gated MLP: down(act(gate(x)) * up(x)) with one fused gate/up weight";
   let description = [{

@@ -19,6 +19,7 @@
 #include "dialects/glm/ShapeUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::glm;
@@ -309,8 +310,169 @@ struct RotaryToLinalg : OpConversionPattern<RotaryOp> {
   }
 };
 
+/// `idx`, or 0 where the mask dim `dim` is 1 (numpy broadcasting of a
+/// dim whose size is only known at run time).
+Value broadcastIndex(OpBuilder &b, Location loc, Value idx, Value dimIsOne) {
+  if (!dimIsOne)
+    return idx;
+  return arith::SelectOp::create(b, loc, dimIsOne, arith::ConstantIndexOp::create(b, loc, 0), idx);
+}
+
+/// `dim(v, d) == 1` for a dynamic dim, null for a static one (which the
+/// caller resolves at compile time).
+Value dynamicDimIsOne(OpBuilder &b, Location loc, Value v, int64_t d) {
+  if (!cast<RankedTensorType>(v.getType()).isDynamicDim(d))
+    return {};
+  Value dim = tensor::DimOp::create(b, loc, v, d);
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, dim,
+                               arith::ConstantIndexOp::create(b, loc, 1));
+}
+
+/// The mask term of one score, as the attention lowering reads it: an
+/// additive mask broadcast against [b, hq, s, t], or a glm.attention_mask
+/// evaluated from its positions. Everything that does not depend on the
+/// score's coordinates is computed once, outside the score loop.
+///
+/// A glm.attention_mask becomes two vectors the score loop reads
+/// contiguously: per key, its position, or the largest position where the
+/// key-padding mask hides it (`keyPos`, [batch, t], built once per
+/// attention), and per query row of a block, its position (`rowPos`,
+/// [rows], built per block). Query i sees key j iff keyPos[j] <= rowPos[i],
+/// one compare and one select per score, with no gathers.
+class AttentionMaskTerm {
+public:
+  AttentionMaskTerm(ConversionPatternRewriter &rewriter, Location loc, AttentionMaskOp computed,
+                    Value additive, OpFoldResult tSize)
+      : mask(additive) {
+    OpBuilder &b = rewriter;
+    if (!computed) {
+      if (mask)
+        for (int64_t d = 0; d < cast<RankedTensorType>(mask.getType()).getRank(); ++d)
+          maskDimIsOne.push_back(dimIsOne(b, loc, mask, d));
+      return;
+    }
+    mask = {};
+    maskedValue = computed.getMaskedValue().convertToDouble();
+    qpos = rewriter.getRemappedValue(computed.getQPos());
+    qposIsOne = dimIsOne(b, loc, qpos, 0);
+    Value kpos = rewriter.getRemappedValue(computed.getKPos());
+    Value keyMask = computed.getKeyMask() ? rewriter.getRemappedValue(computed.getKeyMask()) : Value();
+    Dim kposIsOne = dimIsOne(b, loc, kpos, 0), kmBatchIsOne, kmKeyIsOne;
+    OpFoldResult batch = b.getIndexAttr(1);
+    int64_t batchStatic = 1;
+    if (keyMask) {
+      kmBatchIsOne = dimIsOne(b, loc, keyMask, 0);
+      kmKeyIsOne = dimIsOne(b, loc, keyMask, 1);
+      batch = getDim(b, loc, keyMask, 0);
+      batchStatic = cast<RankedTensorType>(keyMask.getType()).getDimSize(0);
+      keyBatchIsOne = kmBatchIsOne;
+    }
+    Type pt = getElementTypeOrSelf(kpos.getType());
+    auto kt = RankedTensorType::get({batchStatic, ShapedType::kDynamic}, pt);
+    if (auto st = getConstantIntValue(tSize))
+      kt = RankedTensorType::get({batchStatic, *st}, pt);
+    Value hidden = arith::ConstantOp::create(
+        b, loc, b.getIntegerAttr(pt, APInt::getSignedMaxValue(pt.getIntOrFloatBitWidth())));
+    keyPos = buildParallelGeneric(b, loc, kt, {batch, tSize}, ValueRange{}, {},
+                                  [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+                                    Value bi = linalg::IndexOp::create(nb, l, 0);
+                                    Value j = linalg::IndexOp::create(nb, l, 1);
+                                    Value kp = tensor::ExtractOp::create(nb, l, kpos, ValueRange{at(nb, l, j, kposIsOne)});
+                                    if (!keyMask)
+                                      return kp;
+                                    Value km = tensor::ExtractOp::create(
+                                        nb, l, keyMask, ValueRange{at(nb, l, bi, kmBatchIsOne), at(nb, l, j, kmKeyIsOne)});
+                                    return arith::SelectOp::create(nb, l, km, kp, hidden);
+                                  });
+  }
+
+  bool present() const { return mask || qpos; }
+
+  /// The inputs of a block's score loop beyond the scores, and their maps
+  /// (rows i, keys j): for a computed mask the block's row positions and
+  /// the batch's key positions. `rowQuery(b, i)` is the query index of
+  /// block row i.
+  void blockInputs(OpBuilder &b, Location loc, Value batchIdx, RankedTensorType rowsType,
+                   ArrayRef<OpFoldResult> blockSizes,
+                   function_ref<Value(OpBuilder &, Location, Value)> rowQuery,
+                   SmallVectorImpl<Value> &ins, SmallVectorImpl<AffineMap> &maps) const {
+    if (!qpos)
+      return;
+    MLIRContext *ctx = b.getContext();
+    Type pt = getElementTypeOrSelf(qpos.getType());
+    auto rpT = RankedTensorType::get({rowsType.getDimSize(0)}, pt);
+    Value rowPos = buildParallelGeneric(b, loc, rpT, {blockSizes[0]}, ValueRange{}, {},
+                                        [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+                                          Value iq = rowQuery(nb, l, linalg::IndexOp::create(nb, l, 0));
+                                          return tensor::ExtractOp::create(nb, l, qpos, ValueRange{at(nb, l, iq, qposIsOne)});
+                                        });
+    Value row = at(b, loc, batchIdx, keyBatchIsOne);
+    auto kpT = RankedTensorType::get({rowsType.getDimSize(1)}, pt);
+    Value keys = tensor::ExtractSliceOp::create(
+        b, loc, kpT, keyPos, ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), blockSizes[1]},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    ins.append({rowPos, keys});
+    maps.append({AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx),
+                 AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx)});
+  }
+
+  bool computed() const { return static_cast<bool>(qpos); }
+
+  /// A computed mask's term from the block inputs' elements `extra`.
+  Value buildComputed(OpBuilder &b, Location loc, Type et, ValueRange extra) const {
+    Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, extra[1], extra[0]);
+    return arith::SelectOp::create(b, loc, visible, scalarConstant(b, loc, et, 0.0),
+                                   scalarConstant(b, loc, et, maskedValue));
+  }
+
+  /// An additive mask's term for the score of batch `bi`, query head `h`,
+  /// query `iq`, key `j` (index values).
+  Value buildAdditive(OpBuilder &b, Location loc, Value bi, Value h, Value iq, Value j) const {
+    auto mt = cast<RankedTensorType>(mask.getType());
+    Value full[4] = {bi, h, iq, j};
+    SmallVector<Value> idx;
+    for (int64_t a = 0; a < mt.getRank(); ++a)
+      idx.push_back(at(b, loc, full[4 - mt.getRank() + a], maskDimIsOne[a]));
+    return tensor::ExtractOp::create(b, loc, mask, idx);
+  }
+
+private:
+  /// Broadcast state of one dim: static 1 (always index 0), static other
+  /// (the index itself) or dynamic (decided at run time).
+  struct Dim {
+    bool staticOne = false;
+    Value runtimeOne;
+  };
+  static Dim dimIsOne(OpBuilder &b, Location loc, Value v, int64_t d) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return {t.getDimSize(d) == 1, dynamicDimIsOne(b, loc, v, d)};
+  }
+  static Value at(OpBuilder &b, Location loc, Value idx, const Dim &dim) {
+    if (dim.staticOne)
+      return arith::ConstantIndexOp::create(b, loc, 0);
+    return broadcastIndex(b, loc, idx, dim.runtimeOne);
+  }
+
+  Value mask, qpos, keyPos;
+  double maskedValue = 0.0;
+  SmallVector<Dim> maskDimIsOne;
+  Dim qposIsOne, keyBatchIsOne{true, {}};
+};
+
+/// glm.attention as one parallel loop over (K/V head, block of query rows):
+/// the g query heads of a K/V head are the g*s rows of its score matrix, so
+/// a block reads K and V once for all of them. Per block the scores
+/// [rows, t] are one matmul against K^T, scaled and masked in place
+/// (a glm.attention_mask is evaluated from its positions), softmaxed along
+/// the row and multiplied by V, with the 1/sum applied to the [rows, dv]
+/// output. Temporaries are O(kBlockRows * t) per block, never
+/// [b, hq, s, t]; the exact row softmax over a block equals the online
+/// (flash) formulation at this size, with one pass fewer.
 struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
+  static constexpr int64_t kBlockRows = 64;
+
   LogicalResult matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -321,6 +483,11 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
     auto rt = convertTensorType(*getTypeConverter(), op.getType());
     if (!qt || !kt || !vt || !rt || (mask && !isa<RankedTensorType>(mask.getType())))
       return rewriter.notifyMatchFailure(op, "unranked");
+    AttentionMaskOp computed = op.getMask() ? op.getMask().getDefiningOp<AttentionMaskOp>() : nullptr;
+    if (computed && (!isa<RankedTensorType>(computed.getQPos().getType()) ||
+                     !isa<RankedTensorType>(computed.getKPos().getType()) ||
+                     (computed.getKeyMask() && !isa<RankedTensorType>(computed.getKeyMask().getType()))))
+      return rewriter.notifyMatchFailure(op, "unranked mask positions");
     Type et = qt.getElementType();
     MLIRContext *ctx = rewriter.getContext();
     int64_t hq = qt.getDimSize(1), hkv = kt.getDimSize(1), g = hq / hkv;
@@ -339,75 +506,116 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
     Value v3 = collapse(rewriter, loc, v, {{0, 1}, {2}, {3}});
     auto q3t = cast<RankedTensorType>(q3.getType());
     auto k3t = cast<RankedTensorType>(k3.getType());
-    OpFoldResult bh = getDim(rewriter, loc, q3, 0), rows = getDim(rewriter, loc, q3, 1);
-    // scores[n, i, j] = sum_d q[n, i, d] k[n, j, d]
-    auto sT = RankedTensorType::get({q3t.getDimSize(0), q3t.getDimSize(1), k3t.getDimSize(1)}, et);
-    Value zero = scalarConstant(rewriter, loc, et, 0.0);
-    Value sInit = createFilled(rewriter, loc, sT, {bh, rows, tSize}, zero);
-    // K^T materialised once per K/V head ([n, d, t], t contiguous): the
-    // score product is then a plain batch_matmul, the contraction form the
-    // tiling and register tiles are tuned for (reading K as [n, t, d] in
-    // the product itself makes every register tile gather along d).
-    auto ktT = RankedTensorType::get({k3t.getDimSize(0), dh, k3t.getDimSize(1)}, et);
-    Value ktInit = createEmpty(rewriter, loc, ktT, {bh, rewriter.getIndexAttr(dh), tSize});
+    int64_t tStatic = k3t.getDimSize(1), rStatic = q3t.getDimSize(1);
+    OpFoldResult heads = getDim(rewriter, loc, q3, 0), rows = getDim(rewriter, loc, q3, 1);
+    // K^T materialised once per K/V head ([n, d, t], t contiguous), so that
+    // the score product is a plain matmul, the contraction form the tiling
+    // and register tiles are tuned for.
+    auto ktT = RankedTensorType::get({k3t.getDimSize(0), dh, tStatic}, et);
+    Value ktInit = createEmpty(rewriter, loc, ktT, {heads, rewriter.getIndexAttr(dh), tSize});
     Value kT = linalg::TransposeOp::create(rewriter, loc, k3, ktInit, ArrayRef<int64_t>{0, 2, 1})
                    .getResult()[0];
-    Value scores = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{sT}, ValueRange{q3, kT},
-                                                 ValueRange{sInit})
-                       .getResult(0);
-    // Scale and mask on the [b, hkv, g, s, t] view of the scores.
-    auto s5t = RankedTensorType::get({qt.getDimSize(0), hkv, g, qt.getDimSize(2), kt.getDimSize(2)}, et);
-    SmallVector<OpFoldResult> s5Sizes{bSize, rewriter.getIndexAttr(hkv), rewriter.getIndexAttr(g), sSize, tSize};
-    Value s5 = tensor::ExpandShapeOp::create(rewriter, loc, s5t, scores,
-                                             ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}}, s5Sizes);
-    double scale = op.getScale().convertToDouble();
-    SmallVector<Value> ins{s5};
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(5)};
-    if (mask) {
-      auto mt = cast<RankedTensorType>(mask.getType());
-      // mask broadcast against [b, hq, s, t] with hq = kv * g + gi.
-      SmallVector<AffineExpr> full{getAffineDimExpr(0, ctx),
-                                   getAffineDimExpr(1, ctx) * g + getAffineDimExpr(2, ctx),
-                                   getAffineDimExpr(3, ctx), getAffineDimExpr(4, ctx)};
-      SmallVector<AffineExpr> exprs;
-      for (int64_t a = 0; a < mt.getRank(); ++a) {
-        int64_t fullIdx = 4 - mt.getRank() + a;
-        exprs.push_back(mt.getDimSize(a) == 1 ? getAffineConstantExpr(0, ctx) : full[fullIdx]);
+    AttentionMaskTerm term(rewriter, loc, computed, mask, tSize);
+    Value sIdx = toIndexValue(rewriter, loc, sSize);
+
+    // Row blocks: all rows at once when they are few and static, else
+    // kBlockRows (static when it divides the row count).
+    int64_t blockRows = kBlockRows, rsStatic = kDyn;
+    if (!ShapedType::isDynamic(rStatic) && rStatic <= kBlockRows)
+      blockRows = rsStatic = std::max<int64_t>(rStatic, 1);
+    else if (!ShapedType::isDynamic(rStatic) && rStatic % kBlockRows == 0)
+      rsStatic = kBlockRows;
+    auto oT = RankedTensorType::get({q3t.getDimSize(0), rStatic, dv}, et);
+    Value out = createEmpty(rewriter, loc, oT, {heads, rows, rewriter.getIndexAttr(dv)});
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{heads, rows},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(blockRows)}, ValueRange{out},
+        std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(forall.getTerminator());
+      Value n = forall.getInductionVars()[0], r0 = forall.getInductionVars()[1];
+      OpFoldResult rs = rewriter.getIndexAttr(rsStatic);
+      if (ShapedType::isDynamic(rsStatic)) {
+        Value left = arith::SubIOp::create(rewriter, loc, toIndexValue(rewriter, loc, rows), r0);
+        rs = arith::MinSIOp::create(rewriter, loc, left,
+                                    arith::ConstantIndexOp::create(rewriter, loc, kBlockRows))
+                 .getResult();
       }
-      ins.push_back(mask);
-      maps.push_back(AffineMap::get(5, 0, exprs, ctx));
+      Value hkvC = arith::ConstantIndexOp::create(rewriter, loc, hkv);
+      Value batchIdx = arith::DivUIOp::create(rewriter, loc, n, hkvC);
+      Value headBase = arith::MulIOp::create(rewriter, loc, arith::RemUIOp::create(rewriter, loc, n, hkvC),
+                                             arith::ConstantIndexOp::create(rewriter, loc, g));
+      OpFoldResult zeroI = rewriter.getIndexAttr(0), oneI = rewriter.getIndexAttr(1);
+      auto slice2d = [&](Value src, RankedTensorType type, OpFoldResult off1, OpFoldResult size1,
+                         OpFoldResult size2) -> Value {
+        return tensor::ExtractSliceOp::create(rewriter, loc, type, src,
+                                              ArrayRef<OpFoldResult>{n, off1, zeroI},
+                                              ArrayRef<OpFoldResult>{oneI, size1, size2},
+                                              ArrayRef<OpFoldResult>{oneI, oneI, oneI});
+      };
+      Value qb = slice2d(q3, RankedTensorType::get({rsStatic, dh}, et), r0, rs, rewriter.getIndexAttr(dh));
+      Value kn = slice2d(kT, RankedTensorType::get({dh, tStatic}, et), zeroI, rewriter.getIndexAttr(dh), tSize);
+      Value vn = slice2d(v3, RankedTensorType::get({tStatic, dv}, et), zeroI, tSize, rewriter.getIndexAttr(dv));
+      Value zero = scalarConstant(rewriter, loc, et, 0.0);
+      // scores[i, j] = sum_d q[i, d] k[j, d]
+      auto scT = RankedTensorType::get({rsStatic, tStatic}, et);
+      SmallVector<OpFoldResult> scSizes{rs, tSize};
+      Value scores = linalg::MatmulOp::create(rewriter, loc, TypeRange{scT}, ValueRange{qb, kn},
+                                              ValueRange{createFilled(rewriter, loc, scT, scSizes, zero)})
+                         .getResult(0);
+      double scale = op.getScale().convertToDouble();
+      AffineMap id2 = rewriter.getMultiDimIdentityMap(2), row2 = rowMap(ctx, 2);
+      // Row r0 + i is query head headBase + r / s at position r % s.
+      auto rowQuery = [&](OpBuilder &b, Location l, Value i) -> Value {
+        return arith::RemUIOp::create(b, l, arith::AddIOp::create(b, l, r0, i), sIdx);
+      };
+      SmallVector<Value> logitIns{scores};
+      SmallVector<AffineMap> logitMaps{id2};
+      term.blockInputs(rewriter, loc, batchIdx, scT, scSizes, rowQuery, logitIns, logitMaps);
+      Value logits = buildParallelGeneric(
+          rewriter, loc, scT, scSizes, logitIns, logitMaps,
+          [&](OpBuilder &b, Location l, ValueRange vals) -> Value {
+            Value x = arith::MulFOp::create(b, l, vals[0], scalarConstant(b, l, et, scale));
+            if (!term.present())
+              return x;
+            if (term.computed())
+              return arith::AddFOp::create(b, l, x, term.buildComputed(b, l, et, vals.drop_front()));
+            Value i = linalg::IndexOp::create(b, l, 0), j = linalg::IndexOp::create(b, l, 1);
+            Value r = arith::AddIOp::create(b, l, r0, i);
+            Value h = arith::AddIOp::create(b, l, headBase, arith::DivUIOp::create(b, l, r, sIdx));
+            return arith::AddFOp::create(b, l, x, term.buildAdditive(b, l, batchIdx, h, rowQuery(b, l, i), j));
+          });
+      // Softmax along the row; the division is applied to the output.
+      Value mx = reduceDims(rewriter, loc, logits, {1}, lowestValue(rewriter, loc, et),
+                            [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+                              return arith::MaximumFOp::create(b, l, x, acc);
+                            });
+      Value ex = buildParallelGeneric(rewriter, loc, scT, scSizes, ValueRange{logits, mx}, {id2, row2},
+                                      [](OpBuilder &b, Location l, ValueRange vals) -> Value {
+                                        return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, vals[0], vals[1]));
+                                      });
+      Value sum = reduceDims(rewriter, loc, ex, {1}, zero, [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
+        return arith::AddFOp::create(b, l, x, acc);
+      });
+      // out[i, e] = sum_j e[i, j] v[j, e] / sum[i]
+      auto obT = RankedTensorType::get({rsStatic, dv}, et);
+      SmallVector<OpFoldResult> obSizes{rs, rewriter.getIndexAttr(dv)};
+      Value pv = linalg::MatmulOp::create(rewriter, loc, TypeRange{obT}, ValueRange{ex, vn},
+                                          ValueRange{createFilled(rewriter, loc, obT, obSizes, zero)})
+                     .getResult(0);
+      Value ob = buildParallelGeneric(rewriter, loc, obT, obSizes, ValueRange{pv, sum}, {id2, row2},
+                                      [](OpBuilder &b, Location l, ValueRange vals) -> Value {
+                                        return arith::DivFOp::create(b, l, vals[0], vals[1]);
+                                      });
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, ob, forall.getRegionIterArgs()[0],
+                                            ArrayRef<OpFoldResult>{n, r0, zeroI},
+                                            ArrayRef<OpFoldResult>{oneI, rs, rewriter.getIndexAttr(dv)},
+                                            ArrayRef<OpFoldResult>{oneI, oneI, oneI});
     }
-    Value logits = buildParallelGeneric(rewriter, loc, s5t, s5Sizes, ins, maps,
-                                        [&](OpBuilder &b, Location l, ValueRange vals) -> Value {
-                                          Value x = arith::MulFOp::create(b, l, vals[0], scalarConstant(b, l, et, scale));
-                                          if (vals.size() > 1)
-                                            x = arith::AddFOp::create(b, l, x, vals[1]);
-                                          return x;
-                                        });
-    // Softmax over kv_seq.
-    Value mx = reduceDims(rewriter, loc, logits, {4}, lowestValue(rewriter, loc, et),
-                          [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
-                            return arith::MaximumFOp::create(b, l, x, acc);
-                          });
-    AffineMap row5 = rowMap(ctx, 5), id5 = rewriter.getMultiDimIdentityMap(5);
-    Value ex = buildParallelGeneric(rewriter, loc, s5t, s5Sizes, ValueRange{logits, mx}, {id5, row5},
-                                    [](OpBuilder &b, Location l, ValueRange vals) -> Value {
-                                      return math::ExpOp::create(b, l, arith::SubFOp::create(b, l, vals[0], vals[1]));
-                                    });
-    Value sum = reduceDims(rewriter, loc, ex, {4}, zero, [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
-      return arith::AddFOp::create(b, l, x, acc);
-    });
-    Value probs = buildParallelGeneric(rewriter, loc, s5t, s5Sizes, ValueRange{ex, sum}, {id5, row5},
-                                       [](OpBuilder &b, Location l, ValueRange vals) -> Value {
-                                         return arith::DivFOp::create(b, l, vals[0], vals[1]);
-                                       });
-    Value p3 = collapse(rewriter, loc, probs, {{0, 1}, {2, 3}, {4}});
-    // out[n, i, e] = sum_j p[n, i, j] v[n, j, e]
-    auto oT = RankedTensorType::get({q3t.getDimSize(0), q3t.getDimSize(1), dv}, et);
-    Value oInit = createFilled(rewriter, loc, oT, {bh, rows, rewriter.getIndexAttr(dv)}, zero);
-    Value o3 = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{oT}, ValueRange{p3, v3},
-                                             ValueRange{oInit})
-                   .getResult(0);
+    Value o3 = forall.getResult(0);
     auto o5t = RankedTensorType::get({qt.getDimSize(0), hkv, g, qt.getDimSize(2), dv}, et);
     Value o5 = tensor::ExpandShapeOp::create(
         rewriter, loc, o5t, o3, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}, {4}},
@@ -421,10 +629,52 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
   }
 };
 
+/// glm.attention_mask outside an attention (its only users are usually
+/// attention ops, whose lowering evaluates it in place): one generic.
+struct AttentionMaskToLinalg : OpConversionPattern<AttentionMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(AttentionMaskOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value qpos = adaptor.getQPos(), kpos = adaptor.getKPos(), keyMask = adaptor.getKeyMask();
+    if (!rt || !isa<RankedTensorType>(qpos.getType()) || !isa<RankedTensorType>(kpos.getType()) ||
+        (keyMask && !isa<RankedTensorType>(keyMask.getType())))
+      return rewriter.notifyMatchFailure(op, "unranked");
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr bd = getAffineDimExpr(0, ctx), i = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx);
+    SmallVector<Value> ins{qpos, kpos};
+    SmallVector<AffineMap> maps{AffineMap::get(4, 0, {i}, ctx), AffineMap::get(4, 0, {j}, ctx)};
+    OpFoldResult batch = rewriter.getIndexAttr(1);
+    if (keyMask) {
+      auto kmt = cast<RankedTensorType>(keyMask.getType());
+      ins.push_back(keyMask);
+      maps.push_back(AffineMap::get(
+          4, 0, {kmt.getDimSize(0) == 1 ? getAffineConstantExpr(0, ctx) : bd, j}, ctx));
+      batch = getDim(rewriter, loc, keyMask, 0);
+    }
+    Type et = rt.getElementType();
+    double masked = op.getMaskedValue().convertToDouble();
+    Value y = buildParallelGeneric(
+        rewriter, loc, rt,
+        {batch, rewriter.getIndexAttr(1), getDim(rewriter, loc, qpos, 0), getDim(rewriter, loc, kpos, 0)}, ins,
+        maps, [&](OpBuilder &b, Location l, ValueRange vals) -> Value {
+          Value visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, vals[1], vals[0]);
+          if (vals.size() > 2)
+            visible = arith::AndIOp::create(b, l, visible, vals[2]);
+          return arith::SelectOp::create(b, l, visible, scalarConstant(b, l, et, 0.0),
+                                         scalarConstant(b, l, et, masked));
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::glm::populateFusedToLinalgPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns) {
-  patterns.add<LinearToLinalg, GatedMLPToLinalg, RMSNormToLinalg, RotaryToLinalg, AttentionToLinalg>(
+  patterns.add<LinearToLinalg, GatedMLPToLinalg, RMSNormToLinalg, RotaryToLinalg, AttentionToLinalg,
+               AttentionMaskToLinalg>(
       converter, patterns.getContext());
 }
