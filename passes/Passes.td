@@ -397,8 +397,10 @@ def OutlineWeightsPass : Pass<"glm-outline-weights", "ModuleOp"> {
     After bufferization, every constant `memref.global` used by the model
     function is laid out (64-byte aligned, in first-use order) in one blob,
     described by the module attribute `glm.weights` = `{size, offsets,
-    values}` (the constants themselves, not a copy of their bytes: the
-    packager writes the blob straight from them, compiler/package/Weights.h);
+    values, panels}` (the constants themselves, not a copy of their bytes:
+    the packager writes the blob straight from them,
+    compiler/package/Weights.h; `panels` is the panel width of a weight
+    glm-pack-weights packed, 0 for the others);
     each `memref.get_global` becomes a `memref.view` into a new trailing
     `memref<?xi8>` argument of the function. The runtime passes the embedded
     or memory-mapped blob there, which is what makes `--external-weights`
@@ -419,6 +421,48 @@ def LowerParallelDispatchPass : Pass<"glm-lower-parallel-dispatch", "ModuleOp"> 
     runtime's host table.
   }];
   let dependentDialects = ["LLVM::LLVMDialect"];
+}
+
+def PackWeightsPass : Pass<"glm-pack-weights", "ModuleOp"> {
+  let summary = "Store constant matmul weights as panels of one register tile's width";
+  let description = [{
+    A `linalg.matmul` whose B operand is a constant weight W [K, N] (N a
+    multiple of the target's register tile width NR) reads W through a new
+    constant global of panels, Wp [N/NR, K, NR] with
+    `Wp[j, k, r] = W[k, j*NR + r]`, and becomes the equivalent contraction
+    generic over [M, N/NR, NR] views of its output. A register tile then
+    reads its B slice contiguously along K instead of one NR-wide row every
+    N elements, which made every K step of a large weight a new cache line
+    set and TLB page (a [128, 4096] x [4096, 4096] product ran at half of
+    ONNX Runtime's speed, an M = 1 product at a third).
+
+    The panels are not computed in the compiler: the global is declared
+    with `glm.panels_of = <W>` and `glm.panel_width = NR`, and the
+    weights writer (compiler/package/Weights.h) streams W's bytes in panel
+    order into the blob, so that packing costs no compile-time memory.
+    Weights read by anything else stay as they are. Runs before
+    glm-tile-and-vectorize, with the same target options.
+
+    ```mlir
+    %w = arith.constant dense_resource<W> : tensor<256x64xf32>
+    %y = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x64xf32>) outs(%c : tensor<?x64xf32>)
+    // becomes, with NR = 16
+    memref.global "private" constant @__glm_panels_0 : memref<4x256x16xf32>
+        {glm.panel_width = 16 : i64, glm.panels_of = dense_resource<W> : tensor<256x64xf32>}
+    %wp = bufferization.to_tensor (memref.get_global @__glm_panels_0) restrict
+    %c3 = tensor.expand_shape %c [[0], [1, 2]] : tensor<?x64xf32> into tensor<?x4x16xf32>
+    %y3 = linalg.generic {(m, j, r, k) -> (m, k), (j, k, r), (m, j, r)} ins(%x, %wp) outs(%c3)
+    %y = tensor.collapse_shape %y3 [[0], [1, 2]]
+    ```
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Vector register width in bits (128 NEON, 256 AVX2, 512 AVX-512)">,
+    Option<"numRegisters", "num-registers", "int64_t", /*default=*/"16",
+           "Number of vector registers">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "memref::MemRefDialect",
+                           "bufferization::BufferizationDialect", "tensor::TensorDialect"];
 }
 
 def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {

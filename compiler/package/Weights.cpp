@@ -103,7 +103,24 @@ uint64_t stream(const WeightsBlob &blob, Sink &&sink) {
   uint64_t pos = 0;
   for (const WeightsBlob::Piece &piece : blob.pieces) {
     pad(piece.offset - pos);
-    if (piece.repeat == 1) {
+    if (piece.panelWidth) {
+      // Panel order: for each panel of panelWidth columns, its rows one
+      // after the other, gathered into a buffer of whole panels.
+      const uint64_t rowBytes = piece.cols * piece.elemBytes, stripe = piece.panelWidth * piece.elemBytes;
+      const uint64_t panelBytes = piece.rows * stripe;
+      const uint64_t perBuffer = std::max<uint64_t>(1, kChunk / std::max<uint64_t>(panelBytes, 1));
+      std::vector<char> buffer;
+      for (uint64_t j = 0; j < piece.cols / piece.panelWidth; j += perBuffer) {
+        uint64_t count = std::min(perBuffer, piece.cols / piece.panelWidth - j);
+        buffer.resize(count * panelBytes);
+        char *out = buffer.data();
+        for (uint64_t p = j; p < j + count; ++p)
+          for (uint64_t r = 0; r < piece.rows; ++r, out += stripe)
+            std::memcpy(out, piece.bytes.data() + r * rowBytes + p * stripe, stripe);
+        emit(buffer.data(), buffer.size());
+      }
+      release(piece.bytes.data(), piece.bytes.size());
+    } else if (piece.repeat == 1) {
       for (size_t at = 0; at < piece.bytes.size(); at += kChunk) {
         size_t n = std::min(kChunk, piece.bytes.size() - at);
         emit(piece.bytes.data() + at, n);
@@ -156,13 +173,17 @@ bool package::collectWeights(mlir::ModuleOp module, WeightsBlob &blob, std::stri
   auto size = layout.getAs<mlir::IntegerAttr>("size");
   auto offsets = layout.getAs<mlir::DenseI64ArrayAttr>("offsets");
   auto values = layout.getAs<mlir::ArrayAttr>("values");
-  if (!size || !offsets || !values || offsets.size() != (int64_t)values.size()) {
+  auto panels = layout.getAs<mlir::DenseI64ArrayAttr>("panels");
+  if (!size || !offsets || !values || offsets.size() != (int64_t)values.size() ||
+      (panels && panels.size() != offsets.size())) {
     error = "internal: malformed glm.weights layout";
     return false;
   }
   blob.size = size.getInt();
   uint64_t end = 0;
-  for (auto [offset, value] : llvm::zip(offsets.asArrayRef(), values)) {
+  for (auto [index, offsetAndValue] : llvm::enumerate(llvm::zip(offsets.asArrayRef(), values))) {
+    auto [offset, value] = offsetAndValue;
+    int64_t panelWidth = panels ? panels[index] : 0;
     auto attr = mlir::dyn_cast<mlir::ElementsAttr>(value);
     if (!attr) {
       error = "internal: glm.weights holds a non-elements attribute";
@@ -194,6 +215,17 @@ bool package::collectWeights(mlir::ModuleOp module, WeightsBlob &blob, std::stri
         error = "internal: weights constant of type " + std::to_string(n) + " elements has " +
                 std::to_string(raw.size()) + " bytes";
         return false;
+      }
+      if (panelWidth > 0 && piece.repeat == 1) {
+        if (type.getRank() != 2 || type.getDimSize(1) % panelWidth != 0) {
+          error = "internal: a packed weight must be a matrix whose columns are a multiple of " +
+                  std::to_string(panelWidth);
+          return false;
+        }
+        piece.panelWidth = panelWidth;
+        piece.rows = type.getDimSize(0);
+        piece.cols = type.getDimSize(1);
+        piece.elemBytes = elem;
       }
     }
     if (piece.offset < end || piece.offset % GLM_ABI_WEIGHTS_ALIGNMENT) {

@@ -34,6 +34,10 @@ struct WeightsBlob {
     llvm::ArrayRef<char> bytes;
     /// A splat: `bytes` is one element, written `repeat` times.
     uint64_t repeat = 1;
+    /// A packed weight (glm-pack-weights): `bytes` is a row-major [rows,
+    /// cols] matrix of `elemBytes` elements, written as cols/panelWidth
+    /// panels [rows, panelWidth], panel j holding columns j*panelWidth...
+    uint64_t panelWidth = 0, rows = 0, cols = 0, elemBytes = 0;
   };
   uint64_t size = 0;
   /// Ascending offsets, not overlapping.

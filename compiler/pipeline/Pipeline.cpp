@@ -79,6 +79,15 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     fpm.addPass(glm::createFuseElementwisePass());
     fpm.addPass(createCanonicalizerPass());
     fpm.addPass(createCSEPass());
+  }
+  // Constant weights as panels of one register tile (same target options
+  // as the tiling below, which reads them).
+  glm::PackWeightsPassOptions pack;
+  pack.vectorBits = target.vectorBits;
+  pack.numRegisters = target.numVectorRegisters;
+  pm.addPass(glm::createPackWeightsPass(pack));
+  {
+    OpPassManager &fpm = pm.nest<func::FuncOp>();
     glm::TileAndVectorizePassOptions tv;
     tv.vectorBits = target.vectorBits;
     tv.numRegisters = target.numVectorRegisters;

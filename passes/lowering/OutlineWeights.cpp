@@ -49,6 +49,7 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
     llvm::MapVector<memref::GlobalOp, uint64_t> offsets;
     SmallVector<int64_t> layoutOffsets;
     SmallVector<Attribute> layoutValues;
+    SmallVector<int64_t> layoutPanels;
 
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || !func->hasAttr("glm.entry"))
@@ -71,9 +72,15 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
       Value weights = func.getArgument(argIndex);
       for (memref::GetGlobalOp get : uses) {
         auto global = symbols.lookup<memref::GlobalOp>(get.getName());
-        if (!global || !global.getConstant() || !global.getInitialValue())
+        if (!global || !global.getConstant())
           continue;
-        auto init = dyn_cast<ElementsAttr>(*global.getInitialValue());
+        // A packed weight (glm-pack-weights): the bytes of glm.panels_of,
+        // written in panel order by the packager.
+        auto panelsOf = global->getAttrOfType<ElementsAttr>("glm.panels_of");
+        auto panelWidth = global->getAttrOfType<IntegerAttr>("glm.panel_width");
+        ElementsAttr init = panelsOf;
+        if (!init && global.getInitialValue())
+          init = dyn_cast<ElementsAttr>(*global.getInitialValue());
         if (!init)
           continue;
         auto [it, inserted] = offsets.try_emplace(global, 0);
@@ -87,6 +94,7 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
           it->second = size;
           layoutOffsets.push_back((int64_t)size);
           layoutValues.push_back(init);
+          layoutPanels.push_back(panelsOf && panelWidth ? panelWidth.getInt() : 0);
           size += *bytes;
         }
         OpBuilder b(get);
@@ -108,7 +116,8 @@ struct OutlineWeightsPass : glm::impl::OutlineWeightsPassBase<OutlineWeightsPass
     module->setAttr("glm.weights",
                     b.getDictionaryAttr({b.getNamedAttr("size", b.getI64IntegerAttr((int64_t)size)),
                                          b.getNamedAttr("offsets", b.getDenseI64ArrayAttr(layoutOffsets)),
-                                         b.getNamedAttr("values", b.getArrayAttr(layoutValues))}));
+                                         b.getNamedAttr("values", b.getArrayAttr(layoutValues)),
+                                         b.getNamedAttr("panels", b.getDenseI64ArrayAttr(layoutPanels))}));
   }
 };
 

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/lowering/ContractionTiles.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -43,36 +44,16 @@ using namespace mlir;
 
 namespace {
 
-/// Register and cache tile sizes for f32 contractions on a target.
-struct ContractionTiles {
-  int64_t mr, nr, mt, nt, kt;
-};
-
-ContractionTiles chooseTiles(int64_t vectorBits, int64_t numRegisters) {
-  int64_t lanes = std::max<int64_t>(vectorBits / 32, 4);
-  ContractionTiles t;
-  // NR = 2 vectors; MR rows so that MR*2 accumulators + 2 B vectors + one
-  // broadcast fit in the register file (AVX2: 6x16 in 16 ymm; AVX-512:
-  // 14x32 is too wide for small N, use 8x32; NEON: 8x8 in 32 q regs).
-  t.nr = 2 * lanes;
-  int64_t budget = numRegisters - 3;
-  t.mr = std::clamp<int64_t>(budget / 2, 2, 8);
-  if (numRegisters >= 32 && vectorBits == 128) {
-    t.nr = 2 * lanes; // NEON: 8 columns
-    t.mr = 8;
-  }
-  t.mt = 8 * t.mr;
-  t.nt = 8 * t.nr;
-  t.kt = 256;
-  return t;
-}
+using glm::ContractionTiles;
 
 /// Tile sizes per loop of a contraction: `batch` for batch dims, and m, n,
 /// k for the innermost M, N, K dims (outer ones of each kind by 1 when the
-/// innermost is tiled, 0 = untiled).
+/// innermost is tiled, 0 = untiled). With `panel` > 0 the innermost N dim
+/// is a panel of that many columns (a packed weight, glm-pack-weights): it
+/// is taken whole and the N tile counts panels of the next N dim.
 SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, linalg::LinalgOp op,
                                        const linalg::ContractionDimensions &dims, int64_t batch,
-                                       int64_t m, int64_t n, int64_t k) {
+                                       int64_t m, int64_t n, int64_t k, int64_t panel = 0) {
   SmallVector<OpFoldResult> sizes(op.getNumLoops(), b.getIndexAttr(0));
   for (unsigned d : dims.batch)
     sizes[d] = b.getIndexAttr(batch);
@@ -81,9 +62,23 @@ SmallVector<OpFoldResult> tileSizesFor(OpBuilder &b, linalg::LinalgOp op,
       sizes[ds[i]] = b.getIndexAttr(i + 1 == ds.size() ? s : (s ? 1 : 0));
   };
   assign(dims.m, m);
-  assign(dims.n, n);
+  if (panel > 0 && n > 0) {
+    ArrayRef<unsigned> outer = ArrayRef<unsigned>(dims.n).drop_back();
+    assign(outer, std::max<int64_t>(1, n / panel));
+    sizes[dims.n.back()] = b.getIndexAttr(0);
+  } else {
+    assign(dims.n, n);
+  }
   assign(dims.k, k);
   return sizes;
+}
+
+/// The panel width of a contraction over a packed weight: its innermost N
+/// dim has exactly NR columns and another N dim counts the panels.
+int64_t packedPanel(linalg::LinalgOp op, const linalg::ContractionDimensions &dims, int64_t nr) {
+  if (dims.n.size() < 2)
+    return 0;
+  return op.getStaticLoopRanges()[dims.n.back()] == nr ? nr : 0;
 }
 
 constexpr llvm::StringLiteral kRegisterTile = "glm.register_tile";
@@ -144,7 +139,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
-    ContractionTiles tiles = chooseTiles(vectorBits, numRegisters);
+    ContractionTiles tiles = glm::chooseContractionTiles(vectorBits, numRegisters);
 
     // 1. Convolutions → im2col + contraction.
     // rewriteInIm2Col needs static shapes: a dynamic batch is tiled by 1
@@ -184,12 +179,28 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     }
 
     // Drop unit dims (the batch tile of 1, N = 1 models) so that every
-    // contraction is a plain (batch) matmul over its real dims.
+    // contraction is a plain (batch) matmul over its real dims. A
+    // contraction over a packed weight keeps a unit M (decode's M = 1):
+    // without an M dim it would not be tiled at all, while a named matmul
+    // (whose unit dims are never dropped) becomes [1, NR] remainder tiles.
     {
       RewritePatternSet unit(ctx);
       linalg::ControlDropUnitDims options;
       options.rankReductionStrategy =
           linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+      int64_t nr = tiles.nr;
+      options.controlFn = [nr](Operation *op) -> SmallVector<unsigned> {
+        auto l = dyn_cast<linalg::LinalgOp>(op);
+        if (!l)
+          return {};
+        FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(l);
+        bool packed = succeeded(dims) && packedPanel(l, *dims, nr) > 0;
+        SmallVector<unsigned> drop;
+        for (auto [i, r] : llvm::enumerate(l.getStaticLoopRanges()))
+          if (r == 1 && !(packed && llvm::is_contained(dims->m, (unsigned)i)))
+            drop.push_back(i);
+        return drop;
+      };
       linalg::populateFoldUnitExtentDimsPatterns(unit, options);
       linalg::populateFoldUnitExtentDimsCanonicalizationPatterns(unit, options);
       if (failed(applyPatternsGreedily(func, std::move(unit))))
@@ -369,6 +380,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     auto dims = linalg::inferContractionDims(op);
     if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
       return;
+    int64_t panel = packedPanel(op, *dims, t.nr);
     rewriter.setInsertionPoint(op);
     // Level 1: output tiles [MT, NT] of every batch, as a parallel forall
     // (glm-outline-parallel hands these to the runtime's thread pool). A
@@ -378,22 +390,39 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     if (!op->getParentOfType<scf::ForallOp>()) {
       scf::SCFTilingOptions parOpts;
       parOpts.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-      parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0));
+      parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0, panel));
       auto par = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), parOpts);
       if (failed(par))
         return;
       rewriter.replaceOp(op, par->replacements);
       tile = cast<linalg::LinalgOp>(par->tiledOps.back());
     }
-    // Level 2: K in cache-sized slices.
+    // Level 2: K in cache-sized slices. Over a packed weight, also one
+    // panel at a time: the panel dim is then a unit dim, and dropping it
+    // leaves a plain contraction [MT, NR, KT] whose B slice is a
+    // contiguous [KT, NR] block of the panel. The levels below see an
+    // ordinary matmul tile.
     rewriter.setInsertionPoint(tile);
     scf::SCFTilingOptions kOpts;
-    kOpts.setTileSizes(tileSizesFor(rewriter, tile, *dims, 0, 0, 0, t.kt));
+    SmallVector<OpFoldResult> kSizes = tileSizesFor(rewriter, tile, *dims, 0, 0, 0, t.kt);
+    if (panel > 0)
+      for (unsigned d : ArrayRef<unsigned>(dims->n).drop_back())
+        kSizes[d] = rewriter.getIndexAttr(1);
+    kOpts.setTileSizes(kSizes);
     auto kTiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(tile.getOperation()), kOpts);
     if (failed(kTiled))
       return;
     rewriter.replaceOp(tile, kTiled->replacements);
     auto inner = cast<linalg::LinalgOp>(kTiled->tiledOps.back());
+    if (panel > 0) {
+      inner = dropPanelDim(rewriter, inner, *dims, kTiled->loops.back());
+      if (!inner)
+        return;
+      auto plain = linalg::inferContractionDims(inner);
+      if (failed(plain) || plain->m.empty() || plain->n.size() != 1 || plain->k.empty())
+        return;
+      *dims = *plain;
+    }
     // Level 3: register tiles. M first, by MR, peeled: full row blocks
     // get [MR, NR] tiles, the remaining rows [1, NR] tiles, both with K
     // innermost so that the accumulators stay in registers.
@@ -417,6 +446,34 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
         if (auto l = dyn_cast<linalg::LinalgOp>(op))
           tileRegisterOp(rewriter, l, *dims, t.mr, t.nr, kRegisterTile);
     }
+  }
+
+  /// Drops the unit panel dims (all N dims but the innermost) of `op`, a
+  /// tile over one panel of a packed weight, as rank-reducing slices;
+  /// returns the new contraction inside `loop`, or null.
+  linalg::LinalgOp dropPanelDim(IRRewriter &rewriter, linalg::LinalgOp op,
+                                const linalg::ContractionDimensions &dims, LoopLikeOpInterface loop) {
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<unsigned> panelDims(dims.n.begin(), dims.n.end() - 1);
+    RewritePatternSet unit(ctx);
+    linalg::ControlDropUnitDims options;
+    options.rankReductionStrategy = linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    options.controlFn = [&](Operation *candidate) -> SmallVector<unsigned> {
+      if (candidate != op.getOperation())
+        return {};
+      return panelDims;
+    };
+    linalg::populateFoldUnitExtentDimsPatterns(unit, options);
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    if (failed(applyOpPatternsGreedily(ArrayRef<Operation *>{op.getOperation()}, std::move(unit), config)))
+      return {};
+    linalg::LinalgOp found;
+    loop->walk([&](linalg::LinalgOp l) {
+      if (!found && succeeded(linalg::inferContractionDims(l)) && linalg::isaContractionOpInterface(l))
+        found = l;
+    });
+    return found;
   }
 
   /// Tiles the contraction inside `rows` to [m, NR, 1] register tiles.

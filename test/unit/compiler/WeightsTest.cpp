@@ -93,6 +93,60 @@ TEST(Weights, LayoutBytesAndChecksum) {
   EXPECT_EQ(sum, glm_abi_checksum(fx.expected.data(), fx.expected.size()));
 }
 
+/// A packed weight (glm-pack-weights): a [3, 8] f32 matrix with panel
+/// width 4 is written as panels [2][3][4], panel j holding columns 4j..4j+3
+/// of every row; a dense and a resource matrix give the same bytes, a
+/// splat is written as it is, and a panel width that does not divide the
+/// columns is refused.
+TEST(Weights, PackedWeightsAreWrittenInPanelOrder) {
+  MLIRContext ctx;
+  Builder b(&ctx);
+  auto type = RankedTensorType::get({3, 8}, b.getF32Type());
+  std::vector<float> w(24);
+  for (int i = 0; i < 24; ++i)
+    w[i] = float(i);
+  ArrayRef<char> raw(reinterpret_cast<const char *>(w.data()), w.size() * 4);
+  SmallVector<Attribute> values = {
+      DenseElementsAttr::get(type, ArrayRef<float>(w)),
+      DenseResourceElementsAttr::get(type, "p", HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, 64)),
+      DenseElementsAttr::get(type, b.getF32FloatAttr(2.5f))};
+  auto build = [&](ArrayRef<int64_t> panels) {
+    OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
+    (*module)->setAttr("glm.weights",
+                       b.getDictionaryAttr({b.getNamedAttr("size", b.getI64IntegerAttr(384)),
+                                            b.getNamedAttr("offsets", b.getDenseI64ArrayAttr({0, 128, 256})),
+                                            b.getNamedAttr("values", b.getArrayAttr(values)),
+                                            b.getNamedAttr("panels", b.getDenseI64ArrayAttr(panels))}));
+    return module;
+  };
+  std::vector<float> panelOrder;
+  for (int j = 0; j < 2; ++j)
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 4; ++c)
+        panelOrder.push_back(w[r * 8 + j * 4 + c]);
+  std::vector<char> expected(384, 0);
+  std::memcpy(&expected[0], panelOrder.data(), 96);
+  std::memcpy(&expected[128], panelOrder.data(), 96);
+  std::vector<float> splat(24, 2.5f);
+  std::memcpy(&expected[256], splat.data(), 96);
+
+  OwningOpRef<ModuleOp> module = build({4, 4, 4});
+  WeightsBlob blob;
+  std::string error;
+  ASSERT_TRUE(glmc::package::collectWeights(*module, blob, error)) << error;
+  EXPECT_EQ(blob.materialize(), expected);
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  uint64_t sum = glmc::package::writeWeights(blob, os);
+  os.flush();
+  EXPECT_EQ(out, std::string(expected.begin(), expected.end()));
+  EXPECT_EQ(sum, glm_abi_checksum(expected.data(), expected.size()));
+
+  OwningOpRef<ModuleOp> bad = build({3, 0, 0});
+  EXPECT_FALSE(glmc::package::collectWeights(*bad, blob, error));
+  EXPECT_NE(error.find("multiple of 3"), std::string::npos) << error;
+}
+
 TEST(Weights, NoLayoutIsOneEmptyBlock) {
   MLIRContext ctx;
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));

@@ -88,3 +88,57 @@ func.func @matvec(%a: tensor<1x512xf32>, %w: tensor<512x256xf32>) -> tensor<1x25
   %r = linalg.matmul ins(%a, %w : tensor<1x512xf32>, tensor<512x256xf32>) outs(%o : tensor<1x256xf32>) -> tensor<1x256xf32>
   return %r : tensor<1x256xf32>
 }
+
+// A contraction over a packed weight (glm-pack-weights: panels
+// [N/NR, K, NR]): output tiles count panels (8 of 16 columns for AVX2), the
+// K level takes one panel at a time and drops its unit dim, and what is
+// left is the plain [6 x 16] register tile whose B row is contiguous in the
+// panel, its accumulator carried in registers across the K loop.
+// AVX2-LABEL: func.func @packed
+// AVX2: scf.forall ({{.*}}) = (0, 0) to (96, 16) step (48, 8)
+// AVX2: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<48x8x16xf32>)
+// AVX2: tensor.extract_slice %{{.*}}[0, %[[J]], 0] [48, 1, 16] [1, 1, 1] : tensor<48x8x16xf32> to tensor<48x1x16xf32>
+// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0] [48, 1, 16] [1, 1, 1] : tensor<48x1x16xf32> to tensor<48x16xf32>
+// AVX2: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<6x16xf32>)
+// AVX2: vector.transfer_read %{{.*}} : tensor<16x512x16xf32>, vector<16xf32>
+// AVX2-COUNT-6: vector.fma
+// AVX2: scf.yield %{{.*}} : vector<6x16xf32>
+func.func @packed(%a: tensor<96x512xf32>, %wp: tensor<16x512x16xf32>) -> tensor<96x16x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<96x16x16xf32>
+  %o = linalg.fill ins(%z : f32) outs(%e : tensor<96x16x16xf32>) -> tensor<96x16x16xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, j, r, k) -> (m, k)>, affine_map<(m, j, r, k) -> (j, k, r)>,
+                                        affine_map<(m, j, r, k) -> (m, j, r)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wp : tensor<96x512xf32>, tensor<16x512x16xf32>) outs(%o : tensor<96x16x16xf32>) {
+  ^bb0(%x: f32, %w: f32, %acc: f32):
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<96x16x16xf32>
+  return %r : tensor<96x16x16xf32>
+}
+
+// M = 1 over a packed weight keeps its unit M dim (it would not be tiled
+// without one): [1 x 16] remainder tiles reading each panel row once, the
+// accumulator in a register across K.
+// AVX2-LABEL: func.func @packed_matvec
+// AVX2: scf.forall
+// AVX2: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
+// AVX2: vector.transfer_read %{{.*}} : tensor<16x512x16xf32>, vector<16xf32>
+// AVX2: scf.yield %{{.*}} : vector<16xf32>
+func.func @packed_matvec(%a: tensor<1x512xf32>, %wp: tensor<16x512x16xf32>) -> tensor<1x16x16xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x16x16xf32>
+  %o = linalg.fill ins(%z : f32) outs(%e : tensor<1x16x16xf32>) -> tensor<1x16x16xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, j, r, k) -> (m, k)>, affine_map<(m, j, r, k) -> (j, k, r)>,
+                                        affine_map<(m, j, r, k) -> (m, j, r)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wp : tensor<1x512xf32>, tensor<16x512x16xf32>) outs(%o : tensor<1x16x16xf32>) {
+  ^bb0(%x: f32, %w: f32, %acc: f32):
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x16x16xf32>
+  return %r : tensor<1x16x16xf32>
+}
