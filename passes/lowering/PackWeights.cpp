@@ -69,7 +69,9 @@ struct PackWeightsPass : glm::impl::PackWeightsPassBase<PackWeightsPass> {
     SymbolTable symbols(module);
     DenseMap<Attribute, memref::GlobalOp> globals;
     unsigned counter = 0;
-    for (auto &[w, matmuls] : uses) {
+    for (auto &entry : uses) {
+      arith::ConstantOp w = entry.first;
+      ArrayRef<linalg::MatmulOp> matmuls = entry.second;
       bool onlyMatmuls = llvm::all_of(w->getUses(), [&](OpOperand &use) {
         auto mm = dyn_cast<linalg::MatmulOp>(use.getOwner());
         return mm && use.getOperandNumber() == 1 && llvm::is_contained(matmuls, mm);
