@@ -61,6 +61,9 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DGLMC_PYTHON="$VENV/bin/python" >/dev/null
 fi
+# ccache hashes paths relative to the checkout, so that a fresh clone in
+# another folder (CI) reuses what an earlier build compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 say "building (ninja -C $BUILD)"
 if [ -n "${QUIET:-}" ]; then
   ninja -C "$BUILD" > "$BUILD/build.log" 2>&1 || { tail -n 80 "$BUILD/build.log"; exit 1; }
