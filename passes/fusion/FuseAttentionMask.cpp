@@ -133,9 +133,7 @@ Value flatten1d(PatternRewriter &rewriter, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   if (t.getRank() == 1)
     return v;
-  int64_t n = 1;
-  for (int64_t d : t.getShape())
-    n = ShapedType::isDynamic(d) || ShapedType::isDynamic(n) ? ShapedType::kDynamic : n * d;
+  int64_t n = t.hasStaticShape() ? t.getNumElements() : ShapedType::kDynamic;
   auto shapeT = RankedTensorType::get({1}, rewriter.getI64Type());
   Value shape = ConstantOp::create(rewriter, loc, shapeT,
                                    DenseElementsAttr::get(shapeT, rewriter.getI64IntegerAttr(-1)));
@@ -169,6 +167,16 @@ struct FuseAttentionMaskPattern : OpRewritePattern<WhereOp> {
     MaskLeaves leaves;
     if (!MaskMatcher(masked).collect(where.getCondition(), leaves) || !leaves.keyPos)
       return rewriter.notifyMatchFailure(where, "condition is not causal && key padding");
+    // The key-padding masks and'ed into one [b, 1, 1, t] mask.
+    SmallVector<int64_t> keyMaskShape;
+    for (Value m : leaves.keyMasks) {
+      ArrayRef<int64_t> shape = cast<RankedTensorType>(m.getType()).getShape();
+      FailureOr<SmallVector<int64_t>> joined =
+          keyMaskShape.empty() ? SmallVector<int64_t>(shape) : broadcastShapes(keyMaskShape, shape);
+      if (failed(joined))
+        return rewriter.notifyMatchFailure(where, "key-padding masks do not broadcast");
+      keyMaskShape = *joined;
+    }
     // Every attention reading the mask must have scores whose query and
     // key dims match the positions (a static 1 in the mask broadcasts).
     auto kpt = rankedOrNull(leaves.keyPos), qpt = rankedOrNull(leaves.queryPos);
@@ -187,22 +195,11 @@ struct FuseAttentionMaskPattern : OpRewritePattern<WhereOp> {
     Value qpos = flatten1d(rewriter, loc, leaves.queryPos);
     Value kpos = flatten1d(rewriter, loc, leaves.keyPos);
     Value keyMask;
-    for (Value m : leaves.keyMasks) {
-      if (!keyMask) {
-        keyMask = m;
-        continue;
-      }
-      auto a = cast<RankedTensorType>(keyMask.getType()), b = cast<RankedTensorType>(m.getType());
-      SmallVector<int64_t> shape;
-      for (int64_t d = 0; d < 4; ++d) {
-        int64_t da = a.getDimSize(d), db = b.getDimSize(d);
-        shape.push_back(da == 1 ? db : da);
-      }
-      keyMask = AndOp::create(rewriter, loc, RankedTensorType::get(shape, rewriter.getI1Type()), keyMask, m);
-    }
+    auto joinedType = RankedTensorType::get(keyMaskShape, rewriter.getI1Type());
+    for (Value m : leaves.keyMasks)
+      keyMask = keyMask ? AndOp::create(rewriter, loc, joinedType, keyMask, m).getResult() : m;
     if (keyMask) {
-      auto kt = cast<RankedTensorType>(keyMask.getType());
-      auto ft = RankedTensorType::get({kt.getDimSize(0), kt.getDimSize(3)}, kt.getElementType());
+      auto ft = RankedTensorType::get({keyMaskShape[0], keyMaskShape[3]}, rewriter.getI1Type());
       keyMask = FlattenOp::create(rewriter, loc, ft, keyMask, rewriter.getI64IntegerAttr(1));
     }
     int64_t batch = keyMask ? cast<RankedTensorType>(keyMask.getType()).getDimSize(0) : 1;

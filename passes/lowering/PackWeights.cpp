@@ -46,8 +46,7 @@ arith::ConstantOp packableWeight(linalg::MatmulOp mm, int64_t nr) {
   // A splat has no layout to change; anything else must be a blob the
   // writer can read (dense or dense_resource).
   auto value = dyn_cast<ElementsAttr>(w.getValue());
-  if (!value || (isa<SplatElementsAttr>(value)) ||
-      !isa<DenseElementsAttr, DenseResourceElementsAttr>(value))
+  if (!value || isa<SplatElementsAttr>(value) || !isa<DenseElementsAttr, DenseResourceElementsAttr>(value))
     return {};
   return w;
 }

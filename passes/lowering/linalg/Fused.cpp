@@ -328,6 +328,13 @@ Value dynamicDimIsOne(OpBuilder &b, Location loc, Value v, int64_t d) {
                                arith::ConstantIndexOp::create(b, loc, 1));
 }
 
+/// The additive mask value of a score: 0 where the key is `visible`,
+/// `maskedValue` where it is not.
+Value maskTerm(OpBuilder &b, Location loc, Type et, Value visible, double maskedValue) {
+  return arith::SelectOp::create(b, loc, visible, scalarConstant(b, loc, et, 0.0),
+                                 scalarConstant(b, loc, et, maskedValue));
+}
+
 /// The mask term of one score, as the attention lowering reads it: an
 /// additive mask broadcast against [b, hq, s, t], or a glm.attention_mask
 /// evaluated from its positions. Everything that does not depend on the
@@ -357,15 +364,14 @@ public:
     qposIsOne = dimIsOne(b, loc, qpos, 0);
     Value kpos = rewriter.getRemappedValue(computed.getKPos());
     Value keyMask = computed.getKeyMask() ? rewriter.getRemappedValue(computed.getKeyMask()) : Value();
-    Dim kposIsOne = dimIsOne(b, loc, kpos, 0), kmBatchIsOne, kmKeyIsOne;
+    Dim kposIsOne = dimIsOne(b, loc, kpos, 0), kmKeyIsOne;
     OpFoldResult batch = b.getIndexAttr(1);
     int64_t batchStatic = 1;
     if (keyMask) {
-      kmBatchIsOne = dimIsOne(b, loc, keyMask, 0);
+      keyBatchIsOne = dimIsOne(b, loc, keyMask, 0);
       kmKeyIsOne = dimIsOne(b, loc, keyMask, 1);
       batch = getDim(b, loc, keyMask, 0);
       batchStatic = cast<RankedTensorType>(keyMask.getType()).getDimSize(0);
-      keyBatchIsOne = kmBatchIsOne;
     }
     Type pt = getElementTypeOrSelf(kpos.getType());
     auto kt = RankedTensorType::get({batchStatic, ShapedType::kDynamic}, pt);
@@ -381,7 +387,7 @@ public:
                                     if (!keyMask)
                                       return kp;
                                     Value km = tensor::ExtractOp::create(
-                                        nb, l, keyMask, ValueRange{at(nb, l, bi, kmBatchIsOne), at(nb, l, j, kmKeyIsOne)});
+                                        nb, l, keyMask, ValueRange{at(nb, l, bi, keyBatchIsOne), at(nb, l, j, kmKeyIsOne)});
                                     return arith::SelectOp::create(nb, l, km, kp, hidden);
                                   });
   }
@@ -422,8 +428,7 @@ public:
   /// A computed mask's term from the block inputs' elements `extra`.
   Value buildComputed(OpBuilder &b, Location loc, Type et, ValueRange extra) const {
     Value visible = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, extra[1], extra[0]);
-    return arith::SelectOp::create(b, loc, visible, scalarConstant(b, loc, et, 0.0),
-                                   scalarConstant(b, loc, et, maskedValue));
+    return maskTerm(b, loc, et, visible, maskedValue);
   }
 
   /// An additive mask's term for the score of batch `bi`, query head `h`,
@@ -662,8 +667,7 @@ struct AttentionMaskToLinalg : OpConversionPattern<AttentionMaskOp> {
           Value visible = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, vals[1], vals[0]);
           if (vals.size() > 2)
             visible = arith::AndIOp::create(b, l, visible, vals[2]);
-          return arith::SelectOp::create(b, l, visible, scalarConstant(b, l, et, 0.0),
-                                         scalarConstant(b, l, et, masked));
+          return maskTerm(b, l, et, visible, masked);
         });
     rewriter.replaceOp(op, y);
     return success();
