@@ -29,6 +29,11 @@ constexpr int64_t kExportIrVersion = 8;
 
 /// "global_average_pool" → "GlobalAveragePool".
 std::string onnxOpType(StringRef mnemonic) {
+  // Op types whose capitals snake_case does not keep.
+  if (mnemonic == "is_nan")
+    return "IsNaN";
+  if (mnemonic == "gather_nd")
+    return "GatherND";
   std::string out;
   bool upper = true;
   for (char c : mnemonic) {
@@ -67,6 +72,7 @@ private:
   /// A new initializer holding `values` (i64), for inputs that glm keeps as
   /// attributes (axes, split sizes).
   std::string addI64Initializer(StringRef base, ArrayRef<int64_t> values);
+  std::string addF32Initializer(StringRef base, ArrayRef<float> values);
   /// A new scalar initializer of `elementType` (float), for decompositions.
   FailureOr<std::string> addScalarInitializer(StringRef base, double value, Type elementType,
                                               Location loc);
@@ -204,6 +210,21 @@ std::string GraphExporter::addI64Initializer(StringRef base, ArrayRef<int64_t> v
   t.dtype = ox::DataType::Int64;
   t.dims = {static_cast<int64_t>(values.size())};
   auto buffer = std::make_shared<std::string>(values.size() * sizeof(int64_t), '\0');
+  if (!values.empty())
+    std::memcpy(buffer->data(), values.data(), buffer->size());
+  t.data = buffer->data();
+  t.size = buffer->size();
+  t.owner = buffer;
+  model.graph.initializers.push_back(std::move(t));
+  return model.graph.initializers.back().name;
+}
+
+std::string GraphExporter::addF32Initializer(StringRef base, ArrayRef<float> values) {
+  ox::TensorData t;
+  t.name = uniqueValueName(base);
+  t.dtype = ox::DataType::Float;
+  t.dims = {static_cast<int64_t>(values.size())};
+  auto buffer = std::make_shared<std::string>(values.size() * sizeof(float), '\0');
   if (!values.empty())
     std::memcpy(buffer->data(), values.data(), buffer->size());
   t.data = buffer->data();
@@ -398,6 +419,32 @@ LogicalResult GraphExporter::exportOp(Operation *op) {
     std::string hx = addNode("Mul", nodeName + "/half_x", {x, *half}, tmp("_half_x"));
     addNode("Mul", nodeName, {hx, plus}, outputs[0]);
     return success();
+  }
+  if (isa<glm::MishOp>(op)) {
+    // Mish is opset 18: x * tanh(softplus(x)).
+    auto tmp = [&](StringRef n) { return uniqueValueName((nodeName + n).str()); };
+    std::string sp = addNode("Softplus", nodeName + "/softplus", {inputs[0]}, tmp("_softplus"));
+    std::string th = addNode("Tanh", nodeName + "/tanh", {sp}, tmp("_tanh"));
+    addNode("Mul", nodeName, {inputs[0], th}, outputs[0]);
+    return success();
+  }
+  if (auto resize = dyn_cast<glm::ResizeOp>(op)) {
+    // Scales or sizes are inputs 2 and 3 (roi stays empty).
+    inputs.resize(1);
+    inputs.push_back("");
+    if (resize.getSizes()) {
+      inputs.push_back("");
+      inputs.push_back(addI64Initializer(nodeName + "_sizes", glm::toI64(resize.getSizes())));
+      if (llvm::any_of(glm::toI64(resize.getSizes()), ShapedType::isDynamic))
+        return op->emitError() << "cannot export Resize sizes with a dynamic dim";
+    } else {
+      SmallVector<float> scales;
+      for (Attribute a : resize.getScales())
+        scales.push_back((float)cast<FloatAttr>(a).getValueAsDouble());
+      inputs.push_back(addF32Initializer(nodeName + "_scales", scales));
+    }
+    dropAttr("scales");
+    dropAttr("sizes");
   }
   // Opset 13+: axes and split sizes are inputs.
   auto axesToInput = [&](StringRef attrName) {

@@ -112,6 +112,11 @@ private:
   /// The mechanical mapping: every input is an operand, every attribute is
   /// converted by kind, output count from the node.
   LogicalResult importGeneric(const ox::Node &node, Location loc, StringRef mnemonic = "");
+  /// Why glmc cannot import `node` (unknown op, foreign domain, control
+  /// flow), or "" when it can.
+  std::string unsupportedReason(const ox::Node &node) const;
+  /// Reports every unsupported node of the graph in one error.
+  LogicalResult checkSupported();
   FailureOr<SmallVector<NamedAttribute>> convertAttributes(const ox::Node &node, Location loc,
                                                            OperationName opName,
                                                            ArrayRef<StringRef> skip = {});
@@ -127,6 +132,7 @@ private:
   LogicalResult importSplit(const ox::Node &node, Location loc);
   LogicalResult importClip(const ox::Node &node, Location loc);
   LogicalResult importPad(const ox::Node &node, Location loc);
+  LogicalResult importResize(const ox::Node &node, Location loc);
   LogicalResult importVariadic(const ox::Node &node, Location loc);
   LogicalResult importSoftmax(const ox::Node &node, Location loc);
   LogicalResult importCast(const ox::Node &node, Location loc);
@@ -962,6 +968,171 @@ LogicalResult GraphImporter::importPad(const ox::Node &node, Location loc) {
   return bindOutputs(node, *op, loc);
 }
 
+/// Resize (opset 10-19) and Upsample (7, 9) with constant scales or sizes
+/// into glm.resize (one scale per dim; sizes kept where given).
+LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt)
+    return emitError(loc) << node.opType << " needs a ranked input";
+  int64_t rank = xt.getRank();
+  auto strAttr = [&](StringRef name, StringRef dflt) {
+    const ox::Attribute *a = node.getAttribute(name.str());
+    return a ? a->s : dflt.str();
+  };
+  auto intAttr = [&](StringRef name, int64_t dflt) {
+    const ox::Attribute *a = node.getAttribute(name.str());
+    return a ? a->i : dflt;
+  };
+  // Upsample and Resize-10 resize with asymmetric coordinates. ONNX's
+  // version converter (which upgrades opsets below 11) turns them into
+  // Resize-11+ without saying so: a converted Resize without the attribute
+  // keeps the old meaning.
+  bool converted = model.convertedFromOpset > 0 && model.convertedFromOpset < 11 &&
+                   !node.getAttribute("coordinate_transformation_mode");
+  bool legacy = node.opType == "Upsample" || opset < 11 || converted;
+  std::string mode = strAttr("mode", "nearest");
+  std::string ct = legacy ? "asymmetric" : strAttr("coordinate_transformation_mode", "half_pixel");
+  std::string nearest = strAttr("nearest_mode", "round_prefer_floor");
+  if (mode == "bilinear" || mode == "trilinear") // Upsample-7 spellings
+    mode = "linear";
+  if (mode == "cubic")
+    return emitError(loc) << node.opType
+                          << " with mode 'cubic' is not supported; glmc resizes with nearest or linear";
+  if (mode != "nearest" && mode != "linear")
+    return emitError(loc) << node.opType << " mode '" << mode << "' is not supported";
+  if (ct == "tf_crop_and_resize")
+    return emitError(loc) << node.opType
+                          << " with coordinate_transformation_mode 'tf_crop_and_resize' is not "
+                             "supported";
+  if (intAttr("antialias", 0) != 0)
+    return emitError(loc) << node.opType << " with antialias = 1 is not supported";
+
+  // Scales and sizes: attribute (Upsample-7), input 1 (Upsample-9,
+  // Resize-10), inputs 2 and 3 (Resize-11+). Both must be constants.
+  std::optional<SmallVector<double>> scales;
+  std::optional<SmallVector<int64_t>> sizes;
+  auto constantScales = [&](unsigned i) -> LogicalResult {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    if (!*v)
+      return success();
+    ElementsAttr c = glm::getConstantElements(*v);
+    auto values = c ? glm::getValuesAsDouble(c) : std::nullopt;
+    if (!values)
+      return emitError(loc) << node.opType
+                            << " with computed scales is not supported; glmc needs them at compile "
+                               "time (export with a fixed scale_factor or size)";
+    if (!values->empty())
+      scales = *values;
+    return success();
+  };
+  if (node.opType == "Upsample" && node.getAttribute("scales")) {
+    scales = SmallVector<double>(node.getAttribute("scales")->floats.begin(),
+                                 node.getAttribute("scales")->floats.end());
+  } else if (node.opType == "Upsample" || opset < 11) {
+    if (failed(constantScales(1)))
+      return failure();
+  } else {
+    if (failed(constantScales(2)))
+      return failure();
+    auto sz = constantInts(node, 3, loc, "sizes");
+    if (failed(sz))
+      return failure();
+    if (*sz && !(*sz)->empty())
+      sizes = **sz;
+  }
+  if (bool(scales) == bool(sizes))
+    return emitError(loc) << node.opType << " needs exactly one of scales and sizes";
+  // Opset 18: scales/sizes may cover only `axes`.
+  SmallVector<int64_t> axes;
+  if (const ox::Attribute *a = node.getAttribute("axes")) {
+    for (int64_t ax : a->ints) {
+      auto n = glm::normalizeAxis(ax, rank);
+      if (!n)
+        return emitError(loc) << node.opType << " axis " << ax << " is out of range for rank " << rank;
+      axes.push_back(*n);
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  size_t given = scales ? scales->size() : sizes->size();
+  if (given != axes.size())
+    return emitError(loc) << node.opType << " has " << given << (scales ? " scales" : " sizes")
+                          << " for " << axes.size() << " axes";
+  SmallVector<Attribute> scaleAttrs(rank, builder.getF32FloatAttr(1.0f));
+  SmallVector<int64_t> outSizes(xt.getShape());
+  if (scales) {
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      if (!((*scales)[k] > 0.0) || !std::isfinite((*scales)[k]))
+        return emitError(loc) << node.opType << " scale " << (*scales)[k] << " must be positive";
+      scaleAttrs[d] = builder.getF32FloatAttr((float)(*scales)[k]);
+    }
+  } else {
+    std::string policy = strAttr("keep_aspect_ratio_policy", "stretch");
+    if (policy != "stretch") {
+      // One scale for all the axes: the smallest (not_larger) or largest
+      // (not_smaller) ratio; output sizes round(scale * input).
+      if (policy != "not_larger" && policy != "not_smaller")
+        return emitError(loc) << node.opType << " keep_aspect_ratio_policy '" << policy
+                              << "' is not supported";
+      std::optional<double> scale;
+      for (auto [k, d] : llvm::enumerate(axes)) {
+        if (xt.isDynamicDim(d))
+          return emitError(loc) << node.opType << " with keep_aspect_ratio_policy needs static "
+                                                  "input dims";
+        double r = (double)(float)((float)(*sizes)[k] / (float)xt.getDimSize(d));
+        scale = !scale ? r : policy == "not_larger" ? std::min(*scale, r) : std::max(*scale, r);
+      }
+      for (auto [k, d] : llvm::enumerate(axes))
+        (*sizes)[k] = (int64_t)std::round(*scale * (double)xt.getDimSize(d));
+    }
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      if ((*sizes)[k] < 1)
+        return emitError(loc) << node.opType << " size " << (*sizes)[k] << " must be positive";
+      outSizes[d] = (*sizes)[k];
+      if (!xt.isDynamicDim(d))
+        scaleAttrs[d] = builder.getF32FloatAttr((float)(*sizes)[k] / (float)xt.getDimSize(d));
+      else
+        scaleAttrs[d] = builder.getF32FloatAttr(0.0f); // unknown until run time; sizes rule
+    }
+    for (Attribute &a : scaleAttrs)
+      if (cast<FloatAttr>(a).getValueAsDouble() == 0.0)
+        return emitError(loc) << node.opType << " with sizes needs static input dims";
+  }
+  if (legacy && mode == "nearest") {
+    // Upsample and Resize-10 round down when enlarging and up when
+    // shrinking (ONNX Runtime's rule for these opsets).
+    bool up = false, down = false;
+    for (Attribute a : scaleAttrs) {
+      double f = cast<FloatAttr>(a).getValueAsDouble();
+      up |= f > 1.0;
+      down |= f < 1.0;
+    }
+    if (up && down)
+      return emitError(loc) << node.opType
+                            << " that enlarges some dims and shrinks others is not supported at "
+                               "opset "
+                            << opset << "; re-export at opset 11 or newer";
+    nearest = down ? "ceil" : "floor";
+  }
+  SmallVector<NamedAttribute> attrs{
+      builder.getNamedAttr("scales", builder.getArrayAttr(scaleAttrs)),
+      builder.getNamedAttr("mode", builder.getStringAttr(mode)),
+      builder.getNamedAttr("coordinate_transformation_mode", builder.getStringAttr(ct)),
+      builder.getNamedAttr("nearest_mode", builder.getStringAttr(nearest))};
+  if (sizes)
+    attrs.push_back(builder.getNamedAttr("sizes", builder.getI64ArrayAttr(outSizes)));
+  auto op = createOp(node, loc, "resize", {*x}, attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
 /// Sum, Mean, Max, Min take any number of inputs: a chain of binary ops.
 LogicalResult GraphImporter::importVariadic(const ox::Node &node, Location loc) {
   SmallVector<Value> ins;
@@ -1125,6 +1296,8 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Split"] = &GraphImporter::importSplit;
     t["Clip"] = &GraphImporter::importClip;
     t["Pad"] = &GraphImporter::importPad;
+    t["Resize"] = &GraphImporter::importResize;
+    t["Upsample"] = &GraphImporter::importResize;
     for (const char *v : {"Sum", "Mean", "Max", "Min"})
       t[v] = &GraphImporter::importVariadic;
     t["Softmax"] = &GraphImporter::importSoftmax;
@@ -1139,6 +1312,9 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
       if (failed(g.importSingleOutput(n, l, "running statistics")))
         return failure();
       return g.importGeneric(n, l);
+    };
+    t["IsNaN"] = [](GraphImporter &g, const ox::Node &n, Location l) {
+      return g.importGeneric(n, l, "is_nan");
     };
     t["RMSNormalization"] = &GraphImporter::importRMSNormalization;
     t["RotaryEmbedding"] = &GraphImporter::importRotaryEmbedding;
@@ -1156,6 +1332,74 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
 //===----------------------------------------------------------------------===//
 // Graph
 //===----------------------------------------------------------------------===//
+
+/// Why glmc cannot import `node`, or "" when it can.
+std::string GraphImporter::unsupportedReason(const ox::Node &node) const {
+  if (!node.domain.empty() && node.domain != "ai.onnx")
+    return "from domain '" + node.domain + "' (glmc supports the default ONNX domain)";
+  for (const ox::Attribute &a : node.attributes)
+    if (a.kind == ox::Attribute::Kind::Graph)
+      return "with a subgraph (control flow is not supported)";
+  if (handlers().count(node.opType) ||
+      RegisteredOperationName::lookup("glm." + toSnakeCase(node.opType), &ctx))
+    return "";
+  return "not implemented";
+}
+
+LogicalResult GraphImporter::checkSupported() {
+  // Every unsupported op at once, with its nodes, so that a user sees the
+  // whole list instead of fixing one op per run.
+  struct Unsupported {
+    std::string opType, reason;
+    SmallVector<unsigned> nodes;
+  };
+  std::vector<Unsupported> found; // in order of first use
+  llvm::StringMap<size_t> index;
+  const ox::Graph &g = model.graph;
+  for (auto [i, node] : llvm::enumerate(g.nodes)) {
+    std::string reason = unsupportedReason(node);
+    if (reason.empty())
+      continue;
+    auto [it, inserted] = index.try_emplace(node.domain + "::" + node.opType + "::" + reason, found.size());
+    if (inserted)
+      found.emplace_back();
+    Unsupported &u = found[it->second];
+    u.opType = node.opType;
+    u.reason = reason;
+    u.nodes.push_back(i);
+  }
+  if (found.empty())
+    return success();
+  size_t numNodes = 0;
+  SmallVector<std::string> names;
+  for (const Unsupported &u : found) {
+    numNodes += u.nodes.size();
+    names.push_back("'" + u.opType + "'");
+  }
+  const Unsupported &first = found.front();
+  Location loc = nodeLoc(g.nodes[first.nodes.front()], first.nodes.front());
+  auto diag = emitError(loc) << (found.size() == 1 ? "unsupported ONNX op " : "unsupported ONNX ops ")
+                             << llvm::join(names, ", ") << " (" << found.size()
+                             << (found.size() == 1 ? " op, " : " ops, ") << numNodes
+                             << (numNodes == 1 ? " node)" : " nodes)");
+  constexpr size_t kMaxNamedNodes = 8;
+  for (const Unsupported &u : found) {
+    const ox::Node &n = g.nodes[u.nodes.front()];
+    SmallVector<std::string> nodeNames;
+    for (unsigned k : ArrayRef<unsigned>(u.nodes).take_front(kMaxNamedNodes))
+      nodeNames.push_back("'" + (g.nodes[k].name.empty() ? "#" + std::to_string(k) : g.nodes[k].name) + "'");
+    std::string more = u.nodes.size() > kMaxNamedNodes
+                           ? ", and " + std::to_string(u.nodes.size() - kMaxNamedNodes) + " more"
+                           : "";
+    std::string domain = n.domain.empty() ? "ai.onnx" : n.domain;
+    diag.attachNote(nodeLoc(n, u.nodes.front()))
+        << "'" << u.opType << "' " << u.reason << ", " << domain << " opset "
+        << model.getOpsetVersion(n.domain) << ", " << u.nodes.size()
+        << (u.nodes.size() == 1 ? " node: " : " nodes: ") << llvm::join(nodeNames, ", ") << more;
+  }
+  diag.attachNote() << "glmc supports: " << llvm::join(getSupportedOnnxOps(), ", ");
+  return failure();
+}
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
   opset = model.getOpsetVersion();
@@ -1204,32 +1448,13 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     }
   }
 
+  if (failed(checkSupported()))
+    return nullptr;
   for (const ox::Node &node : g.nodes) {
     Location loc = nodeLoc(node, nodeIndex++);
-    if (!node.domain.empty() && node.domain != "ai.onnx") {
-      emitError(loc) << "unsupported op '" << node.opType << "' from domain '" << node.domain
-                     << "'; glmc supports the default ONNX domain";
-      return nullptr;
-    }
-    for (const ox::Attribute &a : node.attributes)
-      if (a.kind == ox::Attribute::Kind::Graph) {
-        emitError(loc) << "unsupported ONNX op '" << node.opType
-                       << "' with a subgraph (control flow is not supported)";
-        return nullptr;
-      }
-    LogicalResult result = failure();
     auto it = handlers().find(node.opType);
-    if (it != handlers().end()) {
-      result = it->second(*this, node, loc);
-    } else {
-      std::string name = toSnakeCase(node.opType);
-      if (!RegisteredOperationName::lookup("glm." + name, &ctx)) {
-        auto diag = emitError(loc) << "unsupported ONNX op '" << node.opType << "'";
-        diag.attachNote() << "glmc supports: " << llvm::join(getSupportedOnnxOps(), ", ");
-        return nullptr;
-      }
-      result = importGeneric(node, loc);
-    }
+    LogicalResult result = it != handlers().end() ? it->second(*this, node, loc)
+                                                  : importGeneric(node, loc);
     if (failed(result))
       return nullptr;
   }
@@ -1265,15 +1490,17 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 
 std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
   static const char *const ops[] = {
-      "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip", "Concat",
-      "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Equal", "Erf", "Exp",
-      "Expand", "Flatten", "Floor", "Gather", "Gelu", "Gemm", "GlobalAveragePool",
-      "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "Identity", "LayerNormalization", "LeakyRelu",
-      "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg", "Not",
-      "Or", "Pad", "Pow", "Range", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin",
-      "ReduceProd", "ReduceSum", "Relu", "Reshape", "RMSNormalization", "RotaryEmbedding", "Shape", "Sigmoid", "Sin", "Size", "Slice",
-      "Softmax", "Softplus", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile",
-      "Transpose", "Trilu", "Unsqueeze", "Where"};
+      "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip",
+      "Concat", "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
+      "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm",
+      "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish",
+      "Identity", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
+      "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg", "Not",
+      "Or", "PRelu", "Pad", "Pow", "RMSNormalization", "Range", "Reciprocal", "ReduceMax",
+      "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape", "Resize",
+      "RotaryEmbedding", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
+      "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Trilu", "Unsqueeze",
+      "Upsample", "Where", "Xor"};
   return std::vector<std::string>(std::begin(ops), std::end(ops));
 }
 

@@ -11,7 +11,7 @@ ZeroRule mlir::glm::zeroRuleOf(Operation *op) {
   if (isa<MulOp>(op))
     return ZeroRule::Any;
   if (isa<AddOp, SubOp, ReluOp, LeakyReluOp, TanhOp, GeluOp, SiluOp, NegOp, AbsOp, MaxOp, MinOp,
-          ClipOp, SqrtOp>(op))
+          ClipOp, SqrtOp, HardSwishOp, MishOp, EluOp, SeluOp, PReluOp, SignOp, RoundOp>(op))
     return ZeroRule::All;
   return ZeroRule::None;
 }
@@ -19,7 +19,7 @@ ZeroRule mlir::glm::zeroRuleOf(Operation *op) {
 /// Whether op(..., 0, ...) stays 0 with constant operand `index` = `c`
 /// broadcast over the channels.
 static bool constantKeepsZero(Operation *op, unsigned index, ElementsAttr c) {
-  if (isa<MulOp>(op))
+  if (isa<MulOp, PReluOp>(op))
     return true;
   auto values = getValuesAsDouble(c);
   if (!values)
@@ -159,6 +159,12 @@ void ChannelGroups::pinAll(Operation *op, StringRef reason) {
     pin(layoutOf(v), reason);
 }
 
+void ChannelGroups::setLayout(Value v, ChannelLayout layout) {
+  // By value: `layout` is often *layoutOf(operand), a pointer into the map
+  // that inserting `v` may reallocate.
+  layouts[v] = std::move(layout);
+}
+
 const ChannelLayout *ChannelGroups::layoutOf(Value v) const {
   auto it = layouts.find(v);
   return it == layouts.end() ? nullptr : &it->second;
@@ -194,7 +200,7 @@ void ChannelGroups::pinFresh(Value v, StringRef reason) {
   ChannelLayout l;
   l.dim = dim;
   l.segments.push_back({s, spaces[s].size});
-  layouts[v] = l;
+  setLayout(v, l);
 }
 
 void ChannelGroups::visit(Operation *op) {
@@ -262,7 +268,7 @@ void ChannelGroups::visit(Operation *op) {
         }
       }
     }
-    layouts[op->getResult(0)] = out;
+    setLayout(op->getResult(0), out);
     return;
   }
 
@@ -327,7 +333,7 @@ void ChannelGroups::visit(Operation *op) {
                  : rule == ZeroRule::All ? all && !constantBreaksZero
                                          : false;
     }
-    layouts[op->getResult(0)] = out;
+    setLayout(op->getResult(0), out);
     return;
   }
 
@@ -351,7 +357,7 @@ void ChannelGroups::visit(Operation *op) {
       for (int64_t a : *axes)
         if (normalizeAxis(a, t.getRank()) == std::optional<int64_t>(in->dim))
           return opaque("slices channels at a point no producer splits them");
-      layouts[op->getResult(0)] = *in;
+      setLayout(op->getResult(0), *in);
       return;
     }
     // The piece must be whole segments.
@@ -373,7 +379,7 @@ void ChannelGroups::visit(Operation *op) {
       spaces[find(seg.space)].uses.push_back({ChannelUse::SliceBounds, op, 0, in->dim, offset});
       offset += seg.size;
     }
-    layouts[op->getResult(0)] = out;
+    setLayout(op->getResult(0), out);
     return;
   }
 
@@ -381,7 +387,19 @@ void ChannelGroups::visit(Operation *op) {
     const ChannelLayout *in = layoutOf(op->getOperand(0));
     if (!in || in->dim != 1)
       return opaque("pool of an untracked input");
-    layouts[op->getResult(0)] = *in;
+    setLayout(op->getResult(0), *in);
+    return;
+  }
+
+  if (auto resize = dyn_cast<ResizeOp>(op)) {
+    // Channels pass through a resize of the other dims (FPN upsampling);
+    // a pruned channel interpolates zeros and stays zero.
+    const ChannelLayout *in = layoutOf(resize.getX());
+    auto t = rankedOrNull(resize.getX()), rt = rankedOrNull(resize.getY());
+    if (!in || !t || !rt || in->dim >= t.getRank() ||
+        t.getDimSize(in->dim) != rt.getDimSize(in->dim))
+      return opaque("resize of an untracked input or along the channels");
+    setLayout(op->getResult(0), *in);
     return;
   }
 
@@ -392,7 +410,7 @@ void ChannelGroups::visit(Operation *op) {
                   llvm::all_of(t.getShape().drop_front(2), [](int64_t d) { return d == 1; });
     if (!pooled)
       return opaque("flatten mixes channels with other dims");
-    layouts[op->getResult(0)] = *in;
+    setLayout(op->getResult(0), *in);
     return;
   }
 
@@ -418,7 +436,7 @@ void ChannelGroups::visit(Operation *op) {
         unifyLayouts(out, *l, op);
       }
     }
-    layouts[op->getResult(0)] = out;
+    setLayout(op->getResult(0), out);
     return;
   }
 

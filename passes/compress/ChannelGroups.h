@@ -105,6 +105,8 @@ private:
   /// results of ops the analysis does not follow).
   void pinFresh(Value v, StringRef reason);
   void visit(Operation *op);
+  /// Records `v`'s layout (a copy: the argument may point into the map).
+  void setLayout(Value v, ChannelLayout layout);
   void unifyLayouts(const ChannelLayout &a, const ChannelLayout &b, Operation *op);
 
   struct Space {

@@ -13,6 +13,10 @@ Cross targets: --run names a glmrt-run built for the target and
   --runner-prefix "qemu-aarch64-static -L /usr/aarch64-linux-gnu -cpu cortex-a76"
 --expect-refusal TEXT (repeatable) turns the run into a check that
 glmrt-run refuses the artifact (exit 1) with every TEXT in its message.
+--prune R turns it into a check of structured pruning: the model compiled
+with --prune R (deterministically) must have really lost parameters (the
+pruned model written by --emit=onnx counts fewer weights), and the pruned
+artifact must match ONNX Runtime run on that exported pruned model.
 """
 import argparse
 import json
@@ -84,6 +88,8 @@ def main():
                     help="glmrt-run must refuse the artifact with TEXT in its message")
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds glmrt-run may take (qemu is slow)")
+    ap.add_argument("--prune", type=float, default=0.0,
+                    help="check --prune R against ORT on the --emit=onnx export of the pruned model")
     ap.add_argument("name")
     a = ap.parse_args()
 
@@ -100,12 +106,17 @@ def main():
     rtol, atol = info.get("rtol", 1e-4), info.get("atol", 1e-5)
     os.makedirs(a.work, exist_ok=True)
     onnx_path = os.path.join(a.models, a.name + ".onnx")
-    so = os.path.join(a.work, f"{a.name}.{a.target}.so")
+    tag = f"{a.target}.prune{a.prune:g}" if a.prune else a.target
+    so = os.path.join(a.work, f"{a.name}.{tag}.so")
     so2 = so + ".again"
+    flags = ["--prune", f"{a.prune:g}"] if a.prune else []
+    refs = [os.path.join(a.models, f"{a.name}.out.{k}.npy") for k in range(len(info["outputs"]))]
+    if a.prune:
+        refs = prune_references(a, info, onnx_path, flags, tag)
 
     # A refusal test leaves determinism to the model's own test.
     for out in (so,) if a.expect_refusal else (so, so2):
-        rc, log = run([a.glmc, onnx_path, "--target", a.target, "--quiet", "-o", out])
+        rc, log = run([a.glmc, onnx_path, "--target", a.target, "--quiet", "-o", out] + flags)
         if rc != 0:
             print(log)
             raise SystemExit(f"FAIL {a.name}: glmc exited {rc}")
@@ -156,7 +167,7 @@ def main():
     worst = 0.0
     for k, o in enumerate(outs):
         got = np.load(o)
-        ref = np.load(os.path.join(a.models, f"{a.name}.out.{k}.npy"))
+        ref = np.load(refs[k])
         if got.shape != ref.shape or got.dtype != ref.dtype:
             raise SystemExit(f"FAIL {a.name}: output {k} is {got.dtype}{got.shape}, "
                              f"ORT gives {ref.dtype}{ref.shape}")
@@ -168,9 +179,45 @@ def main():
                              f"ORT {ref[i]} (rtol {rtol}, atol {atol}); max abs err {err.max():.3g}")
         rel = float((err / (np.abs(ref) + 1e-12)).max()) if err.size else 0.0
         worst = max(worst, float(err.max()) if err.size else 0.0)
-    print(f"PASS {a.name} [{a.target}]: {n_out} output(s) match ORT, max abs err {worst:.3g}; "
+    print(f"PASS {a.name} [{tag}]: {n_out} output(s) match ORT"
+          + (" on the exported pruned model" if a.prune else "") + f", max abs err {worst:.3g}; "
           f"deterministic; {so_machine} artifact importing only libc/libm"
           + (f"; ran under {a.runner_prefix}" if a.runner_prefix else ""))
+
+
+def weight_count(path):
+    import onnx
+    m = onnx.load(path)
+    return sum(int(np.prod(t.dims)) for t in m.graph.initializer if len(t.dims) >= 2)
+
+
+def prune_references(a, info, onnx_path, flags, tag):
+    """ORT outputs of the pruned model glmc exports with --emit=onnx; checks
+    that pruning removed weights."""
+    import onnxruntime as ort
+    pruned = os.path.join(a.work, f"{a.name}.{tag}.onnx")
+    rc, log = run([a.glmc, onnx_path, "--quiet", "--emit=onnx", "-o", pruned] + flags)
+    if rc != 0:
+        print(log)
+        raise SystemExit(f"FAIL {a.name}: glmc {' '.join(flags)} --emit=onnx exited {rc}")
+    before, after = weight_count(onnx_path), weight_count(pruned)
+    print(f"{a.name}: --prune {a.prune:g}: weights {before} -> {after} "
+          f"({100.0 * (before - after) / max(before, 1):.1f} % fewer)")
+    if not after < before * (1.0 - 0.5 * a.prune):
+        raise SystemExit(f"FAIL {a.name}: --prune {a.prune:g} removed too little: "
+                         f"{before} -> {after} weights")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(pruned, opts, providers=["CPUExecutionProvider"])
+    feeds = {i.name: np.load(os.path.join(a.models, f"{a.name}.in.{k}.npy"))
+             for k, i in enumerate(sess.get_inputs())}
+    refs = []
+    for k, r in enumerate(sess.run(None, feeds)):
+        path = os.path.join(a.work, f"{a.name}.{tag}.ref.{k}.npy")
+        np.save(path, r)
+        refs.append(path)
+    return refs
 
 
 # Symbols an artifact may import: libc and libm only (memcpy/memset from
@@ -180,7 +227,7 @@ LIBC_LIBM_OK = {
     "__memset_chk", "expf", "exp", "logf", "log", "tanhf", "tanh", "erff", "erf", "powf", "pow",
     "sinf", "cosf", "sqrtf", "sqrt", "fmaf", "fma", "floorf", "ceilf", "roundf", "truncf",
     "fmodf", "fmod", "log1pf", "expm1f", "exp2f", "log2f", "atanf", "atan2f", "sinhf", "coshf",
-    "nearbyintf", "rintf", "lrintf", "fminf", "fmaxf",
+    "nearbyintf", "rintf", "lrintf", "fminf", "fmaxf", "roundevenf",
 }
 
 if __name__ == "__main__":

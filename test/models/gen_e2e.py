@@ -100,9 +100,9 @@ class GraphBuilder:
             attrs["dilations"] = dilations
         return self.op("Conv", ins, name=prefix, **attrs)
 
-    def model(self, inputs, outputs, doc=""):
+    def model(self, inputs, outputs, doc="", opset=OPSET):
         graph = helper.make_graph(self.nodes, self.name, inputs, outputs, initializer=self.inits)
-        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               ir_version=IR_VERSION, producer_name="glmc-gen_e2e",
                               producer_version="1")
         m.doc_string = doc
@@ -394,6 +394,152 @@ def build_decoder_ops23(seed=7):
 # Bad inputs
 # --------------------------------------------------------------------------
 
+def build_resnet_basic(seed=10):
+    """torchvision's ResNet-18 topology at small widths: 7x7/2 stem, BN,
+    max pool, four stages of two BasicBlocks (the first block of stage 1
+    has an identity skip, so the stem's channels are tied to the whole
+    stage; later stages start with a strided 1x1 projection), global
+    average pool, fc. --prune 0.4 on this topology once failed to trim fc
+    (issue 15)."""
+    g = GraphBuilder("resnet_basic", seed)
+    widths = (8, 16, 24, 32)
+    h = g.conv("x", 3, widths[0], 7, "conv1", stride=2, pad=3, bias=False)
+    h = g.op("Relu", [g.bn(h, widths[0], "bn1")], name="relu")
+    h = g.op("MaxPool", [h], name="maxpool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    cin = widths[0]
+    for s, w in enumerate(widths):
+        for b in range(2):
+            stride = 2 if s > 0 and b == 0 else 1
+            p = f"layer{s + 1}.{b}"
+            r = g.bn(g.conv(h, cin, w, 3, p + ".conv1", stride=stride, bias=False), w, p + ".bn1")
+            r = g.op("Relu", [r], name=p + ".relu1")
+            r = g.bn(g.conv(r, w, w, 3, p + ".conv2", bias=False), w, p + ".bn2")
+            skip = h
+            if stride != 1 or cin != w:
+                skip = g.conv(h, cin, w, 1, p + ".downsample.0", stride=stride, pad=0, bias=False)
+                skip = g.bn(skip, w, p + ".downsample.1")
+            h = g.op("Relu", [g.op("Add", [r, skip], name=p + ".add")], name=p + ".relu2")
+            cin = w
+    h = g.op("Flatten", [g.op("GlobalAveragePool", [h], name="avgpool")], name="flatten", axis=1)
+    wt = g.randn("fc.weight", [10, cin])
+    bt = g.init("fc.bias", (0.1 * g.rng.standard_normal(10)).astype(np.float32))
+    g.op("Gemm", [h, wt, bt], name="fc", transB=1)
+    g.nodes[-1].output[0] = "logits"
+    m = g.model([vi("x", TensorProto.FLOAT, [1, 3, 64, 64])], [vi("logits", TensorProto.FLOAT, [1, 10])],
+                doc="ResNet-18 topology (BasicBlock, [2, 2, 2, 2]) at widths 8-32")
+    rng = np.random.default_rng(seed + 1000)
+    return m, [rng.standard_normal((1, 3, 64, 64)).astype(np.float32)]
+
+
+def build_exporter_ops(seed=8):
+    """Ops that today's exporters write and the older models here do not:
+    HardSwish (MobileNetV3), PRelu, Mish (opset 18), Elu, Selu, Sign,
+    Round, IsNaN/IsInf with Where (transformers' mask code), Xor, GatherND
+    with a batch dim and GatherElements (the dynamo exporter), Mod in both
+    modes. NaN and inf appear inside the graph only (x/0 and inf-inf), so
+    the outputs are finite."""
+    g = GraphBuilder("exporter_ops", seed)
+    f32 = lambda v: np.array(v, dtype=np.float32)
+    i64 = lambda v: np.array(v, dtype=np.int64)
+    hs = g.op("HardSwish", ["x"], name="hardswish")
+    slope = g.init("prelu.slope", f32(g.rng.uniform(0.05, 0.3, (3, 1, 1))))
+    pr = g.op("PRelu", [hs, slope], name="prelu")
+    mi = g.op("Mish", [pr], name="mish")
+    el = g.op("Elu", [mi], name="elu", alpha=0.7)
+    se = g.op("Selu", [el], name="selu")
+    sg = g.op("Sign", ["x"], name="sign")
+    rd = g.op("Round", [g.op("Mul", ["x", g.const(f32(3.0))], name="scale3")], name="round")
+    y = g.op("Add", [g.op("Add", [se, sg], name="sum1"), rd], name="sum2")
+    g.nodes[-1].output[0] = "act"
+    # x / z with zeros in z: +-inf there, and inf - inf = NaN.
+    z = g.init("div.z", f32([1.0, 0.0, 2.0, 0.0, 0.5, 1.0, 0.0, 4.0]))
+    d = g.op("Div", ["x", z], name="div_z")
+    nan = g.op("IsNaN", [g.op("Sub", [d, d], name="inf_minus_inf")], name="isnan")
+    pinf = g.op("IsInf", [d], name="isposinf", detect_negative=0)
+    ninf = g.op("IsInf", [d], name="isneginf", detect_positive=0)
+    bad = g.op("Or", [nan, g.op("Or", [pinf, ninf], name="or_inf")], name="or_bad")
+    clean = g.op("Where", [bad, g.const(f32(0.0)), d], name="where_clean")
+    xo = g.op("Cast", [g.op("Xor", [pinf, nan], name="xor")], name="cast_xor", to=TensorProto.FLOAT)
+    g.op("Add", [clean, xo], name="masked")
+    g.nodes[-1].output[0] = "masked"
+    # GatherND over [2, 24, 8] with one batch dim: rows (c*8+h) picked per batch.
+    xf = g.op("Reshape", ["x", g.const(i64([2, 24, 8]))], name="flat_rows")
+    ind = g.init("gnd.indices", i64([[[3], [-1], [0], [17]], [[5], [5], [-24], [12]]]))
+    g.op("GatherND", [xf, ind], name="gathernd", batch_dims=1)
+    g.nodes[-1].output[0] = "rows"
+    ind2 = g.init("ge.indices", g.rng.integers(-8, 8, (2, 3, 8, 3)).astype(np.int64))
+    g.op("GatherElements", ["x", ind2], name="gatherelements", axis=3)
+    g.nodes[-1].output[0] = "picked"
+    # Mod: Python's % on ints (the divisor's sign), C's fmod on floats.
+    xi = g.op("Cast", [g.op("Round", [g.op("Mul", ["x", g.const(f32(7.0))], name="scale7")],
+                                name="round7")], name="to_int", to=TensorProto.INT32)
+    di = g.init("mod.divisor", np.array([3, -3, 4, -5, 2, 7, -2, 5], dtype=np.int32))
+    mi_ = g.op("Cast", [g.op("Mod", [xi, di], name="mod_int")], name="mod_to_float", to=TensorProto.FLOAT)
+    mf = g.op("Mod", ["x", g.const(f32([0.3, -0.7, 0.5, 1.1, -0.2, 0.9, 0.4, -1.3]))],
+              name="mod_float", fmod=1)
+    g.op("Add", [mi_, mf], name="mods")
+    g.nodes[-1].output[0] = "mods"
+    m = g.model([vi("x", TensorProto.FLOAT, [2, 3, 8, 8])],
+                [vi("act", TensorProto.FLOAT, [2, 3, 8, 8]), vi("masked", TensorProto.FLOAT, [2, 3, 8, 8]),
+                 vi("rows", TensorProto.FLOAT, [2, 4, 8]), vi("picked", TensorProto.FLOAT, [2, 3, 8, 3]),
+                 vi("mods", TensorProto.FLOAT, [2, 3, 8, 8])],
+                doc="exporter ops: HardSwish, PRelu, Mish, Elu, Selu, Sign, Round, IsNaN, IsInf, Xor, "
+                    "GatherND, GatherElements, Mod", opset=18)
+    rng = np.random.default_rng(seed + 1000)
+    return m, [(2.0 * rng.standard_normal((2, 3, 8, 8))).astype(np.float32)]
+
+
+def build_detector_head(seed=9):
+    """A YOLO-style neck and head: a stride-2 branch upsampled back with
+    Resize nearest (scales, opset 13 defaults) and concatenated with the
+    stride-1 map, a 1x1 prediction conv, sigmoid, and the grid decode
+    (Range/Expand grid, (sig*2 - 0.5 + grid) * stride, (sig*2)^2 * anchor).
+    A second output resizes with linear/align_corners to given sizes and a
+    third with linear/half_pixel by a non-integer scale."""
+    g = GraphBuilder("detector_head", seed)
+    f32 = lambda v: np.array(v, dtype=np.float32)
+    i64 = lambda v: np.array(v, dtype=np.int64)
+    c1 = g.op("Relu", [g.conv("x", 8, 16, 3, "p3.conv")], name="p3.relu")               # [1,16,16,16]
+    c2 = g.op("Relu", [g.conv(c1, 16, 16, 3, "p4.conv", stride=2)], name="p4.relu")     # [1,16,8,8]
+    up = g.op("Resize", [c2, "", g.const(f32([1, 1, 2, 2]))], name="p4.upsample", mode="nearest")
+    cat = g.op("Concat", [c1, up], name="neck.concat", axis=1)                          # [1,32,16,16]
+    na, no = 2, 6  # anchors, outputs per anchor (x, y, w, h, obj, cls)
+    pred = g.conv(cat, 32, na * no, 1, "head.conv", pad=0)                              # [1,12,16,16]
+    p = g.op("Reshape", [pred, g.const(i64([1, na, no, 16, 16]))], name="head.reshape")
+    p = g.op("Transpose", [p], name="head.permute", perm=[0, 1, 3, 4, 2])              # [1,2,16,16,6]
+    sg = g.op("Sigmoid", [p], name="head.sigmoid")
+    xy = g.op("Slice", [sg, g.const(i64([0])), g.const(i64([2])), g.const(i64([4]))], name="head.xy")
+    wh = g.op("Slice", [sg, g.const(i64([2])), g.const(i64([4])), g.const(i64([4]))], name="head.wh")
+    rest = g.op("Slice", [sg, g.const(i64([4])), g.const(i64([6])), g.const(i64([4]))], name="head.rest")
+    r = g.op("Cast", [g.op("Range", [g.const(i64(0)), g.const(i64(16)), g.const(i64(1))], name="grid.range")],
+             name="grid.cast", to=TensorProto.FLOAT)
+    gx = g.op("Expand", [g.op("Reshape", [r, g.const(i64([1, 16, 1]))], name="grid.gx_r"),
+                         g.const(i64([16, 16, 1]))], name="grid.gx")
+    gy = g.op("Expand", [g.op("Reshape", [r, g.const(i64([16, 1, 1]))], name="grid.gy_r"),
+                         g.const(i64([16, 16, 1]))], name="grid.gy")
+    grid = g.op("Concat", [gx, gy], name="grid.concat", axis=2)                          # [16,16,2]
+    xy = g.op("Sub", [g.op("Mul", [xy, g.const(f32(2.0))], name="xy.mul2"), g.const(f32(0.5))], name="xy.sub")
+    xy = g.op("Mul", [g.op("Add", [xy, grid], name="xy.grid"), g.const(f32(8.0))], name="xy.stride")
+    anchors = g.init("head.anchors", f32([[[[[10.0, 13.0]]]], [[[[16.0, 30.0]]]]]).reshape(1, 2, 1, 1, 2))
+    w2 = g.op("Mul", [wh, g.const(f32(2.0))], name="wh.mul2")
+    wh = g.op("Mul", [g.op("Mul", [w2, w2], name="wh.sq"), anchors], name="wh.anchor")
+    dec = g.op("Concat", [xy, wh, rest], name="head.decode", axis=4)
+    g.op("Reshape", [dec, g.const(i64([1, -1, no]))], name="head.flatten")
+    g.nodes[-1].output[0] = "boxes"
+    g.op("Resize", [c2, "", "", g.const(i64([1, 16, 13, 21]))], name="seg.resize",
+         mode="linear", coordinate_transformation_mode="align_corners")
+    g.nodes[-1].output[0] = "seg"
+    g.op("Resize", [c2, "", g.const(f32([1, 1, 1.5, 2.5]))], name="seg.resize_hp", mode="linear")
+    g.nodes[-1].output[0] = "seg_hp"
+    m = g.model([vi("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+                [vi("boxes", TensorProto.FLOAT, [1, 512, 6]), vi("seg", TensorProto.FLOAT, [1, 16, 13, 21]),
+                 vi("seg_hp", TensorProto.FLOAT, [1, 16, 12, 20])],
+                doc="YOLO-style neck and head: Resize nearest, Concat, Sigmoid, grid decode; "
+                    "linear Resize with sizes/align_corners and half_pixel scales")
+    rng = np.random.default_rng(seed + 1000)
+    return m, [rng.standard_normal((1, 8, 16, 16)).astype(np.float32)]
+
+
 def simple_model(nodes, inputs, outputs, inits=(), name="bad", opset=OPSET, extra_opsets=()):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
     ops = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in extra_opsets]
@@ -587,6 +733,9 @@ def main(argv=None):
         ("shape_ops", build_shape_ops(), None),
         ("decoder_ops", build_decoder_ops(), None),
         ("decoder_ops23", build_decoder_ops23(), None),
+        ("exporter_ops", build_exporter_ops(), None),
+        ("detector_head", build_detector_head(), None),
+        ("resnet_basic", build_resnet_basic(), None),
     ]
     manifest = {"generator": "test/models/gen_e2e.py", "opset": OPSET, "ir_version": IR_VERSION,
                 "onnx": onnx.__version__, "naming": "<name>.in.<k>.npy / <name>.out.<k>.npy, "

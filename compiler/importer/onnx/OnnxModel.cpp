@@ -384,6 +384,7 @@ std::unique_ptr<Model> convertModel(::onnx::ModelProto &proto, const std::string
     try {
       ::onnx::ModelProto converted = ::onnx::version_conversion::ConvertVersion(proto, 13);
       proto.Swap(&converted);
+      model->convertedFromOpset = opset;
       model->warnings.push_back("converted the model from opset " + std::to_string(opset) +
                                 " to opset 13");
       model->opsets.clear();

@@ -101,6 +101,11 @@ struct Model {
   std::vector<std::pair<const char *, size_t>> fileMappings;
 
   int64_t getOpsetVersion(const std::string &domain = "") const;
+  /// The default-domain opset the file had before ONNX's version converter
+  /// upgraded it (0 when it was not converted). Some adapters drop
+  /// semantics the importer must restore (Resize-10's asymmetric
+  /// coordinates).
+  int64_t convertedFromOpset = 0;
 };
 
 struct LoadOptions {

@@ -87,6 +87,16 @@ GLM_INFER_SAME_ELEMENT(SoftplusOp)
 GLM_INFER_SAME_ELEMENT(GeluOp)
 GLM_INFER_SAME_ELEMENT(LeakyReluOp)
 GLM_INFER_SAME_ELEMENT(HardSigmoidOp)
+GLM_INFER_SAME_ELEMENT(HardSwishOp)
+GLM_INFER_SAME_ELEMENT(MishOp)
+GLM_INFER_SAME_ELEMENT(RoundOp)
+GLM_INFER_SAME_ELEMENT(EluOp)
+GLM_INFER_SAME_ELEMENT(SeluOp)
+GLM_INFER_SAME_ELEMENT(SignOp)
+GLM_INFER_SAME_ELEMENT(ModOp)
+GLM_INFER_SAME_ELEMENT(XorOp)
+GLM_INFER_BOOL(IsNaNOp)
+GLM_INFER_BOOL(IsInfOp)
 GLM_INFER_BOOL(EqualOp)
 GLM_INFER_BOOL(LessOp)
 GLM_INFER_BOOL(GreaterOp)
@@ -109,6 +119,34 @@ LogicalResult CastOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 //===----------------------------------------------------------------------===//
 // Verifiers
 //===----------------------------------------------------------------------===//
+
+LogicalResult PReluOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  // The slope broadcasts to X, never the other way.
+  return inferBroadcast(*this, getX(), elementTypeOf(getX()), types);
+}
+
+LogicalResult PReluOp::verify() {
+  auto x = rankedOrNull(getX()), s = rankedOrNull(getSlope());
+  if (!x || !s)
+    return success();
+  bool ok = s.getRank() <= x.getRank();
+  for (int64_t i = 0; ok && i < s.getRank(); ++i) {
+    int64_t sd = s.getDimSize(i), xd = x.getDimSize(x.getRank() - s.getRank() + i);
+    ok = sd == 1 || sd == xd || ShapedType::isDynamic(sd) || ShapedType::isDynamic(xd);
+  }
+  if (!ok)
+    return emitOpError("slope of shape ")
+           << s << " does not broadcast to X of shape " << x << " (PRelu broadcasts it one way)";
+  return success();
+}
+
+LogicalResult ModOp::verify() {
+  if (getFmod() != 0 && getFmod() != 1)
+    return emitOpError("fmod must be 0 or 1, got ") << getFmod();
+  if (getFmod() == 0 && isa<FloatType>(elementTypeOf(getA())))
+    return emitOpError("on floats needs fmod = 1 (ONNX Mod)");
+  return success();
+}
 
 LogicalResult WhereOp::verify() {
   if (elementTypeOf(getX()) != elementTypeOf(getY()))

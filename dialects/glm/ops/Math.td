@@ -96,6 +96,68 @@ def GLM_HardSigmoidOp : GLM_UnaryFloatOp<"hard_sigmoid", "hard sigmoid, max(0, m
   let arguments = (ins GLM_FloatTensor:$X, DefaultValuedAttr<F32Attr, "0.2">:$alpha,
                        DefaultValuedAttr<F32Attr, "0.5">:$beta);
 }
+def GLM_HardSwishOp : GLM_UnaryFloatOp<"hard_swish", "hard swish, x * max(0, min(1, x/6 + 1/2))">;
+def GLM_MishOp : GLM_UnaryFloatOp<"mish", "mish, x * tanh(softplus(x))">;
+def GLM_RoundOp : GLM_UnaryFloatOp<"round", "rounding to the nearest integer, halves to even">;
+def GLM_EluOp : GLM_UnaryFloatOp<"elu", "exponential linear unit, x < 0 ? alpha*(exp(x)-1) : x"> {
+  let arguments = (ins GLM_FloatTensor:$X, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+def GLM_SeluOp : GLM_UnaryFloatOp<"selu", "scaled ELU, gamma * (x <= 0 ? alpha*(exp(x)-1) : x)"> {
+  let arguments = (ins GLM_FloatTensor:$X,
+                       DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma);
+}
+def GLM_SignOp : GLM_ElementwiseOp<"sign", [SameOperandsAndResultElementType]> {
+  let summary = "sign";
+  let description = "Elementwise sign: 1, -1 or 0 (NaN stays NaN).";
+  let arguments = (ins GLM_NumericTensor:$input);
+  let results = (outs GLM_NumericTensor:$output);
+}
+def GLM_PReluOp : GLM_ElementwiseOp<"p_relu", [SameOperandsAndResultElementType]> {
+  let summary = "parametric ReLU";
+  let description = [{
+    ONNX `PRelu`: `x < 0 ? slope * x : x`, the slope broadcast to X
+    (unidirectionally; per-channel slopes are [C, 1, 1]).
+  }];
+  let arguments = (ins GLM_NumericTensor:$X, GLM_NumericTensor:$slope);
+  let results = (outs GLM_NumericTensor:$Y);
+  let hasVerifier = 1;
+}
+def GLM_ModOp : GLM_ElementwiseOp<"mod", [SameOperandsAndResultElementType]> {
+  let summary = "remainder with broadcasting";
+  let description = [{
+    ONNX `Mod`: `fmod = 0` takes the sign of the divisor (integers only,
+    Python's `%`); `fmod = 1` the sign of the dividend (C's fmod; required
+    for floats).
+  }];
+  let arguments = (ins GLM_NumericTensor:$A, GLM_NumericTensor:$B,
+                       DefaultValuedAttr<I64Attr, "0">:$fmod);
+  let results = (outs GLM_NumericTensor:$C);
+  let hasVerifier = 1;
+}
+def GLM_XorOp : GLM_ElementwiseOp<"xor", [Commutative]> {
+  let summary = "logical xor with broadcasting";
+  let description = "Elementwise logical xor of i1 tensors.";
+  let arguments = (ins GLM_BoolTensor:$A, GLM_BoolTensor:$B);
+  let results = (outs GLM_BoolTensor:$C);
+}
+def GLM_IsNaNOp : GLM_ElementwiseOp<"is_nan"> {
+  let summary = "NaN test";
+  let description = "Elementwise: whether the element is a NaN (ONNX `IsNaN`); the result is i1.";
+  let arguments = (ins GLM_FloatTensor:$X);
+  let results = (outs GLM_BoolTensor:$Y);
+}
+def GLM_IsInfOp : GLM_ElementwiseOp<"is_inf"> {
+  let summary = "infinity test";
+  let description = [{
+    Elementwise: whether the element is +inf (when `detect_positive`) or
+    -inf (when `detect_negative`) (ONNX `IsInf`); the result is i1.
+  }];
+  let arguments = (ins GLM_FloatTensor:$X, DefaultValuedAttr<I64Attr, "1">:$detect_negative,
+                       DefaultValuedAttr<I64Attr, "1">:$detect_positive);
+  let results = (outs GLM_BoolTensor:$Y);
+}
+
 def GLM_ClipOp : GLM_ElementwiseOp<"clip", [SameOperandsAndResultElementType, AttrSizedOperandSegments]> {
   let summary = "clamp to [min, max]";
   let description = [{

@@ -6,6 +6,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::glm;
 
@@ -496,6 +498,111 @@ LogicalResult GatherOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   llvm::append_range(out, i.getShape());
   llvm::append_range(out, d.getShape().drop_front(*axis + 1));
   types.push_back(RankedTensorType::get(out, et));
+  return success();
+}
+
+LogicalResult GatherNDOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto d = rankedOrNull(getData()), i = rankedOrNull(getIndices());
+  Type et = elementTypeOf(getData());
+  if (!d || !i) {
+    types.push_back(UnrankedTensorType::get(et));
+    return success();
+  }
+  int64_t b = getBatchDims(), q = i.getRank(), r = d.getRank();
+  if (q < 1 || r < 1)
+    return emitOpError("needs data and indices of rank >= 1");
+  if (b < 0 || b >= std::min(q, r))
+    return emitOpError("batch_dims ") << b << " must be below the ranks of data and indices";
+  int64_t k = i.getDimSize(q - 1);
+  if (ShapedType::isDynamic(k))
+    return emitOpError("needs a static last indices dim (the index tuple length)");
+  if (k < 1 || b + k > r)
+    return emitOpError("index tuples of length ")
+           << k << " do not fit data of rank " << r << " after " << b << " batch dims";
+  for (int64_t j = 0; j < b; ++j) {
+    int64_t dd = d.getDimSize(j), id = i.getDimSize(j);
+    if (!ShapedType::isDynamic(dd) && !ShapedType::isDynamic(id) && dd != id)
+      return emitOpError("batch dim ") << j << " differs: " << dd << " in data, " << id
+                                       << " in indices";
+  }
+  SmallVector<int64_t> out(i.getShape().drop_back());
+  llvm::append_range(out, d.getShape().drop_front(b + k));
+  types.push_back(RankedTensorType::get(out, et));
+  return success();
+}
+
+LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto d = rankedOrNull(getData()), i = rankedOrNull(getIndices());
+  Type et = elementTypeOf(getData());
+  if (!d || !i) {
+    types.push_back(UnrankedTensorType::get(et));
+    return success();
+  }
+  if (d.getRank() != i.getRank())
+    return emitOpError("data and indices must have the same rank, got ")
+           << d.getRank() << " and " << i.getRank();
+  if (!normalizeAxis(getAxis(), d.getRank()))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << d.getRank();
+  types.push_back(RankedTensorType::get(i.getShape(), et));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Resize
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResizeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto x = rankedOrNull(getX());
+  Type et = elementTypeOf(getX());
+  if (!x) {
+    types.push_back(UnrankedTensorType::get(et));
+    return success();
+  }
+  SmallVector<double> scales;
+  for (Attribute a : getScales())
+    scales.push_back(cast<FloatAttr>(a).getValueAsDouble());
+  if ((int64_t)getScales().size() != x.getRank())
+    return emitOpError("needs one scale per dim: ") << getScales().size() << " scales for rank "
+                                                    << x.getRank();
+  SmallVector<int64_t> out;
+  std::optional<SmallVector<int64_t>> sizes;
+  if (getSizes()) {
+    sizes = toI64(*getSizes());
+    if ((int64_t)sizes->size() != x.getRank())
+      return emitOpError("needs one size per dim: ") << sizes->size() << " sizes for rank "
+                                                     << x.getRank();
+  }
+  for (auto [d, scale] : llvm::enumerate(scales)) {
+    int64_t in = x.getDimSize(d);
+    float f = (float)scale;
+    if (sizes)
+      out.push_back((*sizes)[d]);
+    else if (f == 1.0f || ShapedType::isDynamic(in))
+      out.push_back(f == 1.0f ? in : ShapedType::kDynamic);
+    else
+      out.push_back((int64_t)std::floor((double)in * (double)f));
+  }
+  types.push_back(RankedTensorType::get(out, et));
+  return success();
+}
+
+LogicalResult ResizeOp::verify() {
+  for (Attribute a : getScales())
+    if (double f = cast<FloatAttr>(a).getValueAsDouble(); !(f > 0.0) || !std::isfinite(f))
+      return emitOpError("scales must be positive and finite, got ") << getScales();
+  if (getSizes())
+    for (int64_t n : toI64(*getSizes()))
+      if (n < 1 && !ShapedType::isDynamic(n)) // dynamic: a dim that is not resized
+        return emitOpError("sizes must be positive, got ") << *getSizes();
+  if (getMode() != "nearest" && getMode() != "linear")
+    return emitOpError("mode must be nearest or linear, got '") << getMode() << "'";
+  StringRef ct = getCoordinateTransformationMode();
+  if (ct != "half_pixel" && ct != "half_pixel_symmetric" && ct != "pytorch_half_pixel" &&
+      ct != "align_corners" && ct != "asymmetric")
+    return emitOpError("coordinate_transformation_mode '") << ct << "' is not supported";
+  StringRef nm = getNearestMode();
+  if (nm != "round_prefer_floor" && nm != "round_prefer_ceil" && nm != "floor" && nm != "ceil")
+    return emitOpError("nearest_mode '") << nm << "' is not supported";
   return success();
 }
 

@@ -116,6 +116,31 @@ def GLM_GatherOp : GLM_Op<"gather", [Pure]> {
   let hasFolder = 1;
 }
 
+def GLM_GatherNDOp : GLM_Op<"gather_nd", [Pure]> {
+  let summary = "gather slices by index tuples";
+  let description = [{
+    ONNX `GatherND` (opset 13): each row of the last indices dim (k
+    entries) indexes the leading k dims of `data` after the first
+    `batch_dims`, which data and indices share. The result has shape
+    indices.shape[:-1] + data.shape[batch_dims + k:]. Negative indices
+    count from the end.
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, GLM_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
+def GLM_GatherElementsOp : GLM_Op<"gather_elements", [Pure]> {
+  let summary = "gather elements along an axis";
+  let description = [{
+    ONNX `GatherElements` (opset 13): out[i...] = data[i... with i[axis]
+    replaced by indices[i...]]; the result has the shape of `indices`.
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, GLM_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
 def GLM_UnsqueezeOp : GLM_Op<"unsqueeze", [Pure]> {
   let summary = "insert unit dims";
   let description = "ONNX `Unsqueeze` (opset 13; `axes` as an attribute).";
@@ -169,6 +194,28 @@ def GLM_PadOp : GLM_Op<"pad", [Pure]> {
                        Optional<GLM_AnyTensor>:$constant_value,
                        DefaultValuedStrAttr<StrAttr, "constant">:$mode);
   let results = (outs GLM_AnyTensor:$output);
+}
+
+def GLM_ResizeOp : GLM_Op<"resize", [Pure]> {
+  let summary = "nearest or linear resampling";
+  let description = [{
+    ONNX `Resize` (opsets 10-19) and `Upsample` with compile-time scales or
+    sizes: `scales` has one factor per dim (1 where a dim keeps its size);
+    `sizes`, where the model gave sizes, the exact output dims (the scale is
+    then size / input size, as ONNX computes it). Otherwise an output dim is
+    floor(input dim * scale). `mode` is "nearest" or "linear" (n-linear
+    over the resized dims), `coordinate_transformation_mode` one of
+    half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners,
+    asymmetric; `nearest_mode` one of round_prefer_floor,
+    round_prefer_ceil, floor, ceil. Source coordinates are clamped to the
+    input (edge values beyond it, as ONNX Runtime reads them).
+  }];
+  let arguments = (ins GLM_FloatTensor:$X, F32ArrayAttr:$scales, OptionalAttr<I64ArrayAttr>:$sizes,
+                       DefaultValuedStrAttr<StrAttr, "nearest">:$mode,
+                       DefaultValuedStrAttr<StrAttr, "half_pixel">:$coordinate_transformation_mode,
+                       DefaultValuedStrAttr<StrAttr, "round_prefer_floor">:$nearest_mode);
+  let results = (outs GLM_FloatTensor:$Y);
+  let hasVerifier = 1;
 }
 
 def GLM_ConstantOfShapeOp : GLM_Op<"constant_of_shape", [Pure]> {

@@ -16,6 +16,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::glm;
@@ -76,6 +77,20 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
     if (isFloat)
       return arith::CmpFOp::create(b, loc, fp, args[0], args[1]);
     return arith::CmpIOp::create(b, loc, isUnsigned ? up : sp, args[0], args[1]);
+  };
+  // A constant of the operands' element type.
+  auto c = [&](double v) { return scalarConstant(b, loc, t, v); };
+  auto cmp1 = [&](arith::CmpFPredicate fp, arith::CmpIPredicate sp, arith::CmpIPredicate up,
+                  Value x, Value y) -> Value {
+    if (isFloat)
+      return arith::CmpFOp::create(b, loc, fp, x, y);
+    return arith::CmpIOp::create(b, loc, isUnsigned ? up : sp, x, y);
+  };
+  // max(x, 0) + log(1 + exp(-|x|)): no overflow for large |x|.
+  auto softplus = [&](Value x) -> Value {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x)));
+    return arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, c(0.0)),
+                                 math::Log1pOp::create(b, loc, e));
   };
   return llvm::TypeSwitch<Operation *, Value>(op)
       .Case([&](AddOp) -> Value {
@@ -164,15 +179,82 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
       })
       .Case([&](SigmoidOp) { return buildSigmoid(b, loc, args[0]); })
       .Case([&](SiluOp) { return buildSilu(b, loc, args[0]); })
-      .Case([&](SoftplusOp) -> Value {
-        // max(x, 0) + log(1 + exp(-|x|)): no overflow for large |x|.
+      .Case([&](SoftplusOp) { return softplus(args[0]); })
+      .Case([&](MishOp) -> Value {
         Value x = args[0];
-        Value zero = scalarConstant(b, loc, t, 0.0), one = scalarConstant(b, loc, t, 1.0);
-        Value absx = math::AbsFOp::create(b, loc, x);
-        Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, absx));
-        Value l = math::Log1pOp::create(b, loc, e);
-        (void)one;
-        return arith::AddFOp::create(b, loc, arith::MaximumFOp::create(b, loc, x, zero), l);
+        return arith::MulFOp::create(b, loc, x, math::TanhOp::create(b, loc, softplus(x)));
+      })
+      .Case([&](HardSwishOp) -> Value {
+        Value x = args[0];
+        Value y = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, x, c(1.0 / 6.0)), c(0.5));
+        y = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, y, c(0.0)), c(1.0));
+        return arith::MulFOp::create(b, loc, x, y);
+      })
+      .Case([&](RoundOp) -> Value { return math::RoundEvenOp::create(b, loc, args[0]); })
+      .Case([&](EluOp e) -> Value {
+        Value x = args[0];
+        Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, c(0.0));
+        Value em1 = arith::SubFOp::create(b, loc, math::ExpOp::create(b, loc, x), c(1.0));
+        Value scaled = arith::MulFOp::create(b, loc, c(e.getAlpha().convertToDouble()), em1);
+        return arith::SelectOp::create(b, loc, neg, scaled, x);
+      })
+      .Case([&](SeluOp e) -> Value {
+        Value x = args[0];
+        Value le = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, x, c(0.0));
+        Value em1 = arith::SubFOp::create(b, loc, math::ExpOp::create(b, loc, x), c(1.0));
+        Value scaled = arith::MulFOp::create(b, loc, c(e.getAlpha().convertToDouble()), em1);
+        Value y = arith::SelectOp::create(b, loc, le, scaled, x);
+        return arith::MulFOp::create(b, loc, c(e.getGamma().convertToDouble()), y);
+      })
+      .Case([&](SignOp) -> Value {
+        Value x = args[0];
+        Value pos = cmp1(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+                         arith::CmpIPredicate::ugt, x, c(0));
+        Value neg = cmp1(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                         arith::CmpIPredicate::ult, x, c(0));
+        // Else x itself: 0, -0 or NaN.
+        Value y = arith::SelectOp::create(b, loc, neg, c(-1), x);
+        return arith::SelectOp::create(b, loc, pos, c(1), y);
+      })
+      .Case([&](PReluOp) -> Value {
+        Value x = args[0];
+        Value neg = cmp1(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                         arith::CmpIPredicate::ult, x, c(0));
+        Value scaled = isFloat ? arith::MulFOp::create(b, loc, args[1], x).getResult()
+                               : arith::MulIOp::create(b, loc, args[1], x).getResult();
+        return arith::SelectOp::create(b, loc, neg, scaled, x);
+      })
+      .Case([&](ModOp m) -> Value {
+        Value a = args[0], d = args[1];
+        if (isFloat)
+          return arith::RemFOp::create(b, loc, a, d); // C fmod: the dividend's sign
+        if (isUnsigned)
+          return arith::RemUIOp::create(b, loc, a, d);
+        Value r = arith::RemSIOp::create(b, loc, a, d);
+        if (m.getFmod() == 1)
+          return r;
+        // Python's %: a non-zero remainder takes the divisor's sign.
+        Value nz = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, c(0));
+        Value rNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, c(0));
+        Value dNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, d, c(0));
+        Value differ = arith::XOrIOp::create(b, loc, rNeg, dNeg);
+        Value fix = arith::AndIOp::create(b, loc, nz, differ);
+        return arith::SelectOp::create(b, loc, fix, arith::AddIOp::create(b, loc, r, d), r);
+      })
+      .Case([&](XorOp) -> Value { return arith::XOrIOp::create(b, loc, args[0], args[1]); })
+      .Case([&](IsNaNOp) -> Value {
+        return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, args[0], args[0]);
+      })
+      .Case([&](IsInfOp i) -> Value {
+        Value x = args[0];
+        Value inf = c(std::numeric_limits<double>::infinity());
+        Value posInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, inf);
+        Value negInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                             arith::NegFOp::create(b, loc, inf));
+        Value no = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+        Value p = i.getDetectPositive() ? posInf : no;
+        Value n = i.getDetectNegative() ? negInf : no;
+        return arith::OrIOp::create(b, loc, p, n);
       })
       .Case([&](GeluOp g) { return buildGelu(b, loc, args[0], g.getApproximate()); })
       .Case([&](LeakyReluOp l) -> Value {

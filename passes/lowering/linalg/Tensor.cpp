@@ -281,6 +281,18 @@ struct SizeToTensor : OpConversionPattern<SizeOp> {
 };
 
 /// Gather: a generic over the result whose body extracts from `data`.
+/// A gathered index: negative values count from the end; out-of-range
+/// values are clamped so that a bad index reads a valid element instead of
+/// crashing.
+static Value normalizeGatherIndex(OpBuilder &b, Location l, Value i, Value size) {
+  i = arith::IndexCastOp::create(b, l, b.getIndexType(), i);
+  Value zero = arith::ConstantIndexOp::create(b, l, 0), one = arith::ConstantIndexOp::create(b, l, 1);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, size), i);
+  i = arith::MaxSIOp::create(b, l, i, zero);
+  return arith::MinSIOp::create(b, l, i, arith::SubIOp::create(b, l, size, one));
+}
+
 struct GatherToLinalg : OpConversionPattern<GatherOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(GatherOp op, OpAdaptor adaptor,
@@ -310,12 +322,7 @@ struct GatherToLinalg : OpConversionPattern<GatherOp> {
     Value result = buildParallelGeneric(
         rewriter, loc, rt, sizes, ValueRange{indices}, {idxMap},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value i = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, idx(b, l, 0));
-          i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, axisSize), i);
-          // Clamp so a bad index reads a valid element instead of crashing.
-          i = arith::MaxSIOp::create(b, l, i, idx(b, l, 0));
-          i = arith::MinSIOp::create(b, l, i, arith::SubIOp::create(b, l, axisSize, idx(b, l, 1)));
+          Value i = normalizeGatherIndex(b, l, args[0], axisSize);
           SmallVector<Value> coords;
           for (int64_t d = 0; d < axis; ++d)
             coords.push_back(linalg::IndexOp::create(b, l, d));
@@ -323,6 +330,246 @@ struct GatherToLinalg : OpConversionPattern<GatherOp> {
           for (int64_t d = axis + 1; d < dt.getRank(); ++d)
             coords.push_back(linalg::IndexOp::create(b, l, d - 1 + ir));
           return tensor::ExtractOp::create(b, l, data, coords);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct GatherNDToLinalg : OpConversionPattern<GatherNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(GatherNDOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dt = dyn_cast<RankedTensorType>(data.getType());
+    auto it = dyn_cast<RankedTensorType>(indices.getType());
+    if (!rt || !dt || !it)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t bd = op.getBatchDims(), q = it.getRank(), k = it.getDimSize(q - 1);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d + 1 < q; ++d)
+      sizes.push_back(getDim(rewriter, loc, indices, d));
+    for (int64_t d = bd + k; d < dt.getRank(); ++d)
+      sizes.push_back(getDim(rewriter, loc, data, d));
+    SmallVector<Value> dataSizes;
+    for (int64_t d = 0; d < dt.getRank(); ++d)
+      dataSizes.push_back(toIndexValue(rewriter, loc, getDim(rewriter, loc, data, d)));
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, sizes, ValueRange{}, {},
+        [&](OpBuilder &b, Location l, ValueRange) -> Value {
+          // Output coords: indices' leading q-1 dims, then data's trailing dims.
+          SmallVector<Value> idxCoords, coords;
+          for (int64_t d = 0; d + 1 < q; ++d)
+            idxCoords.push_back(linalg::IndexOp::create(b, l, d));
+          for (int64_t d = 0; d < bd; ++d)
+            coords.push_back(idxCoords[d]);
+          for (int64_t j = 0; j < k; ++j) {
+            SmallVector<Value> at(idxCoords);
+            at.push_back(arith::ConstantIndexOp::create(b, l, j));
+            Value raw = tensor::ExtractOp::create(b, l, indices, at);
+            coords.push_back(normalizeGatherIndex(b, l, raw, dataSizes[bd + j]));
+          }
+          for (int64_t d = bd + k; d < dt.getRank(); ++d)
+            coords.push_back(linalg::IndexOp::create(b, l, q - 1 + d - bd - k));
+          return tensor::ExtractOp::create(b, l, data, coords);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct GatherElementsToLinalg : OpConversionPattern<GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(GatherElementsOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value data = adaptor.getData(), indices = adaptor.getIndices();
+    auto dt = dyn_cast<RankedTensorType>(data.getType());
+    if (!rt || !dt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t axis = *normalizeAxis(op.getAxis(), dt.getRank()), rank = rt.getRank();
+    Value axisSize = toIndexValue(rewriter, loc, getDim(rewriter, loc, data, axis));
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, getDims(rewriter, loc, indices), ValueRange{indices},
+        {rewriter.getMultiDimIdentityMap(rank)},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(d == axis ? normalizeGatherIndex(b, l, args[0], axisSize)
+                                       : linalg::IndexOp::create(b, l, d).getResult());
+          return tensor::ExtractOp::create(b, l, data, coords);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Resize: every output element reads its source coordinates, computed per
+/// resized dim from the output coordinate (f32, as ONNX Runtime does);
+/// nearest reads one element, linear the 2^k corners around the point.
+struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  struct Axis {
+    int64_t dim;
+    Value inSize, outSize; // index
+    Value inF, outF, scale; // f32
+  };
+
+  LogicalResult matchAndRewrite(ResizeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value x = adaptor.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!rt || !xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    OpBuilder &b = rewriter;
+    Type f32 = b.getF32Type();
+    auto toF32 = [&](OpBuilder &bb, Location l, Value index) -> Value {
+      Value i = arith::IndexCastOp::create(bb, l, bb.getI64Type(), index);
+      return arith::SIToFPOp::create(bb, l, f32, i);
+    };
+    auto cf = [&](OpBuilder &bb, Location l, double v) -> Value {
+      return arith::ConstantOp::create(bb, l, bb.getF32FloatAttr(v));
+    };
+    SmallVector<float> scales;
+    for (Attribute a : op.getScales())
+      scales.push_back((float)cast<FloatAttr>(a).getValueAsDouble());
+    std::optional<SmallVector<int64_t>> sizes;
+    if (op.getSizes())
+      sizes = toI64(op.getSizes());
+    SmallVector<OpFoldResult> outSizes;
+    SmallVector<Axis> axes;
+    for (int64_t d = 0; d < xt.getRank(); ++d) {
+      OpFoldResult in = getDim(b, loc, x, d);
+      // With sizes, a dynamic entry is a dim that keeps its (dynamic) size.
+      bool resized = sizes ? !ShapedType::isDynamic((*sizes)[d]) && (*sizes)[d] != xt.getDimSize(d)
+                           : scales[d] != 1.0f;
+      if (!resized) {
+        outSizes.push_back(in);
+        continue;
+      }
+      Axis a;
+      a.dim = d;
+      a.inSize = toIndexValue(b, loc, in);
+      a.inF = toF32(b, loc, a.inSize);
+      if (!rt.isDynamicDim(d)) {
+        a.outSize = arith::ConstantIndexOp::create(b, loc, rt.getDimSize(d));
+      } else {
+        // floor(in * scale), in double as the type inference computes it.
+        Value inD = arith::SIToFPOp::create(
+            b, loc, b.getF64Type(), arith::IndexCastOp::create(b, loc, b.getI64Type(), a.inSize));
+        Value prod = arith::MulFOp::create(
+            b, loc, inD, arith::ConstantOp::create(b, loc, b.getF64FloatAttr(scales[d])));
+        Value n = arith::FPToSIOp::create(b, loc, b.getI64Type(), math::FloorOp::create(b, loc, prod));
+        a.outSize = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+      }
+      a.outF = toF32(b, loc, a.outSize);
+      // With sizes the scale is size / input size (in f32, as ONNX).
+      a.scale = sizes ? arith::DivFOp::create(b, loc, a.outF, a.inF).getResult()
+                      : cf(b, loc, scales[d]);
+      outSizes.push_back(a.outSize);
+      axes.push_back(a);
+    }
+    StringRef mode = op.getMode(), ct = op.getCoordinateTransformationMode(),
+              nm = op.getNearestMode();
+    bool linear = mode == "linear";
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, outSizes, ValueRange{}, {},
+        [&](OpBuilder &bb, Location l, ValueRange) -> Value {
+          Value zeroI = arith::ConstantIndexOp::create(bb, l, 0),
+                oneI = arith::ConstantIndexOp::create(bb, l, 1);
+          Value zeroF = cf(bb, l, 0.0), oneF = cf(bb, l, 1.0), halfF = cf(bb, l, 0.5);
+          SmallVector<Value> base;
+          for (int64_t d = 0; d < xt.getRank(); ++d)
+            base.push_back(linalg::IndexOp::create(bb, l, d));
+          // Per resized axis: nearest index, or the two corners and weights.
+          SmallVector<std::array<Value, 2>> corners, weights;
+          for (const Axis &a : axes) {
+            Value o = toF32(bb, l, base[a.dim]);
+            auto add = [&](Value p, Value q) { return arith::AddFOp::create(bb, l, p, q).getResult(); };
+            auto sub = [&](Value p, Value q) { return arith::SubFOp::create(bb, l, p, q).getResult(); };
+            auto mul = [&](Value p, Value q) { return arith::MulFOp::create(bb, l, p, q).getResult(); };
+            auto div = [&](Value p, Value q) { return arith::DivFOp::create(bb, l, p, q).getResult(); };
+            Value halfPixel = sub(div(add(o, halfF), a.scale), halfF);
+            Value src;
+            if (ct == "half_pixel") {
+              src = halfPixel;
+            } else if (ct == "half_pixel_symmetric") {
+              Value adj = div(a.outF, mul(a.scale, a.inF));
+              Value center = mul(a.inF, halfF);
+              src = add(mul(center, sub(oneF, adj)), halfPixel);
+            } else if (ct == "pytorch_half_pixel") {
+              Value many = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OGT, a.outF, oneF);
+              src = arith::SelectOp::create(bb, l, many, halfPixel, zeroF);
+            } else if (ct == "align_corners") {
+              Value one = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, a.outF, oneF);
+              Value r = div(mul(o, sub(a.inF, oneF)), sub(a.outF, oneF));
+              src = arith::SelectOp::create(bb, l, one, zeroF, r);
+            } else { // asymmetric
+              src = div(o, a.scale);
+            }
+            Value last = arith::SubIOp::create(bb, l, a.inSize, oneI);
+            auto clampIndex = [&](Value f) -> Value {
+              Value i = arith::FPToSIOp::create(bb, l, bb.getI64Type(), f);
+              i = arith::IndexCastOp::create(bb, l, bb.getIndexType(), i);
+              i = arith::MaxSIOp::create(bb, l, i, zeroI);
+              return arith::MinSIOp::create(bb, l, i, last);
+            };
+            if (!linear) {
+              Value r;
+              if (nm == "floor")
+                r = math::FloorOp::create(bb, l, src);
+              else if (nm == "ceil")
+                r = math::CeilOp::create(bb, l, src);
+              else if (nm == "round_prefer_ceil")
+                r = math::FloorOp::create(bb, l, add(src, halfF));
+              else // round_prefer_floor: halves go down
+                r = math::CeilOp::create(bb, l, sub(src, halfF));
+              // Far below 0 the float may not fit an int: clamp it first.
+              r = arith::MaximumFOp::create(bb, l, r, cf(bb, l, -1.0));
+              r = arith::MinimumFOp::create(bb, l, r, a.inF);
+              base[a.dim] = clampIndex(r);
+              continue;
+            }
+            Value xc = arith::MaximumFOp::create(bb, l, src, zeroF);
+            xc = arith::MinimumFOp::create(bb, l, xc, toF32(bb, l, last));
+            Value x0f = math::FloorOp::create(bb, l, xc);
+            Value x0 = clampIndex(x0f);
+            Value x1 = arith::MinSIOp::create(bb, l, arith::AddIOp::create(bb, l, x0, oneI), last);
+            Value w1 = sub(xc, x0f);
+            corners.push_back({x0, x1});
+            weights.push_back({sub(oneF, w1), w1});
+          }
+          if (!linear)
+            return tensor::ExtractOp::create(bb, l, x, base);
+          // f16/bf16 accumulate in f32, f64 in f64.
+          Type et = rt.getElementType();
+          Type acct = et.getIntOrFloatBitWidth() < 32 ? f32 : et;
+          Value acc;
+          for (unsigned mask = 0; mask < (1u << axes.size()); ++mask) {
+            SmallVector<Value> at(base);
+            Value w;
+            for (auto [k, a] : llvm::enumerate(axes)) {
+              unsigned bit = (mask >> k) & 1;
+              at[a.dim] = corners[k][bit];
+              w = w ? arith::MulFOp::create(bb, l, w, weights[k][bit]).getResult() : weights[k][bit];
+            }
+            if (acct != f32)
+              w = arith::ExtFOp::create(bb, l, acct, w);
+            Value v = tensor::ExtractOp::create(bb, l, x, at);
+            if (et != acct)
+              v = arith::ExtFOp::create(bb, l, acct, v);
+            Value term = arith::MulFOp::create(bb, l, w, v);
+            acc = acc ? arith::AddFOp::create(bb, l, acc, term).getResult() : term;
+          }
+          if (et != acct)
+            acc = arith::TruncFOp::create(bb, l, et, acc);
+          return acc;
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -641,7 +888,7 @@ void mlir::glm::populateTensorToLinalgPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
   patterns.add<ConstantToArith, ReshapeToTensor, ReshapeLikeToTensor<FlattenOp>,
                ReshapeLikeToTensor<SqueezeOp>, ReshapeLikeToTensor<UnsqueezeOp>, TransposeToLinalg,
-               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg,
+               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg, GatherNDToLinalg, GatherElementsToLinalg, ResizeToLinalg,
                SliceToTensor, ExpandToLinalg, TileToLinalg, PadToTensor, ConstantOfShapeToLinalg,
                RangeToLinalg, TriluToLinalg>(converter, patterns.getContext());
 }

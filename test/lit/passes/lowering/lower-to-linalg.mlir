@@ -114,3 +114,101 @@ func.func @unsigned_cast(%x: tensor<4xui8>) -> tensor<4xf32> {
   %0 = glm.cast %x {to = f32} : (tensor<4xui8>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// GatherND with one batch dim: each [k]-tuple of indices is read with
+// tensor.extract, normalised (negative from the end) and clamped; the
+// trailing data dims are copied.
+// CHECK-LABEL: func.func @gather_nd
+func.func @gather_nd(%d: tensor<2x5x4x3xf32>, %i: tensor<2x7x2xi64>) -> tensor<2x7x3xf32> {
+  // CHECK: linalg.generic
+  // CHECK-SAME: outs(%{{.*}} : tensor<2x7x3xf32>)
+  // CHECK: %[[B:.+]] = linalg.index 0
+  // CHECK: %[[R:.+]] = linalg.index 1
+  // CHECK: %[[I0:.+]] = tensor.extract %arg1[%[[B]], %[[R]], %c0{{.*}}] : tensor<2x7x2xi64>
+  // CHECK: arith.cmpi slt
+  // CHECK: arith.maxsi
+  // CHECK: arith.minsi
+  // CHECK: tensor.extract %arg1[%[[B]], %[[R]], %c1{{.*}}] : tensor<2x7x2xi64>
+  // CHECK: %[[T:.+]] = linalg.index 2
+  // CHECK: tensor.extract %arg0[%[[B]], %{{.+}}, %{{.+}}, %[[T]]] : tensor<2x5x4x3xf32>
+  %0 = glm.gather_nd %d, %i {batch_dims = 1 : i64} : (tensor<2x5x4x3xf32>, tensor<2x7x2xi64>) -> tensor<2x7x3xf32>
+  return %0 : tensor<2x7x3xf32>
+}
+
+// -----
+
+// GatherElements: the result has the indices' shape; the axis coordinate
+// comes from the index.
+// CHECK-LABEL: func.func @gather_elements
+func.func @gather_elements(%d: tensor<3x4xf32>, %i: tensor<3x2xi64>) -> tensor<3x2xf32> {
+  // CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<3x2xi64>)
+  // CHECK: %[[R:.+]] = linalg.index 0
+  // CHECK: tensor.extract %arg0[%[[R]], %{{.+}}] : tensor<3x4xf32>
+  %0 = glm.gather_elements %d, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// IsNaN is an unordered self-compare; HardSwish x * clamp(x/6 + 1/2, 0, 1).
+// CHECK-LABEL: func.func @isnan_hardswish
+func.func @isnan_hardswish(%x: tensor<4xf32>) -> (tensor<4xi1>, tensor<4xf32>) {
+  // CHECK: arith.cmpf uno, %[[A:.+]], %[[A]] : f32
+  // CHECK: arith.mulf %{{.+}}, %cst
+  // CHECK: arith.addf
+  // CHECK: arith.maximumf
+  // CHECK: arith.minimumf
+  // CHECK: arith.mulf
+  %0 = glm.is_nan %x : (tensor<4xf32>) -> tensor<4xi1>
+  %1 = glm.hard_swish %x : (tensor<4xf32>) -> tensor<4xf32>
+  return %0, %1 : tensor<4xi1>, tensor<4xf32>
+}
+
+// -----
+
+// Integer Mod with fmod = 0 takes the divisor's sign (Python's %).
+// CHECK-LABEL: func.func @mod_python
+func.func @mod_python(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
+  // CHECK: %[[R:.+]] = arith.remsi
+  // CHECK: arith.xori
+  // CHECK: %[[S:.+]] = arith.addi %[[R]]
+  // CHECK: arith.select %{{.+}}, %[[S]], %[[R]]
+  %0 = glm.mod %a, %b : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+// Nearest resize by 2 (half_pixel, round_prefer_floor): the source index is
+// ceil((o + 0.5) / 2 - 0.5 - 0.5), clamped to the input; one extract.
+// CHECK-LABEL: func.func @resize_nearest
+func.func @resize_nearest(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x8x8xf32> {
+  // CHECK: linalg.generic
+  // CHECK: arith.addf
+  // CHECK: arith.divf
+  // CHECK: arith.subf
+  // CHECK: math.ceil
+  // CHECK: arith.fptosi
+  // CHECK: arith.maxsi
+  // CHECK: arith.minsi
+  // CHECK: tensor.extract %arg0
+  // CHECK-NOT: tensor.extract
+  // CHECK: linalg.yield
+  %0 = glm.resize %x {scales = [1.0 : f32, 1.0 : f32, 2.0 : f32, 2.0 : f32]} : (tensor<1x2x4x4xf32>) -> tensor<1x2x8x8xf32>
+  return %0 : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// Bilinear: four corners, weighted.
+// CHECK-LABEL: func.func @resize_linear
+func.func @resize_linear(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x7x9xf32> {
+  // CHECK: linalg.generic
+  // CHECK-COUNT-2: math.floor
+  // CHECK-COUNT-4: tensor.extract %arg0
+  // CHECK: linalg.yield
+  %0 = glm.resize %x {mode = "linear", coordinate_transformation_mode = "align_corners", scales = [1.0 : f32, 1.0 : f32, 1.75 : f32, 2.25 : f32], sizes = [1, 2, 7, 9]} : (tensor<1x2x4x4xf32>) -> tensor<1x2x7x9xf32>
+  return %0 : tensor<1x2x7x9xf32>
+}
