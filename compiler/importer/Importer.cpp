@@ -1218,6 +1218,20 @@ LogicalResult GraphImporter::importCast(const ox::Node &node, Location loc) {
   auto x = input(node, 0, loc);
   if (failed(x))
     return failure();
+  if (node.opType == "CastLike") {
+    // CastLike (opset 15): to the element type of input 1.
+    auto like = input(node, 1, loc);
+    if (failed(like))
+      return failure();
+    if (!*x || !*like)
+      return emitError(loc) << "CastLike needs two inputs";
+    auto op = createOp(node, loc, "cast", {*x},
+                       {builder.getNamedAttr("to", TypeAttr::get(getElementTypeOrSelf((*like).getType())))},
+                       1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
   const ox::Attribute *to = node.getAttribute("to");
   if (!to)
     return emitError(loc) << "Cast needs a 'to' attribute";
@@ -1303,6 +1317,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Softmax"] = &GraphImporter::importSoftmax;
     t["LogSoftmax"] = &GraphImporter::importSoftmax;
     t["Cast"] = &GraphImporter::importCast;
+    t["CastLike"] = &GraphImporter::importCast;
     t["Pow"] = &GraphImporter::importPow;
     t["Slice"] = &GraphImporter::importSlice;
     t["BatchNormalization"] = [](GraphImporter &g, const ox::Node &n, Location l) {
@@ -1490,7 +1505,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 
 std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
   static const char *const ops[] = {
-      "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "Ceil", "Clip",
+      "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "CastLike", "Ceil", "Clip",
       "Concat", "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
       "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm",
       "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish",

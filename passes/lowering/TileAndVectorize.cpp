@@ -297,6 +297,10 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     vector::populateVectorContractLoweringPatterns(lowering,
                                                    vector::VectorContractLowering::OuterProduct);
     vector::populateVectorOuterProductLoweringPatterns(lowering);
+    // Vectorized reduction tiles (a row softmax's max and sum inside an
+    // attention block): multi_reduction has no LLVM lowering of its own.
+    vector::populateVectorMultiReductionLoweringPatterns(
+        lowering, vector::VectorMultiReductionLowering::InnerReduction);
     vector::populateVectorTransferPermutationMapLoweringPatterns(lowering);
     vector::populateCastAwayVectorLeadingOneDimPatterns(lowering);
     if (failed(applyPatternsGreedily(func, std::move(lowering))))
@@ -320,7 +324,12 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       g.getBody()->walk([&](Operation *op) {
         gathers |= isa<tensor::ExtractOp, linalg::IndexOp>(op);
       });
-      if (!gathers)
+      // Bool tensors stay scalar: memory holds one byte per i1, but LLVM
+      // loads and stores a vector<N x i1> as N packed bits.
+      auto isBool = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
+      bool bools = llvm::any_of(g->getOperandTypes(), isBool) ||
+                   llvm::any_of(g->getResultTypes(), isBool);
+      if (!gathers && !bools)
         generics.push_back(g);
     });
     for (linalg::GenericOp g : generics) {

@@ -115,7 +115,16 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
       .Case([&](PowOp) -> Value {
         if (isFloat)
           return math::PowFOp::create(b, loc, args[0], args[1]);
-        return math::IPowIOp::create(b, loc, args[0], args[1]);
+        // Integer powers through f64 (exact while the result fits in 53
+        // bits): math.ipowi has no LLVM lowering.
+        Type f64 = b.getF64Type();
+        auto toF = [&](Value v) -> Value {
+          return isUnsigned ? arith::UIToFPOp::create(b, loc, f64, v).getResult()
+                            : arith::SIToFPOp::create(b, loc, f64, v).getResult();
+        };
+        Value p = math::PowFOp::create(b, loc, toF(args[0]), toF(args[1]));
+        return isUnsigned ? arith::FPToUIOp::create(b, loc, t, p).getResult()
+                          : arith::FPToSIOp::create(b, loc, t, p).getResult();
       })
       .Case([&](MaxOp) -> Value {
         if (isFloat)

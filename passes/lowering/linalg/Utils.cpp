@@ -128,6 +128,28 @@ Value mlir::glm::lowering::reshapeTensor(OpBuilder &b, Location loc, Value src,
     if (srcType.getRank() < resultType.getRank() && simple)
       return tensor::ExpandShapeOp::create(b, loc, resultType, src, *reassoc, sizes);
   }
+  // Static shapes without a direct reassociation ([3, 4] -> [1, 12]):
+  // collapse to one dim and expand (a tensor.reshape would need an index
+  // shape tensor, which folds into a constant no buffer can hold).
+  if (srcType.hasStaticShape() && resultType.hasStaticShape() && resultType.getRank() > 0 &&
+      srcType.getRank() > 0) {
+    ReassociationIndices all;
+    for (int64_t d = 0; d < srcType.getRank(); ++d)
+      all.push_back(d);
+    auto flatType = RankedTensorType::get({srcType.getNumElements()}, srcType.getElementType());
+    Value flat = srcType.getRank() == 1
+                     ? src
+                     : tensor::CollapseShapeOp::create(b, loc, flatType, src,
+                                                       SmallVector<ReassociationIndices>{all})
+                           .getResult();
+    if (resultType.getRank() == 1)
+      return flat;
+    ReassociationIndices outAll;
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      outAll.push_back(d);
+    return tensor::ExpandShapeOp::create(b, loc, resultType, flat,
+                                         SmallVector<ReassociationIndices>{outAll});
+  }
   // General case: tensor.reshape with the sizes as a shape tensor.
   SmallVector<Value> dims;
   for (OpFoldResult s : sizes)

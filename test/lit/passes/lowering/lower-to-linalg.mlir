@@ -212,3 +212,16 @@ func.func @resize_linear(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x7x9xf32> {
   %0 = glm.resize %x {mode = "linear", coordinate_transformation_mode = "align_corners", scales = [1.0 : f32, 1.0 : f32, 1.75 : f32, 2.25 : f32], sizes = [1, 2, 7, 9]} : (tensor<1x2x4x4xf32>) -> tensor<1x2x7x9xf32>
   return %0 : tensor<1x2x7x9xf32>
 }
+
+// -----
+
+// A static reshape with no direct reassociation ([3, 4] -> [1, 12]) goes
+// through one dim; tensor.reshape would need an index shape constant.
+// CHECK-LABEL: func.func @flatten_axis0
+func.func @flatten_axis0(%x: tensor<3x4xf32>) -> tensor<1x12xf32> {
+  // CHECK: %[[F:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1]] : tensor<3x4xf32> into tensor<12xf32>
+  // CHECK: tensor.expand_shape %[[F]] {{\[}}[0, 1]] output_shape [1, 12] : tensor<12xf32> into tensor<1x12xf32>
+  // CHECK-NOT: tensor.reshape
+  %0 = glm.flatten %x {axis = 0 : i64} : (tensor<3x4xf32>) -> tensor<1x12xf32>
+  return %0 : tensor<1x12xf32>
+}

@@ -71,6 +71,24 @@ func.func @relu_rows(%x: tensor<2x96xf32>) -> tensor<2x96xf32> {
   return %r : tensor<2x96xf32>
 }
 
+// A comparison writing bools stays a scalar loop: LLVM would store a
+// vector<N x i1> as N packed bits where memory holds a byte per i1.
+// AVX2-LABEL: func.func @compare_rows
+// AVX2-NOT: vector<
+// AVX2: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// AVX2: return
+func.func @compare_rows(%x: tensor<2x32xf32>) -> tensor<2x32xi1> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x32xi1>
+  %r = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2x32xf32>) outs(%e : tensor<2x32xi1>) {
+  ^bb0(%a: f32, %o: i1):
+    %c = arith.cmpf ogt, %a, %z : f32
+    linalg.yield %c : i1
+  } -> tensor<2x32xi1>
+  return %r : tensor<2x32xi1>
+}
+
 // An M = 1 matmul (decode) is all [1 x NR] remainder tiles: their
 // accumulator stays in a register across the K loop (the loop carries the
 // vector, one read before and one write after it).
@@ -141,4 +159,33 @@ func.func @packed_matvec(%a: tensor<1x512xf32>, %wp: tensor<16x512x16xf32>) -> t
     linalg.yield %s : f32
   } -> tensor<1x16x16xf32>
   return %r : tensor<1x16x16xf32>
+}
+
+// A small reduction inside a parallel block (an attention block's row max)
+// is a register tile: vectorized, and its multi_reduction lowered to
+// per-row vector.reduction (LLVM has no lowering for multi_reduction).
+// AVX2-LABEL: func.func @row_max_in_forall
+// AVX2-NOT: vector.multi_reduction
+// AVX2: vector.reduction <maximumf>
+// AVX2-NOT: vector.multi_reduction
+// AVX2: return
+func.func @row_max_in_forall(%x: tensor<2x4x6xf32>) -> tensor<2x4xf32> {
+  %init = tensor.empty() : tensor<2x4xf32>
+  %ninf = arith.constant 0xFF800000 : f32
+  %r = scf.forall (%i) in (2) shared_outs(%o = %init) -> tensor<2x4xf32> {
+    %s = tensor.extract_slice %x[%i, 0, 0] [1, 4, 6] [1, 1, 1] : tensor<2x4x6xf32> to tensor<4x6xf32>
+    %os = tensor.extract_slice %o[%i, 0] [1, 4] [1, 1] : tensor<2x4xf32> to tensor<4xf32>
+    %f = linalg.fill ins(%ninf : f32) outs(%os : tensor<4xf32>) -> tensor<4xf32>
+    %m = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                         iterator_types = ["parallel", "reduction"]}
+        ins(%s : tensor<4x6xf32>) outs(%f : tensor<4xf32>) {
+    ^bb0(%a: f32, %b: f32):
+      %mx = arith.maximumf %a, %b : f32
+      linalg.yield %mx : f32
+    } -> tensor<4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %m into %o[%i, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<2x4xf32>
+    }
+  }
+  return %r : tensor<2x4xf32>
 }
