@@ -126,6 +126,9 @@ private:
   // Handlers for ops that differ from the mechanical mapping.
   LogicalResult importConstant(const ox::Node &node, Location loc);
   LogicalResult importIdentity(const ox::Node &node, Location loc);
+  LogicalResult importDepthSpace(const ox::Node &node, Location loc);
+  LogicalResult importScalarParam(const ox::Node &node, Location loc);
+  LogicalResult importLayerNorm(const ox::Node &node, Location loc);
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
   LogicalResult importAxesInput(const ox::Node &node, Location loc, bool optionalAxes);
   LogicalResult importReduce(const ox::Node &node, Location loc);
@@ -696,16 +699,21 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
         return failure();
       return (*g)->getResult(0);
     };
+    // ONNX aligns the causal frontier after the past: query i sees key j
+    // when j <= i + past length (top-left without a cache, even when K and
+    // V are longer than Q).
     auto S = dimOf(Q, 2), T = dimOf(K, 2);
     if (failed(S) || failed(T))
       return failure();
     Value zeroI = i64Constant(loc, {0}, true), oneI = i64Constant(loc, {1}, true);
-    auto off = createStep(node, loc, "sub", {*T, *S});
+    FailureOr<Value> past = *pastK ? dimOf(*pastK, 2) : FailureOr<Value>(zeroI);
+    if (failed(past))
+      return failure();
     auto ri = createStep(node, loc, "range", {zeroI, *S, oneI});
     auto rj = createStep(node, loc, "range", {zeroI, *T, oneI});
-    if (failed(off) || failed(ri) || failed(rj))
+    if (failed(ri) || failed(rj))
       return failure();
-    auto qi = createStep(node, loc, "add", {(*ri)->getResult(0), (*off)->getResult(0)});
+    auto qi = createStep(node, loc, "add", {(*ri)->getResult(0), *past});
     if (failed(qi))
       return failure();
     auto qcol = createStep(node, loc, "unsqueeze", {(*qi)->getResult(0)},
@@ -755,13 +763,189 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
 }
 
 LogicalResult GraphImporter::importIdentity(const ox::Node &node, Location loc) {
-  if (failed(importSingleOutput(node, loc, "mask")))
-    return failure();
   auto v = input(node, 0, loc);
   if (failed(v) || !*v)
     return failed(v) ? failure() : emitError(loc) << node.opType << " needs an input";
+  if (node.opType == "Dropout") {
+    // Inference: the identity, and a mask that keeps everything. A
+    // training_mode input that is not a constant false is refused.
+    auto training = input(node, 2, loc);
+    if (failed(training))
+      return failure();
+    if (*training) {
+      auto t = glm::getConstantIntValues(*training);
+      if (!t || llvm::any_of(*t, [](int64_t b) { return b != 0; }))
+        return emitError(loc) << "Dropout in training mode is not supported; export the model "
+                                 "in eval mode";
+    }
+    if (node.outputs.size() > 1 && !node.outputs[1].empty()) {
+      auto shape = createStep(node, loc, "shape", {*v});
+      if (failed(shape))
+        return failure();
+      auto one = RankedTensorType::get({1}, builder.getI1Type());
+      auto mask = createStep(node, loc, "constant_of_shape", {(*shape)->getResult(0)},
+                             {builder.getNamedAttr("value", DenseElementsAttr::get(one, true))});
+      if (failed(mask))
+        return failure();
+      bindValue(node.outputs[1], (*mask)->getResult(0));
+    }
+  } else if (failed(importSingleOutput(node, loc, "mask"))) {
+    return failure();
+  }
   bindValue(node.outputs.at(0), *v);
   return success();
+}
+
+/// LayerNormalization: glm.layer_normalization for Y; the optional Mean and
+/// InvStdDev outputs (over the normalised dims, kept as 1) are computed
+/// beside it when the model reads them.
+LogicalResult GraphImporter::importLayerNorm(const ox::Node &node, Location loc) {
+  ox::Node main = node;
+  main.outputs.resize(1);
+  if (failed(importGeneric(main, loc)))
+    return failure();
+  bool wantMean = node.outputs.size() > 1 && !node.outputs[1].empty();
+  bool wantInv = node.outputs.size() > 2 && !node.outputs[2].empty();
+  if (!wantMean && !wantInv)
+    return success();
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  auto xt = dyn_cast<RankedTensorType>((*x).getType());
+  if (!xt)
+    return emitError(loc) << "LayerNormalization needs a ranked input";
+  int64_t axis = -1;
+  float eps = 1e-5f;
+  if (const ox::Attribute *a = node.getAttribute("axis"))
+    axis = a->i;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  auto first = glm::normalizeAxis(axis, xt.getRank());
+  if (!first)
+    return emitError(loc) << "LayerNormalization axis " << axis << " is out of range";
+  SmallVector<int64_t> axes;
+  for (int64_t d = *first; d < xt.getRank(); ++d)
+    axes.push_back(d);
+  // Statistics in f32 (stash_type 1) whatever the input type.
+  Value xf = *x;
+  Type f32 = builder.getF32Type();
+  if (xt.getElementType() != f32) {
+    auto c = createStep(node, loc, "cast", {xf}, {builder.getNamedAttr("to", TypeAttr::get(f32))});
+    if (failed(c))
+      return failure();
+    xf = (*c)->getResult(0);
+  }
+  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
+  auto mean = createStep(node, loc, "reduce_mean", {xf}, {axesAttr});
+  if (failed(mean))
+    return failure();
+  if (wantMean)
+    bindValue(node.outputs[1], (*mean)->getResult(0));
+  if (!wantInv)
+    return success();
+  auto dev = createStep(node, loc, "sub", {xf, (*mean)->getResult(0)});
+  if (failed(dev))
+    return failure();
+  auto sq = createStep(node, loc, "mul", {(*dev)->getResult(0), (*dev)->getResult(0)});
+  if (failed(sq))
+    return failure();
+  auto var = createStep(node, loc, "reduce_mean", {(*sq)->getResult(0)}, {axesAttr});
+  if (failed(var))
+    return failure();
+  Value e = scalarConstant(loc, RankedTensorType::get({}, f32), builder.getF32FloatAttr(eps));
+  auto ve = createStep(node, loc, "add", {(*var)->getResult(0), e});
+  if (failed(ve))
+    return failure();
+  auto sd = createStep(node, loc, "sqrt", {(*ve)->getResult(0)});
+  if (failed(sd))
+    return failure();
+  auto inv = createStep(node, loc, "reciprocal", {(*sd)->getResult(0)});
+  if (failed(inv))
+    return failure();
+  bindValue(node.outputs[2], (*inv)->getResult(0));
+  return success();
+}
+
+/// CumSum's axis and OneHot's depth are inputs in ONNX; glmc needs them at
+/// compile time and carries them as attributes.
+LogicalResult GraphImporter::importScalarParam(const ox::Node &node, Location loc) {
+  bool cumsum = node.opType == "CumSum";
+  StringRef name = cumsum ? "axis" : "depth";
+  auto param = constantInts(node, 1, loc, name);
+  if (failed(param))
+    return failure();
+  if (!*param || (*param)->size() != 1)
+    return emitError(loc) << node.opType << " needs a one-element " << name << " input";
+  std::string mnemonic = cumsum ? "cum_sum" : "one_hot";
+  auto registered = RegisteredOperationName::lookup("glm." + mnemonic, &ctx);
+  auto attrs = convertAttributes(node, loc, *registered);
+  if (failed(attrs))
+    return failure();
+  attrs->push_back(builder.getNamedAttr(name, builder.getI64IntegerAttr((**param)[0])));
+  SmallVector<Value> operands;
+  auto x = input(node, 0, loc);
+  if (failed(x) || !*x)
+    return failed(x) ? failure() : emitError(loc) << node.opType << " needs an input";
+  operands.push_back(*x);
+  if (!cumsum) {
+    auto values = input(node, 2, loc);
+    if (failed(values) || !*values)
+      return failed(values) ? failure() : emitError(loc) << "OneHot needs values";
+    operands.push_back(*values);
+  }
+  auto op = createOp(node, loc, mnemonic, operands, *attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// DepthToSpace (DCR or CRD) and SpaceToDepth as reshape, transpose,
+/// reshape over static channel and spatial dims.
+LogicalResult GraphImporter::importDepthSpace(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  const ox::Attribute *bs = node.getAttribute("blocksize");
+  if (!xt || xt.getRank() != 4 || !bs || bs->i < 1)
+    return emitError(loc) << node.opType << " needs a 4-d input and a positive blocksize";
+  int64_t b = bs->i, c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
+  if (ShapedType::isDynamic(c) || ShapedType::isDynamic(h) || ShapedType::isDynamic(w))
+    return emitError(loc) << node.opType << " needs static channel and spatial dims, got "
+                          << (*x).getType();
+  SmallVector<int64_t> split, perm, merged;
+  if (node.opType == "DepthToSpace") {
+    if (c % (b * b) != 0)
+      return emitError(loc) << "DepthToSpace: " << c << " channels are not a multiple of blocksize^2";
+    const ox::Attribute *m = node.getAttribute("mode");
+    bool crd = m && m->s == "CRD";
+    if (crd) {
+      split = {0, c / (b * b), b, b, h, w};
+      perm = {0, 1, 4, 2, 5, 3};
+    } else {
+      split = {0, b, b, c / (b * b), h, w};
+      perm = {0, 3, 4, 1, 5, 2};
+    }
+    merged = {0, c / (b * b), h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0)
+      return emitError(loc) << "SpaceToDepth: spatial dims " << h << "x" << w
+                            << " are not multiples of the blocksize " << b;
+    split = {0, c, h / b, b, w / b, b};
+    perm = {0, 3, 5, 1, 2, 4};
+    merged = {0, c * b * b, h / b, w / b};
+  }
+  auto r1 = createStep(node, loc, "reshape", {*x, i64Constant(loc, split)});
+  if (failed(r1))
+    return failure();
+  auto t = createStep(node, loc, "transpose", {(*r1)->getResult(0)},
+                      {builder.getNamedAttr("perm", builder.getI64ArrayAttr(perm))});
+  if (failed(t))
+    return failure();
+  auto r2 = createOp(node, loc, "reshape", {(*t)->getResult(0), i64Constant(loc, merged)}, {}, 1);
+  if (failed(r2))
+    return failure();
+  return bindOutputs(node, *r2, loc);
 }
 
 /// Conv, MaxPool, AveragePool: resolve auto_pad into explicit pads.
@@ -851,11 +1035,22 @@ LogicalResult GraphImporter::importAxesInput(const ox::Node &node, Location loc,
 
 /// Reduce*: axes is an attribute before opset 18 (13 for ReduceSum), an
 /// optional input after.
+/// Reduce{Sum,Mean,Max,Min,Prod} map to their glm op; ReduceL1, ReduceL2,
+/// ReduceSumSquare, ReduceLogSum and ReduceLogSumExp are a sum between an
+/// element-wise step before (abs, x*x, exp) and after (sqrt, log).
 LogicalResult GraphImporter::importReduce(const ox::Node &node, Location loc) {
   auto data = input(node, 0, loc);
   if (failed(data))
     return failure();
-  auto registered = RegisteredOperationName::lookup("glm." + toSnakeCase(node.opType), &ctx);
+  StringRef op = node.opType;
+  StringRef pre = op == "ReduceL1" ? "abs"
+                  : (op == "ReduceL2" || op == "ReduceSumSquare") ? "mul"
+                  : op == "ReduceLogSumExp" ? "exp"
+                                            : "";
+  StringRef post = op == "ReduceL2" ? "sqrt" : (op == "ReduceLogSum" || op == "ReduceLogSumExp") ? "log" : "";
+  bool composite = !pre.empty() || !post.empty();
+  std::string reduce = composite ? "reduce_sum" : toSnakeCase(op);
+  auto registered = RegisteredOperationName::lookup("glm." + reduce, &ctx);
   auto attrs = convertAttributes(node, loc, *registered);
   if (failed(attrs))
     return failure();
@@ -866,10 +1061,29 @@ LogicalResult GraphImporter::importReduce(const ox::Node &node, Location loc) {
     if (*axes)
       attrs->push_back(builder.getNamedAttr("axes", builder.getI64ArrayAttr(**axes)));
   }
-  auto op = createOp(node, loc, toSnakeCase(node.opType), {*data}, *attrs, 1);
-  if (failed(op))
+  Value x = *data;
+  if (!pre.empty()) {
+    SmallVector<Value> operands{x};
+    if (pre == "mul")
+      operands.push_back(x);
+    auto p = createStep(node, loc, pre, operands);
+    if (failed(p))
+      return failure();
+    x = (*p)->getResult(0);
+  }
+  if (post.empty()) {
+    auto r = createOp(node, loc, reduce, {x}, *attrs, 1);
+    if (failed(r))
+      return failure();
+    return bindOutputs(node, *r, loc);
+  }
+  auto r = createStep(node, loc, reduce, {x}, *attrs);
+  if (failed(r))
     return failure();
-  return bindOutputs(node, *op, loc);
+  auto q = createOp(node, loc, post, {(*r)->getResult(0)}, {}, 1);
+  if (failed(q))
+    return failure();
+  return bindOutputs(node, *q, loc);
 }
 
 LogicalResult GraphImporter::importSplit(const ox::Node &node, Location loc) {
@@ -1305,12 +1519,17 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Squeeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       return g.importAxesInput(n, l, /*optionalAxes=*/true);
     };
-    for (const char *r : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"})
+    for (const char *r : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+                          "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"})
       t[r] = &GraphImporter::importReduce;
     t["Split"] = &GraphImporter::importSplit;
     t["Clip"] = &GraphImporter::importClip;
     t["Pad"] = &GraphImporter::importPad;
     t["Resize"] = &GraphImporter::importResize;
+    t["DepthToSpace"] = &GraphImporter::importDepthSpace;
+    t["CumSum"] = &GraphImporter::importScalarParam;
+    t["OneHot"] = &GraphImporter::importScalarParam;
+    t["SpaceToDepth"] = &GraphImporter::importDepthSpace;
     t["Upsample"] = &GraphImporter::importResize;
     for (const char *v : {"Sum", "Mean", "Max", "Min"})
       t[v] = &GraphImporter::importVariadic;
@@ -1334,11 +1553,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["RMSNormalization"] = &GraphImporter::importRMSNormalization;
     t["RotaryEmbedding"] = &GraphImporter::importRotaryEmbedding;
     t["Attention"] = &GraphImporter::importAttention;
-    t["LayerNormalization"] = [](GraphImporter &g, const ox::Node &n, Location l) {
-      if (failed(g.importSingleOutput(n, l, "mean/inv_std_dev")))
-        return failure();
-      return g.importGeneric(n, l);
-    };
+    t["LayerNormalization"] = &GraphImporter::importLayerNorm;
     return t;
   }();
   return table;
@@ -1512,11 +1727,15 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "Identity", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
       "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg", "Not",
       "Or", "PRelu", "Pad", "Pow", "RMSNormalization", "Range", "Reciprocal", "ReduceMax",
-      "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape", "Resize",
+      "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMean", "ReduceMin", "ReduceProd",
+      "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize",
       "RotaryEmbedding", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Trilu", "Unsqueeze",
-      "Upsample", "Where", "Xor"};
-  return std::vector<std::string>(std::begin(ops), std::end(ops));
+      "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
+      "CumSum", "OneHot"};
+  std::vector<std::string> sorted(std::begin(ops), std::end(ops));
+  llvm::sort(sorted);
+  return sorted;
 }
 
 ImportResult glmc::importer::importOnnxFile(MLIRContext &context, const std::string &path,

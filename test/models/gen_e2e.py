@@ -394,6 +394,57 @@ def build_decoder_ops23(seed=7):
 # Bad inputs
 # --------------------------------------------------------------------------
 
+def build_index_ops(seed=11):
+    """Index and reduction ops of detectors and text models: ArgMax/ArgMin
+    (keepdims and select_last_index), CumSum (position ids from a mask,
+    exclusive and reverse), OneHot, BitShift, ReduceL2/L1/LogSumExp/
+    SumSquare, DepthToSpace (both modes), SpaceToDepth, Dropout's mask."""
+    g = GraphBuilder("index_ops", seed)
+    i64 = lambda v: np.array(v, dtype=np.int64)
+    am = g.op("ArgMax", ["x"], name="argmax", axis=1, keepdims=0)
+    an = g.op("ArgMin", ["x"], name="argmin", axis=-3, keepdims=1, select_last_index=1)
+    g.op("Add", [g.op("Cast", [am], name="am_f", to=TensorProto.FLOAT),
+                 g.op("Reshape", [g.op("Cast", [an], name="an_f", to=TensorProto.FLOAT),
+                                  g.const(i64([2, 8, 8]))], name="an_r")], name="args")
+    g.nodes[-1].output[0] = "args"
+    pos = g.op("CumSum", ["mask", g.const(i64(1))], name="cumsum")
+    pos_ex = g.op("CumSum", ["mask", g.const(i64(-1))], name="cumsum_ex_rev", exclusive=1, reverse=1)
+    g.op("Add", [pos, pos_ex], name="positions")
+    g.nodes[-1].output[0] = "positions"
+    oh = g.op("OneHot", [am, g.const(i64(16)), g.const(np.array([0.0, 2.5], np.float32))],
+              name="onehot", axis=1)
+    g.op("ReduceSum", [oh, g.const(i64([3]))], name="onehot_sum", keepdims=0)
+    g.nodes[-1].output[0] = "onehot"
+    sh = g.op("BitShift", [g.const(np.array([1, 2, 3, 200], np.uint8)),
+                           g.const(np.array([1, 2, 3, 1], np.uint8))], name="shl", direction="LEFT")
+    shr = g.op("BitShift", [sh, g.const(np.array([1], np.uint8))], name="shr", direction="RIGHT")
+    g.op("Cast", [shr], name="shifts", to=TensorProto.FLOAT)
+    g.nodes[-1].output[0] = "shifts"
+    l2 = g.op("ReduceL2", ["x"], name="l2", axes=[1, 2], keepdims=0)
+    l1 = g.op("ReduceL1", ["x"], name="l1", axes=[1], keepdims=0)
+    lse = g.op("ReduceLogSumExp", ["x"], name="lse", axes=[1], keepdims=0)
+    ss = g.op("ReduceSumSquare", ["x"], name="ss", axes=[1], keepdims=0)
+    norms = g.op("Add", [g.op("Add", [l1, lse], name="n1"), ss], name="n2")
+    g.op("Add", [g.op("Reshape", [l2, g.const(i64([2, 1, 8]))], name="l2r"), norms], name="norms")
+    g.nodes[-1].output[0] = "norms"
+    d2s = g.op("DepthToSpace", ["x"], name="d2s", blocksize=2)
+    d2s_crd = g.op("DepthToSpace", ["x"], name="d2s_crd", blocksize=2, mode="CRD")
+    s2d = g.op("SpaceToDepth", [g.op("Add", [d2s, d2s_crd], name="d2s_sum")], name="s2d", blocksize=2)
+    y, mask = g.op("Dropout", [s2d], n_out=2, name="dropout")
+    g.op("Where", [mask, y, g.const(np.array(-1.0, np.float32))], name="dropped")
+    g.nodes[-1].output[0] = "space"
+    m = g.model([vi("x", TensorProto.FLOAT, [2, 16, 8, 8]), vi("mask", TensorProto.INT64, [2, 12])],
+                [vi("args", TensorProto.FLOAT, [2, 8, 8]), vi("positions", TensorProto.INT64, [2, 12]),
+                 vi("onehot", TensorProto.FLOAT, [2, 16, 8]), vi("shifts", TensorProto.FLOAT, [4]),
+                 vi("norms", TensorProto.FLOAT, [2, 8, 8]), vi("space", TensorProto.FLOAT, [2, 16, 8, 8])],
+                doc="ArgMax/ArgMin, CumSum, OneHot, BitShift, ReduceL2/L1/LogSumExp/SumSquare, "
+                    "DepthToSpace, SpaceToDepth, Dropout mask")
+    rng = np.random.default_rng(seed + 1000)
+    x = rng.standard_normal((2, 16, 8, 8)).astype(np.float32)
+    mask = (rng.uniform(size=(2, 12)) > 0.3).astype(np.int64)
+    return m, [x, mask]
+
+
 def build_resnet_basic(seed=10):
     """torchvision's ResNet-18 topology at small widths: 7x7/2 stem, BN,
     max pool, four stages of two BasicBlocks (the first block of stage 1
@@ -736,6 +787,7 @@ def main(argv=None):
         ("exporter_ops", build_exporter_ops(), None),
         ("detector_head", build_detector_head(), None),
         ("resnet_basic", build_resnet_basic(), None),
+        ("index_ops", build_index_ops(), None),
     ]
     manifest = {"generator": "test/models/gen_e2e.py", "opset": OPSET, "ir_version": IR_VERSION,
                 "onnx": onnx.__version__, "naming": "<name>.in.<k>.npy / <name>.out.<k>.npy, "

@@ -95,6 +95,7 @@ GLM_INFER_SAME_ELEMENT(SeluOp)
 GLM_INFER_SAME_ELEMENT(SignOp)
 GLM_INFER_SAME_ELEMENT(ModOp)
 GLM_INFER_SAME_ELEMENT(XorOp)
+GLM_INFER_SAME_ELEMENT(BitShiftOp)
 GLM_INFER_BOOL(IsNaNOp)
 GLM_INFER_BOOL(IsInfOp)
 GLM_INFER_BOOL(EqualOp)
@@ -137,6 +138,12 @@ LogicalResult PReluOp::verify() {
   if (!ok)
     return emitOpError("slope of shape ")
            << s << " does not broadcast to X of shape " << x << " (PRelu broadcasts it one way)";
+  return success();
+}
+
+LogicalResult BitShiftOp::verify() {
+  if (getDirection() != "LEFT" && getDirection() != "RIGHT")
+    return emitOpError("direction must be LEFT or RIGHT, got '") << getDirection() << "'";
   return success();
 }
 

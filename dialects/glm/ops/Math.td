@@ -141,6 +141,13 @@ def GLM_XorOp : GLM_ElementwiseOp<"xor", [Commutative]> {
   let arguments = (ins GLM_BoolTensor:$A, GLM_BoolTensor:$B);
   let results = (outs GLM_BoolTensor:$C);
 }
+def GLM_BitShiftOp : GLM_ElementwiseOp<"bit_shift", [SameOperandsAndResultElementType]> {
+  let summary = "bit shift with broadcasting";
+  let description = "ONNX `BitShift` of unsigned integers: `direction` is LEFT or RIGHT.";
+  let arguments = (ins GLM_IntTensor:$X, GLM_IntTensor:$Y, StrAttr:$direction);
+  let results = (outs GLM_IntTensor:$Z);
+  let hasVerifier = 1;
+}
 def GLM_IsNaNOp : GLM_ElementwiseOp<"is_nan"> {
   let summary = "NaN test";
   let description = "Elementwise: whether the element is a NaN (ONNX `IsNaN`); the result is i1.";

@@ -475,3 +475,60 @@ GLM_REDUCE_METHODS(ReduceSumOp)
 GLM_REDUCE_METHODS(ReduceMaxOp)
 GLM_REDUCE_METHODS(ReduceMinOp)
 GLM_REDUCE_METHODS(ReduceProdOp)
+
+//===----------------------------------------------------------------------===//
+// ArgMax / ArgMin, CumSum, OneHot
+//===----------------------------------------------------------------------===//
+
+template <typename ArgOp>
+static LogicalResult inferArg(ArgOp op, SmallVectorImpl<Type> &types) {
+  auto i64 = IntegerType::get(op.getContext(), 64);
+  auto t = rankedOrNull(op.getData());
+  if (!t) {
+    types.push_back(UnrankedTensorType::get(i64));
+    return success();
+  }
+  auto axis = normalizeAxis(op.getAxis(), t.getRank());
+  if (!axis)
+    return op.emitOpError("axis ") << op.getAxis() << " is out of range for rank " << t.getRank();
+  SmallVector<int64_t> out;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (i != *axis)
+      out.push_back(t.getDimSize(i));
+    else if (op.getKeepdims())
+      out.push_back(1);
+  types.push_back(RankedTensorType::get(out, i64));
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferResultTypes(SmallVectorImpl<Type> &types) { return inferArg(*this, types); }
+LogicalResult ArgMinOp::inferResultTypes(SmallVectorImpl<Type> &types) { return inferArg(*this, types); }
+
+LogicalResult CumSumOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto t = rankedOrNull(getX());
+  if (t && !normalizeAxis(getAxis(), t.getRank()))
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << t.getRank();
+  types.push_back(getX().getType());
+  return success();
+}
+
+LogicalResult OneHotOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  Type et = elementTypeOf(getValues());
+  auto t = rankedOrNull(getIndices());
+  auto v = rankedOrNull(getValues());
+  if (v && (v.getRank() != 1 || (!v.isDynamicDim(0) && v.getDimSize(0) != 2)))
+    return emitOpError("values must be [off, on], got ") << getValues().getType();
+  if (getDepth() < 1)
+    return emitOpError("depth must be positive, got ") << getDepth();
+  if (!t) {
+    types.push_back(UnrankedTensorType::get(et));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), t.getRank() + 1);
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << t.getRank() + 1;
+  SmallVector<int64_t> out(t.getShape());
+  out.insert(out.begin() + *axis, getDepth());
+  types.push_back(RankedTensorType::get(out, et));
+  return success();
+}

@@ -169,4 +169,45 @@ def GLM_ReduceMaxOp : GLM_ReduceOp<"reduce_max", "maximum">;
 def GLM_ReduceMinOp : GLM_ReduceOp<"reduce_min", "minimum">;
 def GLM_ReduceProdOp : GLM_ReduceOp<"reduce_prod", "product">;
 
+class GLM_ArgOp<string mnemonic, string what> : GLM_Op<mnemonic, [Pure]> {
+  let summary = "index of the " # what # " along an axis";
+  let description = [{
+    ONNX `ArgMax`/`ArgMin` (opset 13): the i64 index of the extreme element
+    along `axis` (the first of equal ones, or the last with
+    `select_last_index`); `keepdims` keeps the axis as 1.
+  }];
+  let arguments = (ins GLM_NumericTensor:$data, DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                       DefaultValuedAttr<I64Attr, "0">:$select_last_index);
+  let results = (outs TensorOf<[I64]>:$reduced);
+}
+def GLM_ArgMaxOp : GLM_ArgOp<"arg_max", "largest">;
+def GLM_ArgMinOp : GLM_ArgOp<"arg_min", "smallest">;
+
+def GLM_CumSumOp : GLM_Op<"cum_sum", [Pure]> {
+  let summary = "cumulative sum along an axis";
+  let description = [{
+    ONNX `CumSum` (opset 14) with the axis as an attribute (the importer
+    takes the constant axis input): inclusive by default, `exclusive` starts
+    from 0, `reverse` sums from the end.
+  }];
+  let arguments = (ins GLM_NumericTensor:$x, I64Attr:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$exclusive,
+                       DefaultValuedAttr<I64Attr, "0">:$reverse);
+  let results = (outs GLM_NumericTensor:$y);
+}
+
+def GLM_OneHotOp : GLM_Op<"one_hot", [Pure]> {
+  let summary = "one-hot encoding";
+  let description = [{
+    ONNX `OneHot` (opset 11) with a compile-time `depth`: the result has a
+    new dim of size depth at `axis`; an element is values[1] where its
+    coordinate there equals the index (negative indices count from the
+    end), values[0] elsewhere.
+  }];
+  let arguments = (ins GLM_NumericTensor:$indices, GLM_AnyTensor:$values, I64Attr:$depth,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
 #endif // GLM_OPS_NN_TD

@@ -251,6 +251,11 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
         return arith::SelectOp::create(b, loc, fix, arith::AddIOp::create(b, loc, r, d), r);
       })
       .Case([&](XorOp) -> Value { return arith::XOrIOp::create(b, loc, args[0], args[1]); })
+      .Case([&](BitShiftOp s) -> Value {
+        if (s.getDirection() == "LEFT")
+          return arith::ShLIOp::create(b, loc, args[0], args[1]);
+        return arith::ShRUIOp::create(b, loc, args[0], args[1]);
+      })
       .Case([&](IsNaNOp) -> Value {
         return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, args[0], args[0]);
       })

@@ -233,12 +233,128 @@ struct ReduceToLinalg : OpConversionPattern<ReduceLike> {
   }
 };
 
+/// ArgMax/ArgMin: one generic reducing the axis into the running extreme
+/// and its index (strict comparison keeps the first of equal elements,
+/// non-strict with select_last_index the last).
+template <typename ArgOp, bool IsMax>
+struct ArgToLinalg : OpConversionPattern<ArgOp> {
+  using OpConversionPattern<ArgOp>::OpConversionPattern;
+  LogicalResult matchAndRewrite(ArgOp op, typename ArgOp::Adaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*this->getTypeConverter(), op.getType());
+    Value x = adaptor.getData();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!rt || !xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    Type et = xt.getElementType(), i64 = rewriter.getI64Type();
+    bool isFloat = isa<FloatType>(et);
+    auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(op.getData().getType()));
+    bool isUnsigned = it && it.isUnsigned();
+    bool last = op.getSelectLastIndex() != 0;
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<int64_t> redShape;
+    SmallVector<OpFoldResult> redSizes;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < rank; ++d) {
+      iters.push_back(d == axis ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+      if (d == axis)
+        continue;
+      redShape.push_back(xt.getDimSize(d));
+      redSizes.push_back(getDim(rewriter, loc, x, d));
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    auto valT = RankedTensorType::get(redShape, et), idxT = RankedTensorType::get(redShape, i64);
+    Value valInit = createFilled(rewriter, loc, valT, redSizes,
+                                 IsMax ? lowestValue(rewriter, loc, et) : highestValue(rewriter, loc, et));
+    Value idxInit = createFilled(rewriter, loc, idxT, redSizes, scalarConstant(rewriter, loc, i64, 0));
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, ctx);
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank), outMap, outMap};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valT, idxT}, ValueRange{x}, ValueRange{valInit, idxInit}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = args[0], cur = args[1], curIdx = args[2];
+          Value take;
+          if (isFloat) {
+            auto pred = IsMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
+                              : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
+            take = arith::CmpFOp::create(b, l, pred, v, cur);
+          } else {
+            using P = arith::CmpIPredicate;
+            P pred = IsMax ? (last ? (isUnsigned ? P::uge : P::sge) : (isUnsigned ? P::ugt : P::sgt))
+                           : (last ? (isUnsigned ? P::ule : P::sle) : (isUnsigned ? P::ult : P::slt));
+            take = arith::CmpIOp::create(b, l, pred, v, cur);
+          }
+          Value i = arith::IndexCastOp::create(b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::SelectOp::create(b, l, take, v, cur),
+                                             arith::SelectOp::create(b, l, take, i, curIdx)});
+        });
+    Value result = generic.getResult(1);
+    if (op.getKeepdims()) {
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(d == axis ? OpFoldResult(rewriter.getIndexAttr(1)) : getDim(rewriter, loc, x, d));
+      result = reshapeTensor(rewriter, loc, result, rt, sizes);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// CumSum: out[..i..] = sum over k of x[..k..] where k <= i (k < i when
+/// exclusive; k >= i / k > i when reversed), one generic with the axis
+/// read again as a reduction dim. Quadratic in the axis length, which is a
+/// sequence of positions where exporters use it.
+struct CumSumToLinalg : OpConversionPattern<CumSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(CumSumOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value x = adaptor.getX();
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = rt.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+    Type et = rt.getElementType();
+    bool isFloat = isa<FloatType>(et);
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> inExprs, outExprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      inExprs.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    Value init = createFilled(rewriter, loc, rt, getDims(rewriter, loc, x), scalarConstant(rewriter, loc, et, 0));
+    bool exclusive = op.getExclusive() != 0, reverse = op.getReverse() != 0;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt}, ValueRange{x}, ValueRange{init},
+        {AffineMap::get(rank + 1, 0, inExprs, ctx), AffineMap::get(rank + 1, 0, outExprs, ctx)}, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, l, axis), k = linalg::IndexOp::create(b, l, rank);
+          using P = arith::CmpIPredicate;
+          P pred = reverse ? (exclusive ? P::ugt : P::uge) : (exclusive ? P::ult : P::ule);
+          Value in = arith::CmpIOp::create(b, l, pred, k, i);
+          Value v = arith::SelectOp::create(b, l, in, args[0], scalarConstant(b, l, et, 0));
+          Value sum = isFloat ? arith::AddFOp::create(b, l, args[1], v).getResult()
+                              : arith::AddIOp::create(b, l, args[1], v).getResult();
+          linalg::YieldOp::create(b, l, sum);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::glm::populateReductionToLinalgPatterns(const TypeConverter &converter,
                                                   RewritePatternSet &patterns) {
   patterns.add<BatchNormToLinalg, SoftmaxToLinalg<SoftmaxOp>, SoftmaxToLinalg<LogSoftmaxOp>,
                LayerNormToLinalg, ReduceToLinalg<ReduceMeanOp>, ReduceToLinalg<ReduceSumOp>,
-               ReduceToLinalg<ReduceMaxOp>, ReduceToLinalg<ReduceMinOp>, ReduceToLinalg<ReduceProdOp>>(
+               ReduceToLinalg<ReduceMaxOp>, ReduceToLinalg<ReduceMinOp>, ReduceToLinalg<ReduceProdOp>,
+               ArgToLinalg<ArgMaxOp, true>, ArgToLinalg<ArgMinOp, false>, CumSumToLinalg>(
       converter, patterns.getContext());
 }

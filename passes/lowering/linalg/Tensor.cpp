@@ -576,6 +576,62 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
   }
 };
 
+/// OneHot: values[1] where the coordinate along the new axis equals the
+/// (normalised) index, values[0] elsewhere.
+struct OneHotToLinalg : OpConversionPattern<OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(OneHotOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value indices = adaptor.getIndices(), values = adaptor.getValues();
+    auto it = dyn_cast<RankedTensorType>(indices.getType());
+    if (!rt || !it)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = rt.getRank(), axis = *normalizeAxis(op.getAxis(), rank), depth = op.getDepth();
+    MLIRContext *ctx = rewriter.getContext();
+    Value off = tensor::ExtractOp::create(rewriter, loc, values,
+                                          ValueRange{arith::ConstantIndexOp::create(rewriter, loc, 0)});
+    Value on = tensor::ExtractOp::create(rewriter, loc, values,
+                                         ValueRange{arith::ConstantIndexOp::create(rewriter, loc, 1)});
+    SmallVector<AffineExpr> idxExprs;
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0, j = 0; d < rank; ++d) {
+      if (d == axis) {
+        sizes.push_back(rewriter.getIndexAttr(depth));
+        continue;
+      }
+      idxExprs.push_back(getAffineDimExpr(d, ctx));
+      sizes.push_back(getDim(rewriter, loc, indices, j++));
+    }
+    Type iet = it.getElementType();
+    auto origIt = dyn_cast<IntegerType>(getElementTypeOrSelf(op.getIndices().getType()));
+    bool isUnsigned = origIt && origIt.isUnsigned();
+    Value result = buildParallelGeneric(
+        rewriter, loc, rt, sizes, ValueRange{indices}, {AffineMap::get(rank, 0, idxExprs, ctx)},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Type i64 = b.getI64Type();
+          Value i = args[0];
+          if (isa<FloatType>(iet))
+            i = arith::FPToSIOp::create(b, l, i64, i);
+          else if (iet.getIntOrFloatBitWidth() < 64)
+            i = isUnsigned ? arith::ExtUIOp::create(b, l, i64, i).getResult()
+                           : arith::ExtSIOp::create(b, l, i64, i).getResult();
+          else if (iet.getIntOrFloatBitWidth() > 64)
+            i = arith::TruncIOp::create(b, l, i64, i);
+          Value d = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(depth));
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i,
+                                            arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0)));
+          i = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, i, d), i);
+          Value c = arith::IndexCastOp::create(b, l, i64, linalg::IndexOp::create(b, l, axis));
+          Value eq = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i, c);
+          return arith::SelectOp::create(b, l, eq, on, off);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// Slice with positive or negative steps: offsets, sizes and strides are
 /// computed (clamped) at run time where not constant; negative steps read
 /// through a generic with reversed indices.
@@ -888,7 +944,7 @@ void mlir::glm::populateTensorToLinalgPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
   patterns.add<ConstantToArith, ReshapeToTensor, ReshapeLikeToTensor<FlattenOp>,
                ReshapeLikeToTensor<SqueezeOp>, ReshapeLikeToTensor<UnsqueezeOp>, TransposeToLinalg,
-               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg, GatherNDToLinalg, GatherElementsToLinalg, ResizeToLinalg,
+               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg, GatherNDToLinalg, GatherElementsToLinalg, ResizeToLinalg, OneHotToLinalg,
                SliceToTensor, ExpandToLinalg, TileToLinalg, PadToTensor, ConstantOfShapeToLinalg,
                RangeToLinalg, TriluToLinalg>(converter, patterns.getContext());
 }

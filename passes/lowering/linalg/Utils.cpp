@@ -128,20 +128,27 @@ Value mlir::glm::lowering::reshapeTensor(OpBuilder &b, Location loc, Value src,
     if (srcType.getRank() < resultType.getRank() && simple)
       return tensor::ExpandShapeOp::create(b, loc, resultType, src, *reassoc, sizes);
   }
-  // Static shapes without a direct reassociation ([3, 4] -> [1, 12]):
+  // A static result without a direct reassociation ([3, 4] -> [1, 12]):
   // collapse to one dim and expand (a tensor.reshape would need an index
   // shape tensor, which folds into a constant no buffer can hold).
-  if (srcType.hasStaticShape() && resultType.hasStaticShape() && resultType.getRank() > 0 &&
-      srcType.getRank() > 0) {
+  // A static result from a source with dynamic dims the inference could
+  // not resolve: the same, with a cast to the static element count.
+  if (resultType.hasStaticShape() && resultType.getRank() > 0 && srcType.getRank() > 0) {
     ReassociationIndices all;
     for (int64_t d = 0; d < srcType.getRank(); ++d)
       all.push_back(d);
-    auto flatType = RankedTensorType::get({srcType.getNumElements()}, srcType.getElementType());
-    Value flat = srcType.getRank() == 1
-                     ? src
-                     : tensor::CollapseShapeOp::create(b, loc, flatType, src,
-                                                       SmallVector<ReassociationIndices>{all})
-                           .getResult();
+    int64_t n = resultType.getNumElements();
+    auto flatType = RankedTensorType::get({n}, srcType.getElementType());
+    Value flat = src;
+    if (srcType.getRank() != 1) {
+      auto collapsed = RankedTensorType::get(
+          {srcType.hasStaticShape() ? srcType.getNumElements() : ShapedType::kDynamic},
+          srcType.getElementType());
+      flat = tensor::CollapseShapeOp::create(b, loc, collapsed, src,
+                                             SmallVector<ReassociationIndices>{all});
+    }
+    if (flat.getType() != flatType)
+      flat = tensor::CastOp::create(b, loc, flatType, flat);
     if (resultType.getRank() == 1)
       return flat;
     ReassociationIndices outAll;

@@ -225,3 +225,19 @@ func.func @flatten_axis0(%x: tensor<3x4xf32>) -> tensor<1x12xf32> {
   %0 = glm.flatten %x {axis = 0 : i64} : (tensor<3x4xf32>) -> tensor<1x12xf32>
   return %0 : tensor<1x12xf32>
 }
+
+// -----
+
+// A static result from a dim inference could not resolve (a repeat_kv
+// expand of a computed shape) collapses, casts to the static count and
+// expands: no tensor.reshape with a constant index shape.
+// CHECK-LABEL: func.func @reshape_unresolved_dim
+func.func @reshape_unresolved_dim(%x: tensor<2x?x4xf32>) -> tensor<2x4xf32> {
+  // CHECK: %[[F:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1, 2]] : tensor<2x?x4xf32> into tensor<?xf32>
+  // CHECK: %[[C:.+]] = tensor.cast %[[F]] : tensor<?xf32> to tensor<8xf32>
+  // CHECK: tensor.expand_shape %[[C]] {{\[}}[0, 1]] output_shape [2, 4] : tensor<8xf32> into tensor<2x4xf32>
+  // CHECK-NOT: tensor.reshape
+  %s = glm.constant {value = dense<[2, 4]> : tensor<2xi64>} : tensor<2xi64>
+  %0 = glm.reshape %x, %s : (tensor<2x?x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
