@@ -224,6 +224,11 @@ void ChannelGroups::visit(Operation *op) {
         constant = false;
     if (!constant)
       return opaque("weights are not constants");
+    // A grouped (not depthwise) conv ties each output channel to the input
+    // channels of its group: removing channels would have to keep whole,
+    // equal groups on both sides. Not done yet: its channels stay.
+    if (auto conv = dyn_cast<ConvOp>(op); conv && conv.getGroup() > 1 && p.getWeightInputDim() >= 0)
+      return opaque("grouped convolution (group > 1, not depthwise)");
     int64_t outCh = wTy.getDimSize(p.getWeightOutputDim());
     const ChannelLayout *in = layoutOf(p.getPrunableInput());
     ChannelLayout out;

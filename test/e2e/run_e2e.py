@@ -103,7 +103,8 @@ def main():
         count = lambda kind: len(glob.glob(os.path.join(a.models, f"{a.name}.{kind}.*.npy")))
         info = {"inputs": [None] * count("in"), "outputs": [None] * count("out"),
                 "rtol": 1e-4, "atol": 1e-4}
-    rtol, atol = info.get("rtol", 1e-4), info.get("atol", 1e-5)
+    tol = info.get("tolerance", {})
+    rtol, atol = info.get("rtol", tol.get("rtol", 1e-4)), info.get("atol", tol.get("atol", 1e-5))
     os.makedirs(a.work, exist_ok=True)
     onnx_path = os.path.join(a.models, a.name + ".onnx")
     tag = f"{a.target}.prune{a.prune:g}" if a.prune else a.target

@@ -92,3 +92,27 @@ func.func @add_scalar(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> attributes
   %c2 = glm.conv %s, %w2 : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x2x2xf32>
   return %c2 : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// A grouped conv (group 2, not depthwise) ties each output channel to the
+// input channels of its group: the channels it reads and the ones it
+// writes are kept (RegNet's group convs once got a channel count no group
+// divides).
+// CHECK-LABEL: func.func @grouped
+// CHECK: glm.conv %arg0, %{{.*}} {glm.channels_kept = "grouped convolution (group > 1, not depthwise)"}
+// CHECK-NOT: glm.pruned_channels
+// CHECK: glm.conv %{{.*}} {group = 2 : i64}
+// CHECK-NOT: glm.pruned_channels
+// CHECK: return
+func.func @grouped(%x: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> attributes {glm.entry} {
+  %w1 = glm.constant {value = dense<[[[[1.0]], [[0.5]]], [[[0.1]], [[0.2]]], [[[2.0]], [[1.0]]], [[[-0.2]], [[0.3]]]]> : tensor<4x2x1x1xf32>} : tensor<4x2x1x1xf32>
+  %c1 = glm.conv %x, %w1 : (tensor<1x2x2x2xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x2x2xf32>
+  %r = glm.relu %c1 : (tensor<1x4x2x2xf32>) -> tensor<1x4x2x2xf32>
+  %w2 = glm.constant {value = dense<1.0> : tensor<4x2x1x1xf32>} : tensor<4x2x1x1xf32>
+  %c2 = glm.conv %r, %w2 {group = 2 : i64} : (tensor<1x4x2x2xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x2x2xf32>
+  %r2 = glm.relu %c2 : (tensor<1x4x2x2xf32>) -> tensor<1x4x2x2xf32>
+  %w3 = glm.constant {value = dense<1.0> : tensor<1x4x1x1xf32>} : tensor<1x4x1x1xf32>
+  %c3 = glm.conv %r2, %w3 : (tensor<1x4x2x2xf32>, tensor<1x4x1x1xf32>) -> tensor<1x1x2x2xf32>
+  return %c3 : tensor<1x1x2x2xf32>
+}
