@@ -73,6 +73,9 @@ private:
   /// attributes (axes, split sizes).
   std::string addI64Initializer(StringRef base, ArrayRef<int64_t> values);
   std::string addF32Initializer(StringRef base, ArrayRef<float> values);
+  /// A 1-d initializer of `count` elements of `dtype` holding `bytes`.
+  std::string addVectorInitializer(StringRef base, ox::DataType dtype, ArrayRef<char> bytes,
+                                   int64_t count);
   /// A new scalar initializer of `elementType` (float), for decompositions.
   FailureOr<std::string> addScalarInitializer(StringRef base, double value, Type elementType,
                                               Location loc);
@@ -204,14 +207,13 @@ FailureOr<ox::TensorData> GraphExporter::encode(ElementsAttr attr, StringRef nam
   return t;
 }
 
-std::string GraphExporter::addI64Initializer(StringRef base, ArrayRef<int64_t> values) {
+std::string GraphExporter::addVectorInitializer(StringRef base, ox::DataType dtype,
+                                                ArrayRef<char> bytes, int64_t count) {
   ox::TensorData t;
   t.name = uniqueValueName(base);
-  t.dtype = ox::DataType::Int64;
-  t.dims = {static_cast<int64_t>(values.size())};
-  auto buffer = std::make_shared<std::string>(values.size() * sizeof(int64_t), '\0');
-  if (!values.empty())
-    std::memcpy(buffer->data(), values.data(), buffer->size());
+  t.dtype = dtype;
+  t.dims = {count};
+  auto buffer = std::make_shared<std::string>(bytes.begin(), bytes.end());
   t.data = buffer->data();
   t.size = buffer->size();
   t.owner = buffer;
@@ -219,19 +221,18 @@ std::string GraphExporter::addI64Initializer(StringRef base, ArrayRef<int64_t> v
   return model.graph.initializers.back().name;
 }
 
+std::string GraphExporter::addI64Initializer(StringRef base, ArrayRef<int64_t> values) {
+  return addVectorInitializer(base, ox::DataType::Int64,
+                              ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                                             values.size() * sizeof(int64_t)),
+                              values.size());
+}
+
 std::string GraphExporter::addF32Initializer(StringRef base, ArrayRef<float> values) {
-  ox::TensorData t;
-  t.name = uniqueValueName(base);
-  t.dtype = ox::DataType::Float;
-  t.dims = {static_cast<int64_t>(values.size())};
-  auto buffer = std::make_shared<std::string>(values.size() * sizeof(float), '\0');
-  if (!values.empty())
-    std::memcpy(buffer->data(), values.data(), buffer->size());
-  t.data = buffer->data();
-  t.size = buffer->size();
-  t.owner = buffer;
-  model.graph.initializers.push_back(std::move(t));
-  return model.graph.initializers.back().name;
+  return addVectorInitializer(base, ox::DataType::Float,
+                              ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                                             values.size() * sizeof(float)),
+                              values.size());
 }
 
 FailureOr<std::string> GraphExporter::addScalarInitializer(StringRef base, double value,
