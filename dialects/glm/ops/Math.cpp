@@ -150,8 +150,6 @@ LogicalResult BitShiftOp::verify() {
 LogicalResult ModOp::verify() {
   if (getFmod() != 0 && getFmod() != 1)
     return emitOpError("fmod must be 0 or 1, got ") << getFmod();
-  if (getFmod() == 0 && isa<FloatType>(elementTypeOf(getA())))
-    return emitOpError("on floats needs fmod = 1 (ONNX Mod)");
   return success();
 }
 

@@ -126,9 +126,10 @@ def GLM_PReluOp : GLM_ElementwiseOp<"p_relu", [SameOperandsAndResultElementType]
 def GLM_ModOp : GLM_ElementwiseOp<"mod", [SameOperandsAndResultElementType]> {
   let summary = "remainder with broadcasting";
   let description = [{
-    ONNX `Mod`: `fmod = 0` takes the sign of the divisor (integers only,
-    Python's `%`); `fmod = 1` the sign of the dividend (C's fmod; required
-    for floats).
+    ONNX `Mod`: `fmod = 0` takes the sign of the divisor (Python's `%`);
+    `fmod = 1` the sign of the dividend (C's fmod). ONNX asks floats to use
+    fmod = 1; ONNX Runtime and the node tests give fmod = 0 on floats
+    Python's meaning, and so does glmc.
   }];
   let arguments = (ins GLM_NumericTensor:$A, GLM_NumericTensor:$B,
                        DefaultValuedAttr<I64Attr, "0">:$fmod);

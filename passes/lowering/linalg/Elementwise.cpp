@@ -235,20 +235,25 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
       })
       .Case([&](ModOp m) -> Value {
         Value a = args[0], d = args[1];
-        if (isFloat)
-          return arith::RemFOp::create(b, loc, a, d); // C fmod: the dividend's sign
         if (isUnsigned)
           return arith::RemUIOp::create(b, loc, a, d);
-        Value r = arith::RemSIOp::create(b, loc, a, d);
+        // C's fmod: the dividend's sign.
+        Value r = isFloat ? arith::RemFOp::create(b, loc, a, d).getResult()
+                          : arith::RemSIOp::create(b, loc, a, d).getResult();
         if (m.getFmod() == 1)
           return r;
         // Python's %: a non-zero remainder takes the divisor's sign.
-        Value nz = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, c(0));
-        Value rNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, c(0));
-        Value dNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, d, c(0));
-        Value differ = arith::XOrIOp::create(b, loc, rNeg, dNeg);
+        auto lt0 = [&](Value v) {
+          return cmp1(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                      arith::CmpIPredicate::ult, v, c(0));
+        };
+        Value nz = isFloat ? arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, r, c(0)).getResult()
+                           : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, c(0)).getResult();
+        Value differ = arith::XOrIOp::create(b, loc, lt0(r), lt0(d));
         Value fix = arith::AndIOp::create(b, loc, nz, differ);
-        return arith::SelectOp::create(b, loc, fix, arith::AddIOp::create(b, loc, r, d), r);
+        Value shifted = isFloat ? arith::AddFOp::create(b, loc, r, d).getResult()
+                                : arith::AddIOp::create(b, loc, r, d).getResult();
+        return arith::SelectOp::create(b, loc, fix, shifted, r);
       })
       .Case([&](XorOp) -> Value { return arith::XOrIOp::create(b, loc, args[0], args[1]); })
       .Case([&](BitShiftOp s) -> Value {
