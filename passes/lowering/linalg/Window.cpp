@@ -185,8 +185,12 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
     unsigned s = kernel.size();
     if (s != 1 && s != 2)
       return op.emitOpError("only 1-d and 2-d pooling is supported");
-    if (!rt.hasStaticShape() && (rt.isDynamicDim(2) || (s == 2 && rt.isDynamicDim(3))))
-      return op.emitOpError("needs static spatial dims");
+    bool dynamicSpatial = rt.isDynamicDim(2) || (s == 2 && rt.isDynamicDim(3));
+    // Max pooling over dynamic height/width (detectors exported with a
+    // free input size): output sizes computed at run time, floor mode.
+    if (dynamicSpatial && (!isMax || op.getCeilMode() != 0))
+      return op.emitOpError(isMax ? "with ceil_mode needs static spatial dims"
+                                  : "needs static spatial dims");
     Type et = rt.getElementType();
     SmallVector<int64_t> strides = op.getStridesOrDefault(), dil = op.getDilationsOrDefault(),
                          pads = op.getPadsOrDefault();
@@ -201,12 +205,22 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
       outT = RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)}, et);
     }
     auto xt = cast<RankedTensorType>(x.getType());
-    if (xt.isDynamicDim(2) || xt.isDynamicDim(3))
-      return op.emitOpError("needs static spatial dims");
     // ceil_mode: extra end padding so the last window fits; never counted.
     SmallVector<int64_t> inSize{xt.getDimSize(2), xt.getDimSize(3)};
     SmallVector<int64_t> padEnd{pads[2], pads[3]}, extra{0, 0};
+    SmallVector<OpFoldResult> outSizes = {getDim(rewriter, loc, x, 0), getDim(rewriter, loc, x, 1)};
     for (int i = 0; i < 2; ++i) {
+      if (outT.isDynamicDim(2 + i)) {
+        // floor((in + pads - dil*(k-1) - 1) / stride) + 1
+        Value in = toIndexValue(rewriter, loc, getDim(rewriter, loc, x, 2 + i));
+        int64_t span = pads[i] + pads[2 + i] - dil[i] * (kernel[i] - 1) - 1;
+        Value n = arith::AddIOp::create(rewriter, loc, in, arith::ConstantIndexOp::create(rewriter, loc, span));
+        n = arith::DivSIOp::create(rewriter, loc, n, arith::ConstantIndexOp::create(rewriter, loc, strides[i]));
+        outSizes.push_back(
+            arith::AddIOp::create(rewriter, loc, n, arith::ConstantIndexOp::create(rewriter, loc, 1)).getResult());
+        continue;
+      }
+      outSizes.push_back(rewriter.getIndexAttr(outT.getDimSize(2 + i)));
       int64_t need = (outT.getDimSize(2 + i) - 1) * strides[i] + dil[i] * (kernel[i] - 1) + 1;
       int64_t have = inSize[i] + pads[i] + pads[2 + i];
       if (need > have)
@@ -215,9 +229,6 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
     Value padValue = isMax ? lowestValue(rewriter, loc, et) : scalarConstant(rewriter, loc, et, 0.0);
     Value xp = padSpatial(rewriter, loc, x, {pads[0], pads[1]},
                           {padEnd[0] + extra[0], padEnd[1] + extra[1]}, padValue);
-    SmallVector<OpFoldResult> outSizes = {getDim(rewriter, loc, x, 0), getDim(rewriter, loc, x, 1),
-                                          rewriter.getIndexAttr(outT.getDimSize(2)),
-                                          rewriter.getIndexAttr(outT.getDimSize(3))};
     Value init = createFilled(rewriter, loc, outT, outSizes, padValue);
     Value window = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kernel[0], kernel[1]}, et);
     auto stridesAttr = i64Vector(rewriter, strides), dilAttr = i64Vector(rewriter, dil);

@@ -241,3 +241,18 @@ func.func @reshape_unresolved_dim(%x: tensor<2x?x4xf32>) -> tensor<2x4xf32> {
   %0 = glm.reshape %x, %s : (tensor<2x?x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+// Max pooling over a dynamic height and width (a detector exported with a
+// free input size): the output size is computed at run time,
+// floor((in + 4 - 4 - 1) / 1) + 1 for a 5x5 window padded by 2.
+// CHECK-LABEL: func.func @max_pool_dynamic_spatial
+func.func @max_pool_dynamic_spatial(%x: tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32> {
+  // CHECK: %[[H:.+]] = tensor.dim %arg0, %c2
+  // CHECK: arith.addi %[[H]], %c-1
+  // CHECK: tensor.pad %arg0 low[0, 0, 2, 2] high[0, 0, 2, 2]
+  // CHECK: linalg.pooling_nchw_max
+  %0 = glm.max_pool %x {kernel_shape = [5, 5], pads = [2, 2, 2, 2]} : (tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32>
+  return %0 : tensor<1x8x?x?xf32>
+}
