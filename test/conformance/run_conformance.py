@@ -17,8 +17,11 @@ Two changes to a case's model, both on by default:
                    nearest opset in range (a newer case at 23, an older one
                    at 7) when every node's schema there has the same inputs,
                    outputs and attributes, defaults included (the versions in
-                   between only added types), no node has a subgraph, and
-                   onnx.checker (full check) accepts the restamped model;
+                   between only added types) or the node uses nothing that
+                   differs (no newer input or attribute, the same defaults
+                   for what it leaves unset: Cast-24's round_mode), no node
+                   has a subgraph, and onnx.checker (full check) accepts the
+                   restamped model;
                    otherwise it is skipped. --no-restamp skips every such
                    case.
   const params     glmc compiles ahead of time and needs shape parameters at
@@ -132,12 +135,47 @@ def _signature(schema):
             sorted((k, v.default_value.SerializeToString()) for k, v in schema.attributes.items()))
 
 
+def _node_fits(node, a, b):
+    """Whether `node`, valid under schema `a`, means the same under schema
+    `b` although the two differ: every input and output slot the node uses
+    has the same name and kind in both, every attribute it sets exists in
+    `b`, and every attribute it leaves to its default has the same default
+    in both (e.g. Cast-24's round_mode, which only float8 casts read, is
+    absent from Cast-23 and unset by the node)."""
+    def slots(specs, used):
+        return all(i < len(specs) for i in used)
+    used_in = [i for i, x in enumerate(node.input) if x]
+    used_out = [i for i, x in enumerate(node.output) if x]
+    if not slots(b.inputs, used_in) or not slots(b.outputs, used_out):
+        return False
+    for i in used_in:
+        if i < len(a.inputs) and (a.inputs[i].name, a.inputs[i].option) != (b.inputs[i].name, b.inputs[i].option):
+            return False
+    for i in used_out:
+        if i < len(a.outputs) and (a.outputs[i].name, a.outputs[i].option) != (b.outputs[i].name, b.outputs[i].option):
+            return False
+    set_attrs = {x.name for x in node.attribute}
+    if not set_attrs <= set(b.attributes):
+        return False
+    for k in set(a.attributes) | set(b.attributes):
+        if k in set_attrs:
+            continue
+        da = a.attributes[k].default_value.SerializeToString() if k in a.attributes else None
+        db = b.attributes[k].default_value.SerializeToString() if k in b.attributes else None
+        if k in a.attributes and k in b.attributes and da != db:
+            return False
+        if k in b.attributes and k not in a.attributes and b.attributes[k].required:
+            return False
+    return True
+
+
 def restamp(model, target):
     """The model with its default-domain opset set to `target`, if every node's
     schema at `target` has the same inputs, outputs and attributes (defaults
     included) as at the model's opset -- i.e. the versions in between only
-    added types -- and the result passes onnx.checker with full type and shape
-    checking. Otherwise None and the reason."""
+    added types -- or the node uses none of what differs (_node_fits), and
+    the result passes onnx.checker with full type and shape checking.
+    Otherwise None and the reason."""
     import onnx
     import onnx.defs
     src = model_opset(model)
@@ -151,7 +189,7 @@ def restamp(model, target):
             b = onnx.defs.get_schema(n.op_type, target)
         except onnx.defs.SchemaError:
             return None, f"{n.op_type} does not exist at opset {target}"
-        if _signature(a) != _signature(b):
+        if _signature(a) != _signature(b) and not _node_fits(n, a, b):
             return None, f"{n.op_type}-{a.since_version} differs from {n.op_type}-{b.since_version}"
     m = onnx.ModelProto()
     m.CopyFrom(model)
@@ -598,7 +636,9 @@ def write_report(path, results, ops, args, stats):
                  f"{args.opsets[0]}-{args.opsets[1]} runs at the nearest opset in range (a newer "
                  f"case at {args.opsets[1]}, an older one at {args.opsets[0]}) when every node's schema there has the same inputs, "
                  "outputs and attributes, defaults included (the versions in between only added "
-                 "types), no node has a subgraph, and `onnx.checker` (full check) accepts the "
+                 "types), or the node uses nothing that differs (no newer input or attribute, "
+                 "the same default for every attribute it leaves unset, e.g. Cast-24's "
+                 "round_mode), no node has a subgraph, and `onnx.checker` (full check) accepts the "
                  "restamped model; otherwise it is skipped with the reason. "
                  f"{len(restamped)} cases restamped"
                  + (" (from opset " + ", ".join(f"{v}: {n}" for v, n in sorted(src.items())) + ")"
