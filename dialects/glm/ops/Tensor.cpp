@@ -383,6 +383,45 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
   return DenseElementsAttr::get(ty, elems);
 }
 
+namespace {
+/// glm.split of a static dim -> one glm.slice per result.
+struct SplitToSlices : OpRewritePattern<SplitOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SplitOp op, PatternRewriter &rewriter) const override {
+    auto t = rankedOrNull(op.getInput());
+    if (!t)
+      return rewriter.notifyMatchFailure(op, "unranked input");
+    auto axis = normalizeAxis(op.getAxis(), t.getRank());
+    if (!axis || ShapedType::isDynamic(t.getDimSize(*axis)))
+      return rewriter.notifyMatchFailure(op, "dynamic split dim");
+    SmallVector<Value> pieces;
+    auto idx = RankedTensorType::get({1}, rewriter.getI64Type());
+    auto cst = [&](int64_t v) -> Value {
+      return ConstantOp::create(rewriter, op.getLoc(), makeIntElements(idx, {v}));
+    };
+    Value axes = cst(*axis);
+    int64_t start = 0;
+    for (Value r : op.getResults()) {
+      auto rt = rankedOrNull(r);
+      if (!rt || ShapedType::isDynamic(rt.getDimSize(*axis)))
+        return rewriter.notifyMatchFailure(op, "result types not inferred");
+      int64_t end = start + rt.getDimSize(*axis);
+      pieces.push_back(SliceOp::create(rewriter, op.getLoc(), r.getType(), op.getInput(), cst(start),
+                                       cst(end), axes, Value()));
+      start = end;
+    }
+    if (start != t.getDimSize(*axis))
+      return rewriter.notifyMatchFailure(op, "pieces do not cover the dim");
+    rewriter.replaceOp(op, pieces);
+    return success();
+  }
+};
+} // namespace
+
+void SplitOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<SplitToSlices>(ctx);
+}
+
 LogicalResult SplitOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto t = rankedOrNull(getInput());
   unsigned n = getNumResults();

@@ -81,6 +81,11 @@ def GLM_SplitOp : GLM_Op<"split", [Pure]> {
   let arguments = (ins GLM_AnyTensor:$input, DefaultValuedAttr<I64Attr, "0">:$axis,
                        OptionalAttr<I64ArrayAttr>:$split);
   let results = (outs Variadic<GLM_AnyTensor>:$outputs);
+  // A split of a static dim becomes one glm.slice per piece: the channel
+  // analysis of --prune follows slices of a fused projection (the dynamo
+  // exporter writes chunk() as Split, TorchScript as Slices), and both
+  // lower to the same extract_slice.
+  let hasCanonicalizer = 1;
 }
 
 def GLM_ShapeOp : GLM_Op<"shape", [Pure]> {

@@ -74,3 +74,29 @@ func.func @range_and_where() -> tensor<4xi64> {
   // CHECK-NEXT: return %[[C]]
   return %w : tensor<4xi64>
 }
+
+// -----
+
+// A split of a static dim becomes one slice per piece (what --prune's
+// channel analysis follows); a dynamic dim keeps the split.
+// CHECK-LABEL: func.func @split_to_slices
+func.func @split_to_slices(%x: tensor<?x6xf32>) -> (tensor<?x2xf32>, tensor<?x4xf32>) {
+  // CHECK-DAG: %[[C0:.+]] = glm.constant {value = dense<0> : tensor<1xi64>}
+  // CHECK-DAG: %[[C1:.+]] = glm.constant {value = dense<1> : tensor<1xi64>}
+  // CHECK-DAG: %[[C2:.+]] = glm.constant {value = dense<2> : tensor<1xi64>}
+  // CHECK-DAG: %[[C6:.+]] = glm.constant {value = dense<6> : tensor<1xi64>}
+  // CHECK-NOT: glm.split
+  // CHECK: %[[A:.+]] = glm.slice %arg0, %[[C0]], %[[C2]], %[[C1]] {{.*}} -> tensor<?x2xf32>
+  // CHECK: %[[B:.+]] = glm.slice %arg0, %[[C2]], %[[C6]], %[[C1]] {{.*}} -> tensor<?x4xf32>
+  // CHECK: return %[[A]], %[[B]]
+  %a, %b = glm.split %x {axis = -1 : i64, split = [2, 4]} : (tensor<?x6xf32>) -> (tensor<?x2xf32>, tensor<?x4xf32>)
+  return %a, %b : tensor<?x2xf32>, tensor<?x4xf32>
+}
+
+// CHECK-LABEL: func.func @split_dynamic_dim
+func.func @split_dynamic_dim(%x: tensor<?x6xf32>) -> (tensor<?x6xf32>, tensor<?x6xf32>) {
+  // CHECK: glm.split
+  // CHECK-NOT: glm.slice
+  %a, %b = glm.split %x {axis = 0 : i64} : (tensor<?x6xf32>) -> (tensor<?x6xf32>, tensor<?x6xf32>)
+  return %a, %b : tensor<?x6xf32>, tensor<?x6xf32>
+}
