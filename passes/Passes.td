@@ -52,6 +52,31 @@ def InferShapesPass : Pass<"glm-infer-shapes", "func::FuncOp"> {
   }];
 }
 
+def BindInputDimsPass : Pass<"glm-bind-input-dims", "func::FuncOp"> {
+  let summary = "Fix or tie the model inputs' dynamic dims that ops need equal";
+  let description = [{
+    The lowered code broadcasts only dims that are statically 1, so a
+    dynamic dim of a model input that an op combines with a static dim
+    (or with another input's dynamic dim) must have that size at run
+    time. Follows each input's dynamic dims through the ops that carry a
+    dim unchanged (element-wise ops, casts, normalisations, transposes,
+    matmul rows/columns/batch, concat, gather, unsqueeze, pooling), makes
+    an input dim that must equal a constant static (with a warning at the
+    node that needs it), and numbers the classes of input dims that must
+    agree in `glm.dim_symbols` (a class id or -1 per dim), which the
+    artifact carries and the runtime checks before a run. Run
+    glm-infer-shapes after it.
+
+    ```mlir
+    func.func @main(%x: tensor<?x4xf32>) -> tensor<3x4xf32> attributes {glm.entry} {
+      %w = glm.constant ... : tensor<3x4xf32>
+      %y = glm.add %x, %w : (tensor<?x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+    // becomes
+    func.func @main(%x: tensor<3x4xf32>) -> tensor<3x4xf32> attributes {glm.entry} {
+    ```
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // compress/
 //===----------------------------------------------------------------------===//

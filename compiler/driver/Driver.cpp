@@ -131,7 +131,8 @@ private:
   unsigned step = 0;
 };
 
-package::TensorSpec tensorSpec(Type type, Attribute nameAttr, size_t index, bool isInput) {
+package::TensorSpec tensorSpec(Type type, Attribute nameAttr, size_t index, bool isInput,
+                               Attribute symbols = {}) {
   package::TensorSpec s;
   auto name = dyn_cast_or_null<StringAttr>(nameAttr);
   s.name = name ? name.str() : (isInput ? "input" : "output") + std::to_string(index);
@@ -141,6 +142,11 @@ package::TensorSpec tensorSpec(Type type, Attribute nameAttr, size_t index, bool
   s.dtype = package::dtypeFromName(et);
   for (int64_t d : t.getShape())
     s.dims.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  // Dynamic dims the model needs equal (glm-bind-input-dims): -2 - class.
+  if (auto sym = dyn_cast_or_null<DenseI64ArrayAttr>(symbols))
+    for (auto [k, c] : llvm::enumerate(sym.asArrayRef()))
+      if (c >= 0 && k < s.dims.size() && s.dims[k] < 0)
+        s.dims[k] = -2 - c;
   return s;
 }
 
@@ -178,7 +184,8 @@ bool entrySpecOf(ModuleOp module, llvm::StringRef inputPath, package::EntrySpec 
         emitError(func.getLoc()) << "input " << i << " has no rank";
         return false;
       }
-      entry.inputs.push_back(tensorSpec(ft.getInput(i), func.getArgAttr(i, "glm.name"), i, true));
+      entry.inputs.push_back(tensorSpec(ft.getInput(i), func.getArgAttr(i, "glm.name"), i, true,
+                                        func.getArgAttr(i, "glm.dim_symbols")));
     }
     for (unsigned i = 0; i < ft.getNumResults(); ++i) {
       if (!isa<RankedTensorType>(ft.getResult(i))) {
@@ -279,7 +286,10 @@ std::unique_ptr<calibrate::HostModel> buildHostModel(ModuleOp module, llvm::Stri
                                                      llvm::raw_ostream &errs, std::string &error) {
   auto host = pipeline::lookupTarget("host");
   package::EntrySpec entry;
-  if (!host || !entrySpecOf(module, name, entry, errs) || failed(lowerModule(module, *host))) {
+  PassManager pm(module.getContext());
+  pipeline::buildInputDimsPipeline(pm);
+  if (!host || failed(pm.run(module)) || !entrySpecOf(module, name, entry, errs) ||
+      failed(lowerModule(module, *host))) {
     error = "cannot build the model for this machine";
     return nullptr;
   }
@@ -566,7 +576,14 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
                                                                     : ExitCode::IOError;
 
-  // The model's signature, before lowering changes it.
+  // The model's signature, before lowering changes it, with the input
+  // dims the compiled code needs fixed or tied.
+  {
+    PassManager pm(&context);
+    pipeline::buildInputDimsPipeline(pm);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
   package::EntrySpec entry;
   if (!entrySpecOf(module, options.inputPath, entry, errs))
     return ExitCode::ModelError;

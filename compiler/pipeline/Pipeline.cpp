@@ -71,6 +71,13 @@ void glmc::pipeline::buildDecoderFusionPipeline(OpPassManager &pm) {
   fpm.addPass(createCSEPass());
 }
 
+void glmc::pipeline::buildInputDimsPipeline(OpPassManager &pm) {
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  fpm.addPass(glm::createBindInputDimsPass());
+  fpm.addPass(glm::createInferShapesPass());
+  fpm.addPass(createCanonicalizerPass());
+}
+
 void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();

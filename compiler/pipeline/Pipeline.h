@@ -27,6 +27,11 @@ void buildDecoderFusionPipeline(mlir::OpPassManager &pm);
 
 /// glm on tensors → LLVM dialect with the artifact entry point, for one
 /// target. Registered as `glm-lowering-pipeline{target=...}`.
+/// Fixes or ties the inputs' dynamic dims that ops need equal
+/// (glm-bind-input-dims) and re-infers shapes: the last step before the
+/// model's signature is read.
+void buildInputDimsPipeline(mlir::OpPassManager &pm);
+
 void buildLoweringPipeline(mlir::OpPassManager &pm, const TargetInfo &target);
 
 } // namespace glmc::pipeline

@@ -62,8 +62,10 @@ static glmrt_status_t *check_tensor_descs(const char *display_path,
                                "(at most %u)",
                                display_path, entry_name, kind, d->name, d->rank,
                                GLM_ABI_MAX_RANK);
+    /* Inputs may tie dynamic dims into classes (-2 - c). */
+    int64_t lowest = strcmp(kind, "input") == 0 ? GLM_ABI_MIN_TIED_DIM : -1;
     for (uint32_t k = 0; k < d->rank; ++k)
-      if (d->dims[k] < -1)
+      if (d->dims[k] < lowest)
         return glmrt_make_status(
             GLMRT_STATUS_INVALID_ARGUMENT,
             "'%s': entry '%s' %s '%s' has invalid dim %u = %lld",
@@ -421,7 +423,7 @@ static glmrt_status_t *tensor_info(const glmrt_entry_t *entry, size_t index,
 #undef SET
   if (GLMRT_STRUCT_HAS(size, glmrt_tensor_info_t, dims))
     for (uint32_t k = 0; k < GLMRT_MAX_RANK; ++k)
-      info->dims[k] = k < d->rank ? d->dims[k] : 0;
+      info->dims[k] = k < d->rank ? (d->dims[k] < 0 ? -1 : d->dims[k]) : 0;
   return NULL;
 }
 

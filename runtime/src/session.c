@@ -173,6 +173,38 @@ static void format_dims(char *buffer, size_t capacity, uint32_t rank,
   if (used < capacity) snprintf(buffer + used, capacity - used, "]");
 }
 
+/* Dynamic input dims the compiled code needs equal carry the same class
+ * -2 - c in the descriptor (glm-bind-input-dims): each must match the
+ * first input dim of its class. Inputs are checked one by one before. */
+static glmrt_status_t *check_tied_dims(const glmrt_entry_t *entry,
+                                       const glmrt_tensor_view_t *inputs) {
+  const glm_entry_desc_t *e = entry->desc;
+  for (size_t i = 0; i < e->num_inputs; ++i) {
+    const glm_tensor_desc_t *d = &e->inputs[i];
+    for (uint32_t k = 0; k < d->rank; ++k) {
+      if (d->dims[k] > -2) continue;
+      /* The first dim of this class, in input order. */
+      for (size_t j = 0; j <= i; ++j) {
+        const glm_tensor_desc_t *f = &e->inputs[j];
+        uint32_t end = j == i ? k : f->rank;
+        uint32_t l = 0;
+        while (l < end && f->dims[l] != d->dims[k]) ++l;
+        if (l == end) continue;
+        if (inputs[j].dims[l] != inputs[i].dims[k])
+          return glmrt_make_status(
+              GLMRT_STATUS_INVALID_ARGUMENT,
+              "entry '%s' input '%s' dim %u is %lld, but input '%s' dim %u "
+              "is %lld: the compiled model needs them equal (they meet in an "
+              "operation that does not broadcast them)",
+              e->name, d->name, k, (long long)inputs[i].dims[k], f->name, l,
+              (long long)inputs[j].dims[l]);
+        break; /* checked against the first of its class */
+      }
+    }
+  }
+  return NULL;
+}
+
 static glmrt_status_t *check_input(const glmrt_entry_t *entry, size_t index,
                                    const glmrt_tensor_view_t *view) {
   const glm_tensor_desc_t *d = &entry->desc->inputs[index];
@@ -294,7 +326,7 @@ glmrt_status_t *glmrt_session_check_call(const glmrt_session_t *session,
     glmrt_status_t *status = check_input(*entry, i, &inputs[i]);
     if (status) return status;
   }
-  return NULL;
+  return check_tied_dims(*entry, inputs);
 }
 
 glmrt_status_t *glmrt_session_run_refs(glmrt_session_t *session,

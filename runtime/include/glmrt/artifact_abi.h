@@ -41,6 +41,8 @@ extern "C" {
 
 /* Maximum rank of a model input or output. */
 #define GLM_ABI_MAX_RANK 8u
+/* The lowest input dim value: class 65535 of tied dynamic dims. */
+#define GLM_ABI_MIN_TIED_DIM (-2 - 65535)
 /* Alignment of every tensor inside the weights blob and of the blob itself. */
 #define GLM_ABI_WEIGHTS_ALIGNMENT 64u
 
@@ -163,7 +165,12 @@ typedef struct glm_tensor_desc {
   const char *name;
   uint32_t dtype; /* glm_dtype_t */
   uint32_t rank;  /* <= GLM_ABI_MAX_RANK */
-  const int64_t *dims; /* rank entries; -1 is dynamic */
+  /* rank entries; negative is dynamic. Inputs: -2 - c marks a dynamic dim
+   * of class c; every input dim of one class must have the same size at
+   * run time (the compiled code combines them without broadcasting).
+   * Loaders that only test `< 0` read these as plain dynamic dims.
+   * Classes are 0 .. 65535 (dims down to GLM_ABI_MIN_TIED_DIM). */
+  const int64_t *dims;
 } glm_tensor_desc_t;
 
 typedef struct glm_entry_desc {

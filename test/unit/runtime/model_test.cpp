@@ -678,6 +678,26 @@ TEST(DescriptorRefusal, BadMagic) {
                     {"bad descriptor magic 0x12345678"});
 }
 
+TEST(DescriptorRefusal, TiedDimsOnlyOnInputsAndInRange) {
+  expect_load_fails(artifact("tied_badoutput.so"), GLMRT_STATUS_INVALID_ARGUMENT,
+                    {"output 'y' has invalid dim 1 = -2"});
+  expect_load_fails(artifact("tied_badclass.so"), GLMRT_STATUS_INVALID_ARGUMENT,
+                    {"input 'a' has invalid dim 0 = -65538"});
+}
+
+TEST(ModelLoad, TiedDimsReadAsDynamic) {
+  // The public info says -1 for every dynamic dim, tied or not.
+  ModelPtr model = load_ok(artifact("tied.so"));
+  ASSERT_TRUE(model);
+  const glmrt_entry_t *entry = nullptr;
+  ASSERT_GLMRT_OK(glmrt_model_entry_find(model.get(), "main", &entry));
+  glmrt_tensor_info_t info;
+  glmrt_tensor_info_init(&info);
+  ASSERT_GLMRT_OK(glmrt_entry_input_info(entry, 1, &info));
+  EXPECT_EQ(info.dims[0], -1);
+  EXPECT_EQ(info.dims[1], -1);
+}
+
 TEST(DescriptorRefusal, HeaderPointerMismatch) {
   expect_load_fails(artifact("add_headermismatch.so"),
                     GLMRT_STATUS_INVALID_ARGUMENT,

@@ -223,6 +223,37 @@ TEST(Run, MainOfAModelWithoutMain) {
                 GLMRT_STATUS_NOT_FOUND, {"no entry 'main'", "'oom'"});
 }
 
+TEST(Run, TiedDynamicDimsMustAgree) {
+  ModelPtr model = load_ok(artifact("tied.so"));
+  ASSERT_TRUE(model);
+  SessionPtr session = make_session(model.get());
+  float a[3] = {1, 2, 3}, b[8] = {10, 20, 30, 40, 50, 60, 70, 80};
+  int64_t a_dims[1] = {3}, b_dims[2] = {2, 3};
+  glmrt_tensor_view_t ins[2] = {
+      glmrt_tensor_view_make(GLMRT_DTYPE_F32, 1, a_dims, a, sizeof(a)),
+      glmrt_tensor_view_make(GLMRT_DTYPE_F32, 2, b_dims, b, 6 * sizeof(float))};
+  glmrt_tensor_t *out = nullptr;
+  ASSERT_GLMRT_OK(glmrt_session_run(session.get(), nullptr, ins, 2, &out, 1));
+  TensorPtr y(out);
+  EXPECT_EQ(static_cast<float *>(glmrt_tensor_data(y.get()))[5], 63.0f);
+
+  // b's second dim is tied to a's: 4 against 3 is refused before the
+  // model runs (it would read b's rows as 3 long), naming both inputs.
+  int64_t b_bad[2] = {2, 4};
+  ins[1] = glmrt_tensor_view_make(GLMRT_DTYPE_F32, 2, b_bad, b, sizeof(b));
+  glmrt_tensor_t *none = nullptr;
+  expect_status(glmrt_session_run(session.get(), nullptr, ins, 2, &none, 1),
+                GLMRT_STATUS_INVALID_ARGUMENT,
+                {"input 'b' dim 1 is 4, but input 'a' dim 0 is 3", "needs them equal"});
+  EXPECT_EQ(none, nullptr);
+  // A size of 1 does not broadcast either.
+  int64_t a_one[1] = {1};
+  ins[0] = glmrt_tensor_view_make(GLMRT_DTYPE_F32, 1, a_one, a, sizeof(float));
+  ins[1] = glmrt_tensor_view_make(GLMRT_DTYPE_F32, 2, b_dims, b, 6 * sizeof(float));
+  expect_status(glmrt_session_run(session.get(), nullptr, ins, 2, &none, 1),
+                GLMRT_STATUS_INVALID_ARGUMENT, {"input 'b' dim 1 is 3, but input 'a' dim 0 is 1"});
+}
+
 TEST(Run, MultiEntriesAndDtypes) {
   ModelPtr model = load_ok(artifact("multi.so"));
   ASSERT_TRUE(model);
