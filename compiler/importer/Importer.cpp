@@ -23,9 +23,11 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace glmc::importer;
@@ -130,6 +132,7 @@ private:
   LogicalResult importScalarParam(const ox::Node &node, Location loc);
   LogicalResult importLayerNorm(const ox::Node &node, Location loc);
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
+  LogicalResult importConvTranspose(const ox::Node &node, Location loc);
   LogicalResult importAxesInput(const ox::Node &node, Location loc, bool optionalAxes);
   LogicalResult importReduce(const ox::Node &node, Location loc);
   LogicalResult importSplit(const ox::Node &node, Location loc);
@@ -1009,6 +1012,229 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
   return bindOutputs(node, *op, loc);
 }
 
+/// ConvTranspose as a convolution: the input gets s-1 zeros between
+/// elements (reshape to [..., H, 1, W, 1], pad the unit dims, reshape back),
+/// is padded (or cropped) so that the output window starts at the right
+/// place, and is convolved with stride 1 by the flipped weights whose
+/// channel dims are swapped within each group. The zeros cost s^d times the
+/// MACs of a direct transposed convolution; the existing conv lowering and
+/// constant folding of the weight steps apply as they are.
+LogicalResult GraphImporter::importConvTranspose(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  auto w = input(node, 1, loc);
+  auto b = input(node, 2, loc);
+  if (failed(x) || failed(w) || failed(b))
+    return failure();
+  if (!*x || !*w)
+    return emitError(loc) << "ConvTranspose needs X and W";
+  auto xt = dyn_cast<RankedTensorType>((*x).getType());
+  auto wt = dyn_cast<RankedTensorType>((*w).getType());
+  if (!xt || !wt || xt.getRank() != wt.getRank() || xt.getRank() < 3)
+    return emitError(loc) << "ConvTranspose needs ranked X and W of equal rank >= 3, got "
+                          << (*x).getType() << " and " << (*w).getType();
+  int64_t s = xt.getRank() - 2;
+  if (s > 2)
+    return emitError(loc) << "ConvTranspose with " << s
+                          << " spatial dims is not supported; glmc lowers 1-d and 2-d convolutions";
+  for (int64_t i = 1; i < xt.getRank(); ++i)
+    if (xt.isDynamicDim(i))
+      return emitError(loc) << "ConvTranspose needs static channel and spatial dims, got " << xt;
+  if (!wt.hasStaticShape())
+    return emitError(loc) << "ConvTranspose needs a weight of static shape, got " << wt;
+  auto ints = [&](const char *name, int64_t n, int64_t dflt) -> FailureOr<SmallVector<int64_t>> {
+    const ox::Attribute *a = node.getAttribute(name);
+    if (!a)
+      return SmallVector<int64_t>(n, dflt);
+    if ((int64_t)a->ints.size() != n)
+      return emitError(loc) << "ConvTranspose attribute '" << name << "' must have " << n
+                            << " entries, got " << a->ints.size();
+    return SmallVector<int64_t>(a->ints.begin(), a->ints.end());
+  };
+  auto strides = ints("strides", s, 1), dil = ints("dilations", s, 1),
+       outPad = ints("output_padding", s, 0), kernel = ints("kernel_shape", s, 0);
+  if (failed(strides) || failed(dil) || failed(outPad) || failed(kernel))
+    return failure();
+  const ox::Attribute *g = node.getAttribute("group");
+  int64_t group = g ? g->i : 1;
+  int64_t c = xt.getDimSize(1), mPerGroup = wt.getDimSize(1);
+  if (group < 1 || c % group != 0 || wt.getDimSize(0) != c)
+    return emitError(loc) << "ConvTranspose: weight " << wt << " does not fit " << c
+                          << " input channels in " << group << " groups (W is [C, M/group, k...])";
+  SmallVector<int64_t> k(wt.getShape().drop_front(2));
+  if (node.getAttribute("kernel_shape") && !llvm::equal(*kernel, k))
+    return emitError(loc) << "ConvTranspose kernel_shape does not match the weight shape " << wt;
+  for (int64_t i = 0; i < s; ++i)
+    if ((*strides)[i] < 1 || (*dil)[i] < 1 || (*outPad)[i] < 0)
+      return emitError(loc) << "ConvTranspose needs positive strides and dilations and "
+                               "non-negative output_padding";
+  const ox::Attribute *autoPad = node.getAttribute("auto_pad");
+  std::string mode = autoPad ? autoPad->s : "NOTSET";
+  if (mode != "NOTSET" && mode != "VALID" && mode != "SAME_UPPER" && mode != "SAME_LOWER")
+    return emitError(loc) << "auto_pad '" << mode << "' is not a valid value";
+  // Output size and begin pad per dim, as the ONNX reference computes them.
+  SmallVector<int64_t> full(s), out(s), padBegin(s, 0);
+  for (int64_t i = 0; i < s; ++i)
+    full[i] = (*strides)[i] * (xt.getDimSize(2 + i) - 1) + (*outPad)[i] + (k[i] - 1) * (*dil)[i] + 1;
+  const ox::Attribute *outShape = node.getAttribute("output_shape");
+  if (outShape) {
+    // output_shape may list all dims or only the spatial ones.
+    ArrayRef<int64_t> os(outShape->ints);
+    if ((int64_t)os.size() == s + 2)
+      os = os.drop_front(2);
+    if ((int64_t)os.size() != s)
+      return emitError(loc) << "ConvTranspose output_shape must have " << s << " entries";
+    out.assign(os.begin(), os.end());
+  }
+  if (mode == "SAME_UPPER" || mode == "SAME_LOWER") {
+    if (!outShape)
+      for (int64_t i = 0; i < s; ++i)
+        out[i] = xt.getDimSize(2 + i) * (*strides)[i];
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t total = full[i] - out[i];
+      int64_t small = llvm::divideFloorSigned(total, 2);
+      padBegin[i] = mode == "SAME_UPPER" ? small : total - small;
+    }
+  } else {
+    auto pads = ints("pads", 2 * s, 0);
+    if (failed(pads))
+      return failure();
+    if (mode == "VALID")
+      pads->assign(2 * s, 0);
+    for (int64_t i = 0; i < s; ++i) {
+      padBegin[i] = (*pads)[i];
+      if (!outShape)
+        out[i] = full[i] - (*pads)[i] - (*pads)[i + s];
+    }
+  }
+  for (int64_t i = 0; i < s; ++i)
+    if (out[i] < 1)
+      return emitError(loc) << "ConvTranspose output dim " << i << " would be " << out[i];
+
+  auto step = [&](StringRef mnemonic, ArrayRef<Value> operands,
+                  ArrayRef<NamedAttribute> attrs = {}) -> FailureOr<Value> {
+    auto op = createStep(node, loc, mnemonic, operands, attrs);
+    if (failed(op))
+      return failure();
+    return (*op)->getResult(0);
+  };
+  auto perm = [&](ArrayRef<int64_t> p) {
+    return builder.getNamedAttr("perm", builder.getI64ArrayAttr(p));
+  };
+  // Zero insertion: [N, C, H, W] -> [N, C, H, 1, W, 1] -> pad -> [N, C, H*s, W*s].
+  Value data = *x;
+  if (llvm::any_of(*strides, [](int64_t v) { return v > 1; })) {
+    SmallVector<int64_t> split{0, c}, merged{0, c}, zeroPads;
+    for (int64_t i = 0; i < s; ++i) {
+      split.append({xt.getDimSize(2 + i), 1});
+      merged.push_back(xt.getDimSize(2 + i) * (*strides)[i]);
+    }
+    zeroPads.assign(2 + 2 * s, 0); // begin
+    zeroPads.append({0, 0});
+    for (int64_t i = 0; i < s; ++i)
+      zeroPads.append({0, (*strides)[i] - 1});
+    auto r = step("reshape", {data, i64Constant(loc, split)});
+    if (failed(r))
+      return failure();
+    auto p = step("pad", {*r, i64Constant(loc, zeroPads)});
+    if (failed(p))
+      return failure();
+    auto m = step("reshape", {*p, i64Constant(loc, merged)});
+    if (failed(m))
+      return failure();
+    data = *m;
+  }
+  // Place the zero-inserted input: conv output o reads full index o + padBegin.
+  SmallVector<int64_t> growB(s), growE(s), cropB(s), cropE(s);
+  bool grow = false, crop = false;
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t len = xt.getDimSize(2 + i) * (*strides)[i];
+    int64_t span = (k[i] - 1) * (*dil)[i];
+    int64_t lo = span - padBegin[i];
+    int64_t hi = out[i] + span - lo - len;
+    growB[i] = std::max<int64_t>(lo, 0);
+    growE[i] = std::max<int64_t>(hi, 0);
+    cropB[i] = std::max<int64_t>(-lo, 0);
+    cropE[i] = std::max<int64_t>(-hi, 0);
+    grow |= growB[i] || growE[i];
+    crop |= cropB[i] || cropE[i];
+  }
+  if (grow) {
+    SmallVector<int64_t> pads{0, 0};
+    pads.append(growB);
+    pads.append({0, 0});
+    pads.append(growE);
+    auto p = step("pad", {data, i64Constant(loc, pads)});
+    if (failed(p))
+      return failure();
+    data = *p;
+  }
+  if (crop) {
+    SmallVector<int64_t> starts, ends, axes;
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t len = xt.getDimSize(2 + i) * (*strides)[i] + growB[i] + growE[i];
+      starts.push_back(cropB[i]);
+      ends.push_back(len - cropE[i]);
+      axes.push_back(2 + i);
+    }
+    auto sl = createOp(node, loc, "slice",
+                       {data, i64Constant(loc, starts), i64Constant(loc, ends), i64Constant(loc, axes)},
+                       {}, 1, {1, 1, 1, 1, 0}, /*producesNodeOutputs=*/false);
+    if (failed(sl))
+      return failure();
+    data = (*sl)->getResult(0);
+  }
+  // Weight [C, M/g, k...] -> [M, C/g, k...], spatially flipped.
+  Value weight = *w;
+  SmallVector<int64_t> spatialPerm;
+  for (int64_t i = 0; i < s; ++i)
+    spatialPerm.push_back(2 + i);
+  if (group == 1) {
+    SmallVector<int64_t> p{1, 0};
+    p.append(spatialPerm);
+    auto t = step("transpose", {weight}, {perm(p)});
+    if (failed(t))
+      return failure();
+    weight = *t;
+  } else {
+    SmallVector<int64_t> grouped{group, c / group, mPerGroup}, merged{group * mPerGroup, c / group};
+    grouped.append(k);
+    merged.append(k);
+    SmallVector<int64_t> p{0, 2, 1};
+    for (int64_t i = 0; i < s; ++i)
+      p.push_back(3 + i);
+    auto r = step("reshape", {weight, i64Constant(loc, grouped)});
+    if (failed(r))
+      return failure();
+    auto t = step("transpose", {*r}, {perm(p)});
+    if (failed(t))
+      return failure();
+    auto m = step("reshape", {*t, i64Constant(loc, merged)});
+    if (failed(m))
+      return failure();
+    weight = *m;
+  }
+  {
+    SmallVector<int64_t> starts(s, -1), ends(s, std::numeric_limits<int64_t>::min()), steps(s, -1);
+    auto f = createOp(node, loc, "slice",
+                      {weight, i64Constant(loc, starts), i64Constant(loc, ends),
+                       i64Constant(loc, spatialPerm), i64Constant(loc, steps)},
+                      {}, 1, {1, 1, 1, 1, 1}, /*producesNodeOutputs=*/false);
+    if (failed(f))
+      return failure();
+    weight = (*f)->getResult(0);
+  }
+  SmallVector<Value> operands{data, weight};
+  if (*b)
+    operands.push_back(*b);
+  SmallVector<NamedAttribute> attrs{builder.getNamedAttr("dilations", builder.getI64ArrayAttr(*dil))};
+  if (group != 1)
+    attrs.push_back(builder.getNamedAttr("group", builder.getI64IntegerAttr(group)));
+  auto conv = createOp(node, loc, "conv", operands, attrs, 1);
+  if (failed(conv))
+    return failure();
+  return bindOutputs(node, *conv, loc);
+}
+
 /// Unsqueeze/Squeeze: opset 13 moved axes from an attribute to an input.
 LogicalResult GraphImporter::importAxesInput(const ox::Node &node, Location loc,
                                              bool optionalAxes) {
@@ -1513,6 +1739,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Conv"] = &GraphImporter::importWindowOp;
     t["MaxPool"] = &GraphImporter::importWindowOp;
     t["AveragePool"] = &GraphImporter::importWindowOp;
+    t["ConvTranspose"] = &GraphImporter::importConvTranspose;
     t["Unsqueeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       return g.importAxesInput(n, l, /*optionalAxes=*/false);
     };
@@ -1721,7 +1948,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
   static const char *const ops[] = {
       "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "CastLike", "Ceil", "Clip",
-      "Concat", "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
+      "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
       "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm",
       "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish",
       "Identity", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
