@@ -470,6 +470,11 @@ LogicalResult GraphExporter::exportOp(Operation *op) {
                              << kExportOpset;
     dropAttr("noop_with_empty_axes");
   }
+  if (auto topk = dyn_cast<glm::TopKOp>(op)) {
+    // K is an input from opset 10.
+    inputs.push_back(addI64Initializer(nodeName + "_k", {(int64_t)topk.getK()}));
+    dropAttr("k");
+  }
   if (isa<glm::MaxPoolOp>(op))
     dropAttr("count_include_pad");
   if (auto pool = dyn_cast<glm::AveragePoolOp>(op)) {

@@ -133,6 +133,7 @@ private:
   LogicalResult importLayerNorm(const ox::Node &node, Location loc);
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
   LogicalResult importConvTranspose(const ox::Node &node, Location loc);
+  LogicalResult importTopK(const ox::Node &node, Location loc);
   LogicalResult importAxesInput(const ox::Node &node, Location loc, bool optionalAxes);
   LogicalResult importReduce(const ox::Node &node, Location loc);
   LogicalResult importSplit(const ox::Node &node, Location loc);
@@ -1235,6 +1236,36 @@ LogicalResult GraphImporter::importConvTranspose(const ox::Node &node, Location 
   return bindOutputs(node, *conv, loc);
 }
 
+/// TopK: K is an attribute before opset 10, a one-element input after,
+/// which glmc needs at compile time.
+LogicalResult GraphImporter::importTopK(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  if (!*x)
+    return emitError(loc) << "TopK needs an input";
+  int64_t k;
+  if (const ox::Attribute *a = node.getAttribute("k")) {
+    k = a->i;
+  } else {
+    auto kv = constantInts(node, 1, loc, "K");
+    if (failed(kv))
+      return failure();
+    if (!*kv || (*kv)->size() != 1)
+      return emitError(loc) << "TopK needs a one-element K input";
+    k = (**kv)[0];
+  }
+  auto registered = RegisteredOperationName::lookup("glm.top_k", &ctx);
+  auto attrs = convertAttributes(node, loc, *registered, {"k"});
+  if (failed(attrs))
+    return failure();
+  attrs->push_back(builder.getNamedAttr("k", builder.getI64IntegerAttr(k)));
+  auto op = createOp(node, loc, "top_k", {*x}, *attrs, 2);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
 /// Unsqueeze/Squeeze: opset 13 moved axes from an attribute to an input.
 LogicalResult GraphImporter::importAxesInput(const ox::Node &node, Location loc,
                                              bool optionalAxes) {
@@ -1740,6 +1771,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["MaxPool"] = &GraphImporter::importWindowOp;
     t["AveragePool"] = &GraphImporter::importWindowOp;
     t["ConvTranspose"] = &GraphImporter::importConvTranspose;
+    t["TopK"] = &GraphImporter::importTopK;
     t["Unsqueeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       return g.importAxesInput(n, l, /*optionalAxes=*/false);
     };
@@ -1957,7 +1989,7 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMean", "ReduceMin", "ReduceProd",
       "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize",
       "RotaryEmbedding", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
-      "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Trilu", "Unsqueeze",
+      "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
       "CumSum", "OneHot"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));

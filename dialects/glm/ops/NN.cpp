@@ -532,3 +532,31 @@ LogicalResult OneHotOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   types.push_back(RankedTensorType::get(out, et));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// TopK
+//===----------------------------------------------------------------------===//
+
+LogicalResult TopKOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto i64 = IntegerType::get(getContext(), 64);
+  Type et = elementTypeOf(getX());
+  if (getK() < 0)
+    return emitOpError("k must be non-negative, got ") << getK();
+  auto t = rankedOrNull(getX());
+  if (!t) {
+    types.push_back(UnrankedTensorType::get(et));
+    types.push_back(UnrankedTensorType::get(i64));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), t.getRank());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << t.getRank();
+  if (!t.isDynamicDim(*axis) && getK() > t.getDimSize(*axis))
+    return emitOpError("k = ") << getK() << " exceeds the " << t.getDimSize(*axis)
+                               << " elements along axis " << *axis;
+  SmallVector<int64_t> out(t.getShape());
+  out[*axis] = getK();
+  types.push_back(RankedTensorType::get(out, et));
+  types.push_back(RankedTensorType::get(out, i64));
+  return success();
+}
