@@ -1988,7 +1988,7 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "Or", "PRelu", "Pad", "Pow", "RMSNormalization", "Range", "Reciprocal", "ReduceMax",
       "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMean", "ReduceMin", "ReduceProd",
       "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize",
-      "RotaryEmbedding", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
+      "RotaryEmbedding", "ScatterND", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
       "CumSum", "OneHot"};

@@ -540,8 +540,9 @@ LogicalResult OneHotOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 LogicalResult TopKOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto i64 = IntegerType::get(getContext(), 64);
   Type et = elementTypeOf(getX());
-  if (getK() < 0)
-    return emitOpError("k must be non-negative, got ") << getK();
+  int64_t k = (int64_t)getK();
+  if (k < 0)
+    return emitOpError("k must be non-negative, got ") << k;
   auto t = rankedOrNull(getX());
   if (!t) {
     types.push_back(UnrankedTensorType::get(et));
@@ -551,11 +552,11 @@ LogicalResult TopKOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto axis = normalizeAxis(getAxis(), t.getRank());
   if (!axis)
     return emitOpError("axis ") << getAxis() << " is out of range for rank " << t.getRank();
-  if (!t.isDynamicDim(*axis) && getK() > t.getDimSize(*axis))
-    return emitOpError("k = ") << getK() << " exceeds the " << t.getDimSize(*axis)
+  if (!t.isDynamicDim(*axis) && k > t.getDimSize(*axis))
+    return emitOpError("k = ") << k << " exceeds the " << t.getDimSize(*axis)
                                << " elements along axis " << *axis;
   SmallVector<int64_t> out(t.getShape());
-  out[*axis] = getK();
+  out[*axis] = k;
   types.push_back(RankedTensorType::get(out, et));
   types.push_back(RankedTensorType::get(out, i64));
   return success();

@@ -274,3 +274,22 @@ func.func @top_k(%x: tensor<2x10xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
   %v, %i = glm.top_k %x {axis = 1 : i64, k = 3 : i64, largest = 0 : i64} : (tensor<2x10xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
   return %v, %i : tensor<2x3xf32>, tensor<2x3xi64>
 }
+
+// -----
+
+// ScatterND loops over the index tuples, then over the elements of each
+// slice, combining the output element with the update (add here); negative
+// indices count from the end.
+// CHECK-LABEL: func.func @scatter_nd_add
+func.func @scatter_nd_add(%x: tensor<4x3xf32>, %i: tensor<2x1xi64>, %u: tensor<2x3xf32>) -> tensor<4x3xf32> {
+  // CHECK: %[[R:.+]] = scf.for {{.*}} iter_args(%{{.*}} = %arg0)
+  // CHECK: tensor.extract %arg1
+  // CHECK: arith.cmpi slt
+  // CHECK: scf.for
+  // CHECK: tensor.extract %arg2
+  // CHECK: arith.addf
+  // CHECK: tensor.insert
+  // CHECK: return %[[R]]
+  %y = glm.scatter_nd %x, %i, %u {reduction = "add"} : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
