@@ -28,6 +28,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 
 using namespace mlir;
 using namespace glmc::importer;
@@ -134,6 +135,7 @@ private:
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
   LogicalResult importConvTranspose(const ox::Node &node, Location loc);
   LogicalResult importTopK(const ox::Node &node, Location loc);
+  LogicalResult importEinsum(const ox::Node &node, Location loc);
   LogicalResult importAxesInput(const ox::Node &node, Location loc, bool optionalAxes);
   LogicalResult importReduce(const ox::Node &node, Location loc);
   LogicalResult importSplit(const ox::Node &node, Location loc);
@@ -1266,6 +1268,243 @@ LogicalResult GraphImporter::importTopK(const ox::Node &node, Location loc) {
   return bindOutputs(node, *op, loc);
 }
 
+/// Einsum of one or two float operands, decomposed: a repeated label in one
+/// operand takes the diagonal (multiply by an identity, sum one of the two
+/// dims), labels only one operand has and the output lacks are summed, two
+/// operands become one batched glm.mat_mul over [batch, kept of A,
+/// contracted] x [batch, contracted, kept of B] (transposes and reshapes
+/// around it), and a final transpose puts the labels in output order.
+LogicalResult GraphImporter::importEinsum(const ox::Node &node, Location loc) {
+  const ox::Attribute *eq = node.getAttribute("equation");
+  if (!eq)
+    return emitError(loc) << "Einsum needs an equation";
+  std::string equation;
+  for (char ch : eq->s)
+    if (ch != ' ')
+      equation += ch;
+  size_t numInputs = node.inputs.size();
+  if (numInputs < 1 || numInputs > 2)
+    return emitError(loc) << "Einsum with " << numInputs
+                          << " operands is not supported; glmc decomposes one or two";
+  StringRef eqRef(equation);
+  auto [lhs, rhsPart] = eqRef.split("->");
+  bool explicitOut = eqRef.contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != numInputs)
+    return emitError(loc) << "Einsum equation '" << eq->s << "' has " << terms.size()
+                          << " operand terms for " << numInputs << " inputs";
+  SmallVector<Value> xs;
+  SmallVector<RankedTensorType> types;
+  for (size_t i = 0; i < numInputs; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    auto t = *v ? dyn_cast<RankedTensorType>((*v).getType()) : nullptr;
+    if (!t || !t.hasStaticShape())
+      return emitError(loc) << "Einsum needs operands of static shape";
+    if (!isa<FloatType>(t.getElementType()))
+      return emitError(loc) << "Einsum of " << t.getElementType()
+                            << " operands is not supported; glmc decomposes float Einsum";
+    xs.push_back(*v);
+    types.push_back(t);
+  }
+  // Labels: letters as themselves, ellipsis dims as 1000 + i (right-aligned).
+  constexpr int kEll = 1000;
+  auto parseTerm = [&](StringRef term, int64_t rank, int64_t &ellDims,
+                       SmallVector<int> &labels) -> LogicalResult {
+    size_t dots = term.find("...");
+    int64_t letters = (int64_t)term.size() - (dots == StringRef::npos ? 0 : 3);
+    for (char ch : term)
+      if (ch != '.' && !llvm::isAlpha(ch))
+        return emitError(loc) << "Einsum equation '" << eq->s << "' has an invalid label '" << ch << "'";
+    ellDims = dots == StringRef::npos ? 0 : rank - letters;
+    if (rank >= 0 && (ellDims < 0 || (dots == StringRef::npos && letters != rank)))
+      return emitError(loc) << "Einsum term '" << term << "' does not match an operand of rank " << rank;
+    for (size_t p = 0; p < term.size(); ++p) {
+      if (term[p] == '.') {
+        for (int64_t e = 0; e < ellDims; ++e)
+          labels.push_back(kEll + e); // renumbered below
+        p += 2;
+        continue;
+      }
+      labels.push_back(term[p]);
+    }
+    return success();
+  };
+  SmallVector<SmallVector<int>> labels(numInputs);
+  SmallVector<int64_t> ell(numInputs);
+  int64_t maxEll = 0;
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (failed(parseTerm(terms[i], types[i].getRank(), ell[i], labels[i])))
+      return failure();
+    maxEll = std::max(maxEll, ell[i]);
+  }
+  for (size_t i = 0; i < numInputs; ++i)
+    for (int &l : labels[i])
+      if (l >= kEll)
+        l += maxEll - ell[i];
+  // Every label has one size.
+  llvm::SmallDenseMap<int, int64_t> size;
+  for (size_t i = 0; i < numInputs; ++i)
+    for (auto [p, l] : llvm::enumerate(labels[i])) {
+      int64_t d = types[i].getDimSize(p);
+      auto [itr, inserted] = size.try_emplace(l, d);
+      if (!inserted && itr->second != d)
+        return emitError(loc) << "Einsum label sizes differ (" << itr->second << " and " << d
+                              << "); broadcasting labels is not supported";
+    }
+  SmallVector<int> out;
+  if (explicitOut) {
+    // The output's ellipsis stands for all maxEll broadcast dims.
+    for (size_t p = 0; p < rhsPart.size(); ++p) {
+      if (rhsPart.substr(p).starts_with("...")) {
+        for (int64_t e = 0; e < maxEll; ++e)
+          out.push_back(kEll + e);
+        p += 2;
+        continue;
+      }
+      char ch = rhsPart[p];
+      if (!llvm::isAlpha(ch) || !size.count(ch) || llvm::is_contained(out, (int)ch))
+        return emitError(loc) << "Einsum output label '" << ch << "' is invalid, repeated or in no operand";
+      out.push_back(ch);
+    }
+  } else {
+    for (int64_t e = 0; e < maxEll; ++e)
+      out.push_back(kEll + e);
+    std::map<int, int> count;
+    for (auto &ls : labels)
+      for (int l : ls)
+        if (l < kEll)
+          ++count[l];
+    for (auto [l, n] : count)
+      if (n == 1)
+        out.push_back(l);
+  }
+  Type et = types[0].getElementType();
+  auto step = [&](StringRef mnemonic, ArrayRef<Value> operands,
+                  ArrayRef<NamedAttribute> attrs = {}) -> FailureOr<Value> {
+    auto op = createStep(node, loc, mnemonic, operands, attrs);
+    if (failed(op))
+      return failure();
+    return (*op)->getResult(0);
+  };
+  auto sumDims = [&](Value x, SmallVector<int> &ls, ArrayRef<int64_t> dims) -> FailureOr<Value> {
+    if (dims.empty())
+      return x;
+    auto r = step("reduce_sum", {x},
+                  {builder.getNamedAttr("axes", builder.getI64ArrayAttr(dims)),
+                   builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(0))});
+    for (int64_t d : llvm::reverse(dims))
+      ls.erase(ls.begin() + d);
+    return r;
+  };
+  auto permute = [&](Value x, SmallVector<int> &ls, ArrayRef<int> order) -> FailureOr<Value> {
+    SmallVector<int64_t> perm;
+    for (int l : order)
+      perm.push_back(llvm::find(ls, l) - ls.begin());
+    ls.assign(order.begin(), order.end());
+    if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+      return x;
+    return step("transpose", {x}, {builder.getNamedAttr("perm", builder.getI64ArrayAttr(perm))});
+  };
+  auto reshape = [&](Value x, ArrayRef<int64_t> shape) -> FailureOr<Value> {
+    auto t = cast<RankedTensorType>(x.getType());
+    if (llvm::equal(t.getShape(), shape))
+      return x;
+    return step("reshape", {x, i64Constant(loc, shape)});
+  };
+  for (size_t i = 0; i < numInputs; ++i) {
+    SmallVector<int> &ls = labels[i];
+    // Diagonals: x * eye over the two dims of a repeated label, summed over one.
+    for (size_t p = 0; p < ls.size(); ++p)
+      for (size_t q = p + 1; q < ls.size(); ++q) {
+        if (ls[p] != ls[q])
+          continue;
+        int64_t n = size[ls[p]];
+        SmallVector<int64_t> eyeShape(ls.size(), 1);
+        eyeShape[p] = eyeShape[q] = n;
+        SmallVector<Attribute> eye;
+        for (int64_t a = 0; a < n; ++a)
+          for (int64_t b = 0; b < n; ++b)
+            eye.push_back(builder.getFloatAttr(et, a == b ? 1.0 : 0.0));
+        auto eyeT = RankedTensorType::get(eyeShape, et);
+        Value e = glm::ConstantOp::create(builder, loc, eyeT, DenseElementsAttr::get(eyeT, eye));
+        auto m = step("mul", {xs[i], e});
+        if (failed(m))
+          return failure();
+        auto s = sumDims(*m, ls, {(int64_t)q});
+        if (failed(s))
+          return failure();
+        xs[i] = *s;
+        --q;
+      }
+    // Labels no other term has.
+    SmallVector<int64_t> lonely;
+    for (auto [p, l] : llvm::enumerate(ls)) {
+      bool other = numInputs == 2 && llvm::is_contained(labels[1 - i], l);
+      if (!other && !llvm::is_contained(out, l))
+        lonely.push_back(p);
+    }
+    auto s = sumDims(xs[i], ls, lonely);
+    if (failed(s))
+      return failure();
+    xs[i] = *s;
+  }
+  Value result = xs[0];
+  SmallVector<int> ls = labels[0];
+  if (numInputs == 2) {
+    SmallVector<int> batch, aOnly, contr, bOnly;
+    for (int l : labels[0]) {
+      bool inB = llvm::is_contained(labels[1], l), inOut = llvm::is_contained(out, l);
+      (inB ? (inOut ? batch : contr) : aOnly).push_back(l);
+    }
+    for (int l : labels[1])
+      if (!llvm::is_contained(labels[0], l))
+        bOnly.push_back(l);
+    auto prod = [&](ArrayRef<int> group) {
+      int64_t n = 1;
+      for (int l : group)
+        n *= size[l];
+      return n;
+    };
+    SmallVector<int> aOrder(batch), bOrder(batch);
+    aOrder.append(aOnly);
+    aOrder.append(contr);
+    bOrder.append(contr);
+    bOrder.append(bOnly);
+    auto a = permute(xs[0], labels[0], aOrder);
+    auto b = failed(a) ? a : permute(xs[1], labels[1], bOrder);
+    if (failed(b))
+      return failure();
+    int64_t bs = prod(batch), m = prod(aOnly), k = prod(contr), n = prod(bOnly);
+    auto a3 = reshape(*a, {bs, m, k});
+    auto b3 = failed(a3) ? a3 : reshape(*b, {bs, k, n});
+    if (failed(b3))
+      return failure();
+    auto mm = step("mat_mul", {*a3, *b3});
+    if (failed(mm))
+      return failure();
+    ls = batch;
+    ls.append(aOnly);
+    ls.append(bOnly);
+    SmallVector<int64_t> shape;
+    for (int l : ls)
+      shape.push_back(size[l]);
+    auto r = reshape(*mm, shape);
+    if (failed(r))
+      return failure();
+    result = *r;
+  }
+  auto final = permute(result, ls, out);
+  if (failed(final))
+    return failure();
+  if (node.outputs.size() != 1)
+    return emitError(loc) << "Einsum must have one output";
+  bindValue(node.outputs[0], *final);
+  return success();
+}
+
 /// Unsqueeze/Squeeze: opset 13 moved axes from an attribute to an input.
 LogicalResult GraphImporter::importAxesInput(const ox::Node &node, Location loc,
                                              bool optionalAxes) {
@@ -1772,6 +2011,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["AveragePool"] = &GraphImporter::importWindowOp;
     t["ConvTranspose"] = &GraphImporter::importConvTranspose;
     t["TopK"] = &GraphImporter::importTopK;
+    t["Einsum"] = &GraphImporter::importEinsum;
     t["Unsqueeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       return g.importAxesInput(n, l, /*optionalAxes=*/false);
     };
@@ -1980,7 +2220,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
   static const char *const ops[] = {
       "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "CastLike", "Ceil", "Clip",
-      "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
+      "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Einsum", "Elu", "Equal", "Erf",
       "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm",
       "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish",
       "Identity", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
