@@ -34,6 +34,8 @@ std::string onnxOpType(StringRef mnemonic) {
     return "IsNaN";
   if (mnemonic == "gather_nd")
     return "GatherND";
+  if (mnemonic == "scatter_nd")
+    return "ScatterND";
   std::string out;
   bool upper = true;
   for (char c : mnemonic) {
@@ -469,6 +471,17 @@ LogicalResult GraphExporter::exportOp(Operation *op) {
       return op->emitError() << "cannot export noop_with_empty_axes = 1 at ONNX opset "
                              << kExportOpset;
     dropAttr("noop_with_empty_axes");
+  }
+  if (auto scatter = dyn_cast<glm::ScatterNDOp>(op)) {
+    // ScatterND's max and min reductions are opset 18.
+    if (scatter.getReduction() == "max" || scatter.getReduction() == "min")
+      return op->emitError() << "cannot export ScatterND with reduction '" << scatter.getReduction()
+                             << "' at ONNX opset " << kExportOpset;
+  }
+  if (auto topk = dyn_cast<glm::TopKOp>(op)) {
+    // K is an input from opset 10.
+    inputs.push_back(addI64Initializer(nodeName + "_k", {(int64_t)topk.getK()}));
+    dropAttr("k");
   }
   if (isa<glm::MaxPoolOp>(op))
     dropAttr("count_include_pad");

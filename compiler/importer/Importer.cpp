@@ -23,9 +23,12 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <functional>
+#include <limits>
+#include <map>
 
 using namespace mlir;
 using namespace glmc::importer;
@@ -130,6 +133,9 @@ private:
   LogicalResult importScalarParam(const ox::Node &node, Location loc);
   LogicalResult importLayerNorm(const ox::Node &node, Location loc);
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
+  LogicalResult importConvTranspose(const ox::Node &node, Location loc);
+  LogicalResult importTopK(const ox::Node &node, Location loc);
+  LogicalResult importEinsum(const ox::Node &node, Location loc);
   LogicalResult importAxesInput(const ox::Node &node, Location loc, bool optionalAxes);
   LogicalResult importReduce(const ox::Node &node, Location loc);
   LogicalResult importSplit(const ox::Node &node, Location loc);
@@ -1009,6 +1015,496 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
   return bindOutputs(node, *op, loc);
 }
 
+/// ConvTranspose as a convolution: the input gets s-1 zeros between
+/// elements (reshape to [..., H, 1, W, 1], pad the unit dims, reshape back),
+/// is padded (or cropped) so that the output window starts at the right
+/// place, and is convolved with stride 1 by the flipped weights whose
+/// channel dims are swapped within each group. The zeros cost s^d times the
+/// MACs of a direct transposed convolution; the existing conv lowering and
+/// constant folding of the weight steps apply as they are.
+LogicalResult GraphImporter::importConvTranspose(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  auto w = input(node, 1, loc);
+  auto b = input(node, 2, loc);
+  if (failed(x) || failed(w) || failed(b))
+    return failure();
+  if (!*x || !*w)
+    return emitError(loc) << "ConvTranspose needs X and W";
+  auto xt = dyn_cast<RankedTensorType>((*x).getType());
+  auto wt = dyn_cast<RankedTensorType>((*w).getType());
+  if (!xt || !wt || xt.getRank() != wt.getRank() || xt.getRank() < 3)
+    return emitError(loc) << "ConvTranspose needs ranked X and W of equal rank >= 3, got "
+                          << (*x).getType() << " and " << (*w).getType();
+  int64_t s = xt.getRank() - 2;
+  if (s > 2)
+    return emitError(loc) << "ConvTranspose with " << s
+                          << " spatial dims is not supported; glmc lowers 1-d and 2-d convolutions";
+  for (int64_t i = 1; i < xt.getRank(); ++i)
+    if (xt.isDynamicDim(i))
+      return emitError(loc) << "ConvTranspose needs static channel and spatial dims, got " << xt;
+  if (!wt.hasStaticShape())
+    return emitError(loc) << "ConvTranspose needs a weight of static shape, got " << wt;
+  auto ints = [&](const char *name, int64_t n, int64_t dflt) -> FailureOr<SmallVector<int64_t>> {
+    const ox::Attribute *a = node.getAttribute(name);
+    if (!a)
+      return SmallVector<int64_t>(n, dflt);
+    if ((int64_t)a->ints.size() != n)
+      return emitError(loc) << "ConvTranspose attribute '" << name << "' must have " << n
+                            << " entries, got " << a->ints.size();
+    return SmallVector<int64_t>(a->ints.begin(), a->ints.end());
+  };
+  auto strides = ints("strides", s, 1), dil = ints("dilations", s, 1),
+       outPad = ints("output_padding", s, 0), kernel = ints("kernel_shape", s, 0);
+  if (failed(strides) || failed(dil) || failed(outPad) || failed(kernel))
+    return failure();
+  const ox::Attribute *g = node.getAttribute("group");
+  int64_t group = g ? g->i : 1;
+  int64_t c = xt.getDimSize(1), mPerGroup = wt.getDimSize(1);
+  if (group < 1 || c % group != 0 || wt.getDimSize(0) != c)
+    return emitError(loc) << "ConvTranspose: weight " << wt << " does not fit " << c
+                          << " input channels in " << group << " groups (W is [C, M/group, k...])";
+  SmallVector<int64_t> k(wt.getShape().drop_front(2));
+  if (node.getAttribute("kernel_shape") && !llvm::equal(*kernel, k))
+    return emitError(loc) << "ConvTranspose kernel_shape does not match the weight shape " << wt;
+  for (int64_t i = 0; i < s; ++i)
+    if ((*strides)[i] < 1 || (*dil)[i] < 1 || (*outPad)[i] < 0)
+      return emitError(loc) << "ConvTranspose needs positive strides and dilations and "
+                               "non-negative output_padding";
+  const ox::Attribute *autoPad = node.getAttribute("auto_pad");
+  std::string mode = autoPad ? autoPad->s : "NOTSET";
+  if (mode != "NOTSET" && mode != "VALID" && mode != "SAME_UPPER" && mode != "SAME_LOWER")
+    return emitError(loc) << "auto_pad '" << mode << "' is not a valid value";
+  // Output size and begin pad per dim, as the ONNX reference computes them.
+  SmallVector<int64_t> full(s), out(s), padBegin(s, 0);
+  for (int64_t i = 0; i < s; ++i)
+    full[i] = (*strides)[i] * (xt.getDimSize(2 + i) - 1) + (*outPad)[i] + (k[i] - 1) * (*dil)[i] + 1;
+  const ox::Attribute *outShape = node.getAttribute("output_shape");
+  if (outShape) {
+    // output_shape may list all dims or only the spatial ones.
+    ArrayRef<int64_t> os(outShape->ints);
+    if ((int64_t)os.size() == s + 2)
+      os = os.drop_front(2);
+    if ((int64_t)os.size() != s)
+      return emitError(loc) << "ConvTranspose output_shape must have " << s << " entries";
+    out.assign(os.begin(), os.end());
+  }
+  if (mode == "SAME_UPPER" || mode == "SAME_LOWER") {
+    if (!outShape)
+      for (int64_t i = 0; i < s; ++i)
+        out[i] = xt.getDimSize(2 + i) * (*strides)[i];
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t total = full[i] - out[i];
+      int64_t small = llvm::divideFloorSigned(total, 2);
+      padBegin[i] = mode == "SAME_UPPER" ? small : total - small;
+    }
+  } else {
+    auto pads = ints("pads", 2 * s, 0);
+    if (failed(pads))
+      return failure();
+    if (mode == "VALID")
+      pads->assign(2 * s, 0);
+    for (int64_t i = 0; i < s; ++i) {
+      padBegin[i] = (*pads)[i];
+      if (!outShape)
+        out[i] = full[i] - (*pads)[i] - (*pads)[i + s];
+    }
+  }
+  for (int64_t i = 0; i < s; ++i)
+    if (out[i] < 1)
+      return emitError(loc) << "ConvTranspose output dim " << i << " would be " << out[i];
+
+  auto step = [&](StringRef mnemonic, ArrayRef<Value> operands,
+                  ArrayRef<NamedAttribute> attrs = {}) -> FailureOr<Value> {
+    auto op = createStep(node, loc, mnemonic, operands, attrs);
+    if (failed(op))
+      return failure();
+    return (*op)->getResult(0);
+  };
+  auto perm = [&](ArrayRef<int64_t> p) {
+    return builder.getNamedAttr("perm", builder.getI64ArrayAttr(p));
+  };
+  // Zero insertion: [N, C, H, W] -> [N, C, H, 1, W, 1] -> pad -> [N, C, H*s, W*s].
+  Value data = *x;
+  if (llvm::any_of(*strides, [](int64_t v) { return v > 1; })) {
+    SmallVector<int64_t> split{0, c}, merged{0, c}, zeroPads;
+    for (int64_t i = 0; i < s; ++i) {
+      split.append({xt.getDimSize(2 + i), 1});
+      merged.push_back(xt.getDimSize(2 + i) * (*strides)[i]);
+    }
+    zeroPads.assign(2 + 2 * s, 0); // begin
+    zeroPads.append({0, 0});
+    for (int64_t i = 0; i < s; ++i)
+      zeroPads.append({0, (*strides)[i] - 1});
+    auto r = step("reshape", {data, i64Constant(loc, split)});
+    if (failed(r))
+      return failure();
+    auto p = step("pad", {*r, i64Constant(loc, zeroPads)});
+    if (failed(p))
+      return failure();
+    auto m = step("reshape", {*p, i64Constant(loc, merged)});
+    if (failed(m))
+      return failure();
+    data = *m;
+  }
+  // Place the zero-inserted input: conv output o reads full index o + padBegin.
+  SmallVector<int64_t> growB(s), growE(s), cropB(s), cropE(s);
+  bool grow = false, crop = false;
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t len = xt.getDimSize(2 + i) * (*strides)[i];
+    int64_t span = (k[i] - 1) * (*dil)[i];
+    int64_t lo = span - padBegin[i];
+    int64_t hi = out[i] + span - lo - len;
+    growB[i] = std::max<int64_t>(lo, 0);
+    growE[i] = std::max<int64_t>(hi, 0);
+    cropB[i] = std::max<int64_t>(-lo, 0);
+    cropE[i] = std::max<int64_t>(-hi, 0);
+    grow |= growB[i] || growE[i];
+    crop |= cropB[i] || cropE[i];
+  }
+  if (grow) {
+    SmallVector<int64_t> pads{0, 0};
+    pads.append(growB);
+    pads.append({0, 0});
+    pads.append(growE);
+    auto p = step("pad", {data, i64Constant(loc, pads)});
+    if (failed(p))
+      return failure();
+    data = *p;
+  }
+  if (crop) {
+    SmallVector<int64_t> starts, ends, axes;
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t len = xt.getDimSize(2 + i) * (*strides)[i] + growB[i] + growE[i];
+      starts.push_back(cropB[i]);
+      ends.push_back(len - cropE[i]);
+      axes.push_back(2 + i);
+    }
+    auto sl = createOp(node, loc, "slice",
+                       {data, i64Constant(loc, starts), i64Constant(loc, ends), i64Constant(loc, axes)},
+                       {}, 1, {1, 1, 1, 1, 0}, /*producesNodeOutputs=*/false);
+    if (failed(sl))
+      return failure();
+    data = (*sl)->getResult(0);
+  }
+  // Weight [C, M/g, k...] -> [M, C/g, k...], spatially flipped.
+  Value weight = *w;
+  SmallVector<int64_t> spatialPerm;
+  for (int64_t i = 0; i < s; ++i)
+    spatialPerm.push_back(2 + i);
+  if (group == 1) {
+    SmallVector<int64_t> p{1, 0};
+    p.append(spatialPerm);
+    auto t = step("transpose", {weight}, {perm(p)});
+    if (failed(t))
+      return failure();
+    weight = *t;
+  } else {
+    SmallVector<int64_t> grouped{group, c / group, mPerGroup}, merged{group * mPerGroup, c / group};
+    grouped.append(k);
+    merged.append(k);
+    SmallVector<int64_t> p{0, 2, 1};
+    for (int64_t i = 0; i < s; ++i)
+      p.push_back(3 + i);
+    auto r = step("reshape", {weight, i64Constant(loc, grouped)});
+    if (failed(r))
+      return failure();
+    auto t = step("transpose", {*r}, {perm(p)});
+    if (failed(t))
+      return failure();
+    auto m = step("reshape", {*t, i64Constant(loc, merged)});
+    if (failed(m))
+      return failure();
+    weight = *m;
+  }
+  {
+    SmallVector<int64_t> starts(s, -1), ends(s, std::numeric_limits<int64_t>::min()), steps(s, -1);
+    auto f = createOp(node, loc, "slice",
+                      {weight, i64Constant(loc, starts), i64Constant(loc, ends),
+                       i64Constant(loc, spatialPerm), i64Constant(loc, steps)},
+                      {}, 1, {1, 1, 1, 1, 1}, /*producesNodeOutputs=*/false);
+    if (failed(f))
+      return failure();
+    weight = (*f)->getResult(0);
+  }
+  SmallVector<Value> operands{data, weight};
+  if (*b)
+    operands.push_back(*b);
+  SmallVector<NamedAttribute> attrs{builder.getNamedAttr("dilations", builder.getI64ArrayAttr(*dil))};
+  if (group != 1)
+    attrs.push_back(builder.getNamedAttr("group", builder.getI64IntegerAttr(group)));
+  auto conv = createOp(node, loc, "conv", operands, attrs, 1);
+  if (failed(conv))
+    return failure();
+  return bindOutputs(node, *conv, loc);
+}
+
+/// TopK: K is an attribute before opset 10, a one-element input after,
+/// which glmc needs at compile time.
+LogicalResult GraphImporter::importTopK(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  if (!*x)
+    return emitError(loc) << "TopK needs an input";
+  int64_t k;
+  if (const ox::Attribute *a = node.getAttribute("k")) {
+    k = a->i;
+  } else {
+    auto kv = constantInts(node, 1, loc, "K");
+    if (failed(kv))
+      return failure();
+    if (!*kv || (*kv)->size() != 1)
+      return emitError(loc) << "TopK needs a one-element K input";
+    k = (**kv)[0];
+  }
+  auto registered = RegisteredOperationName::lookup("glm.top_k", &ctx);
+  auto attrs = convertAttributes(node, loc, *registered, {"k"});
+  if (failed(attrs))
+    return failure();
+  attrs->push_back(builder.getNamedAttr("k", builder.getI64IntegerAttr(k)));
+  auto op = createOp(node, loc, "top_k", {*x}, *attrs, 2);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// Einsum of one or two float operands, decomposed: a repeated label in one
+/// operand takes the diagonal (multiply by an identity, sum one of the two
+/// dims), labels only one operand has and the output lacks are summed, two
+/// operands become one batched glm.mat_mul over [batch, kept of A,
+/// contracted] x [batch, contracted, kept of B] (transposes and reshapes
+/// around it), and a final transpose puts the labels in output order.
+LogicalResult GraphImporter::importEinsum(const ox::Node &node, Location loc) {
+  const ox::Attribute *eq = node.getAttribute("equation");
+  if (!eq)
+    return emitError(loc) << "Einsum needs an equation";
+  std::string equation;
+  for (char ch : eq->s)
+    if (ch != ' ')
+      equation += ch;
+  size_t numInputs = node.inputs.size();
+  if (numInputs < 1 || numInputs > 2)
+    return emitError(loc) << "Einsum with " << numInputs
+                          << " operands is not supported; glmc decomposes one or two";
+  StringRef eqRef(equation);
+  auto [lhs, rhsPart] = eqRef.split("->");
+  bool explicitOut = eqRef.contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != numInputs)
+    return emitError(loc) << "Einsum equation '" << eq->s << "' has " << terms.size()
+                          << " operand terms for " << numInputs << " inputs";
+  SmallVector<Value> xs;
+  SmallVector<RankedTensorType> types;
+  for (size_t i = 0; i < numInputs; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    auto t = *v ? dyn_cast<RankedTensorType>((*v).getType()) : nullptr;
+    if (!t || !t.hasStaticShape())
+      return emitError(loc) << "Einsum needs operands of static shape";
+    if (!isa<FloatType>(t.getElementType()))
+      return emitError(loc) << "Einsum of " << t.getElementType()
+                            << " operands is not supported; glmc decomposes float Einsum";
+    xs.push_back(*v);
+    types.push_back(t);
+  }
+  // Labels: letters as themselves, ellipsis dims as 1000 + i (right-aligned).
+  constexpr int kEll = 1000;
+  auto parseTerm = [&](StringRef term, int64_t rank, int64_t &ellDims,
+                       SmallVector<int> &labels) -> LogicalResult {
+    size_t dots = term.find("...");
+    int64_t letters = (int64_t)term.size() - (dots == StringRef::npos ? 0 : 3);
+    for (char ch : term)
+      if (ch != '.' && !llvm::isAlpha(ch))
+        return emitError(loc) << "Einsum equation '" << eq->s << "' has an invalid label '" << ch << "'";
+    ellDims = dots == StringRef::npos ? 0 : rank - letters;
+    if (rank >= 0 && (ellDims < 0 || (dots == StringRef::npos && letters != rank)))
+      return emitError(loc) << "Einsum term '" << term << "' does not match an operand of rank " << rank;
+    for (size_t p = 0; p < term.size(); ++p) {
+      if (term[p] == '.') {
+        for (int64_t e = 0; e < ellDims; ++e)
+          labels.push_back(kEll + e); // renumbered below
+        p += 2;
+        continue;
+      }
+      labels.push_back(term[p]);
+    }
+    return success();
+  };
+  SmallVector<SmallVector<int>> labels(numInputs);
+  SmallVector<int64_t> ell(numInputs);
+  int64_t maxEll = 0;
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (failed(parseTerm(terms[i], types[i].getRank(), ell[i], labels[i])))
+      return failure();
+    maxEll = std::max(maxEll, ell[i]);
+  }
+  for (size_t i = 0; i < numInputs; ++i)
+    for (int &l : labels[i])
+      if (l >= kEll)
+        l += maxEll - ell[i];
+  // Every label has one size.
+  llvm::SmallDenseMap<int, int64_t> size;
+  for (size_t i = 0; i < numInputs; ++i)
+    for (auto [p, l] : llvm::enumerate(labels[i])) {
+      int64_t d = types[i].getDimSize(p);
+      auto [itr, inserted] = size.try_emplace(l, d);
+      if (!inserted && itr->second != d)
+        return emitError(loc) << "Einsum label sizes differ (" << itr->second << " and " << d
+                              << "); broadcasting labels is not supported";
+    }
+  SmallVector<int> out;
+  if (explicitOut) {
+    // The output's ellipsis stands for all maxEll broadcast dims.
+    for (size_t p = 0; p < rhsPart.size(); ++p) {
+      if (rhsPart.substr(p).starts_with("...")) {
+        for (int64_t e = 0; e < maxEll; ++e)
+          out.push_back(kEll + e);
+        p += 2;
+        continue;
+      }
+      char ch = rhsPart[p];
+      if (!llvm::isAlpha(ch) || !size.count(ch) || llvm::is_contained(out, (int)ch))
+        return emitError(loc) << "Einsum output label '" << ch << "' is invalid, repeated or in no operand";
+      out.push_back(ch);
+    }
+  } else {
+    for (int64_t e = 0; e < maxEll; ++e)
+      out.push_back(kEll + e);
+    std::map<int, int> count;
+    for (auto &ls : labels)
+      for (int l : ls)
+        if (l < kEll)
+          ++count[l];
+    for (auto [l, n] : count)
+      if (n == 1)
+        out.push_back(l);
+  }
+  Type et = types[0].getElementType();
+  auto step = [&](StringRef mnemonic, ArrayRef<Value> operands,
+                  ArrayRef<NamedAttribute> attrs = {}) -> FailureOr<Value> {
+    auto op = createStep(node, loc, mnemonic, operands, attrs);
+    if (failed(op))
+      return failure();
+    return (*op)->getResult(0);
+  };
+  auto sumDims = [&](Value x, SmallVector<int> &ls, ArrayRef<int64_t> dims) -> FailureOr<Value> {
+    if (dims.empty())
+      return x;
+    auto r = step("reduce_sum", {x},
+                  {builder.getNamedAttr("axes", builder.getI64ArrayAttr(dims)),
+                   builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(0))});
+    for (int64_t d : llvm::reverse(dims))
+      ls.erase(ls.begin() + d);
+    return r;
+  };
+  auto permute = [&](Value x, SmallVector<int> &ls, ArrayRef<int> order) -> FailureOr<Value> {
+    SmallVector<int64_t> perm;
+    for (int l : order)
+      perm.push_back(llvm::find(ls, l) - ls.begin());
+    ls.assign(order.begin(), order.end());
+    if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+      return x;
+    return step("transpose", {x}, {builder.getNamedAttr("perm", builder.getI64ArrayAttr(perm))});
+  };
+  auto reshape = [&](Value x, ArrayRef<int64_t> shape) -> FailureOr<Value> {
+    auto t = cast<RankedTensorType>(x.getType());
+    if (llvm::equal(t.getShape(), shape))
+      return x;
+    return step("reshape", {x, i64Constant(loc, shape)});
+  };
+  for (size_t i = 0; i < numInputs; ++i) {
+    SmallVector<int> &ls = labels[i];
+    // Diagonals: x * eye over the two dims of a repeated label, summed over one.
+    for (size_t p = 0; p < ls.size(); ++p)
+      for (size_t q = p + 1; q < ls.size(); ++q) {
+        if (ls[p] != ls[q])
+          continue;
+        int64_t n = size[ls[p]];
+        SmallVector<int64_t> eyeShape(ls.size(), 1);
+        eyeShape[p] = eyeShape[q] = n;
+        SmallVector<Attribute> eye;
+        for (int64_t a = 0; a < n; ++a)
+          for (int64_t b = 0; b < n; ++b)
+            eye.push_back(builder.getFloatAttr(et, a == b ? 1.0 : 0.0));
+        auto eyeT = RankedTensorType::get(eyeShape, et);
+        Value e = glm::ConstantOp::create(builder, loc, eyeT, DenseElementsAttr::get(eyeT, eye));
+        auto m = step("mul", {xs[i], e});
+        if (failed(m))
+          return failure();
+        auto s = sumDims(*m, ls, {(int64_t)q});
+        if (failed(s))
+          return failure();
+        xs[i] = *s;
+        --q;
+      }
+    // Labels no other term has.
+    SmallVector<int64_t> lonely;
+    for (auto [p, l] : llvm::enumerate(ls)) {
+      bool other = numInputs == 2 && llvm::is_contained(labels[1 - i], l);
+      if (!other && !llvm::is_contained(out, l))
+        lonely.push_back(p);
+    }
+    auto s = sumDims(xs[i], ls, lonely);
+    if (failed(s))
+      return failure();
+    xs[i] = *s;
+  }
+  Value result = xs[0];
+  SmallVector<int> ls = labels[0];
+  if (numInputs == 2) {
+    SmallVector<int> batch, aOnly, contr, bOnly;
+    for (int l : labels[0]) {
+      bool inB = llvm::is_contained(labels[1], l), inOut = llvm::is_contained(out, l);
+      (inB ? (inOut ? batch : contr) : aOnly).push_back(l);
+    }
+    for (int l : labels[1])
+      if (!llvm::is_contained(labels[0], l))
+        bOnly.push_back(l);
+    auto prod = [&](ArrayRef<int> group) {
+      int64_t n = 1;
+      for (int l : group)
+        n *= size[l];
+      return n;
+    };
+    SmallVector<int> aOrder(batch), bOrder(batch);
+    aOrder.append(aOnly);
+    aOrder.append(contr);
+    bOrder.append(contr);
+    bOrder.append(bOnly);
+    auto a = permute(xs[0], labels[0], aOrder);
+    auto b = failed(a) ? a : permute(xs[1], labels[1], bOrder);
+    if (failed(b))
+      return failure();
+    int64_t bs = prod(batch), m = prod(aOnly), k = prod(contr), n = prod(bOnly);
+    auto a3 = reshape(*a, {bs, m, k});
+    auto b3 = failed(a3) ? a3 : reshape(*b, {bs, k, n});
+    if (failed(b3))
+      return failure();
+    auto mm = step("mat_mul", {*a3, *b3});
+    if (failed(mm))
+      return failure();
+    ls = batch;
+    ls.append(aOnly);
+    ls.append(bOnly);
+    SmallVector<int64_t> shape;
+    for (int l : ls)
+      shape.push_back(size[l]);
+    auto r = reshape(*mm, shape);
+    if (failed(r))
+      return failure();
+    result = *r;
+  }
+  auto final = permute(result, ls, out);
+  if (failed(final))
+    return failure();
+  if (node.outputs.size() != 1)
+    return emitError(loc) << "Einsum must have one output";
+  bindValue(node.outputs[0], *final);
+  return success();
+}
+
 /// Unsqueeze/Squeeze: opset 13 moved axes from an attribute to an input.
 LogicalResult GraphImporter::importAxesInput(const ox::Node &node, Location loc,
                                              bool optionalAxes) {
@@ -1513,6 +2009,9 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Conv"] = &GraphImporter::importWindowOp;
     t["MaxPool"] = &GraphImporter::importWindowOp;
     t["AveragePool"] = &GraphImporter::importWindowOp;
+    t["ConvTranspose"] = &GraphImporter::importConvTranspose;
+    t["TopK"] = &GraphImporter::importTopK;
+    t["Einsum"] = &GraphImporter::importEinsum;
     t["Unsqueeze"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       return g.importAxesInput(n, l, /*optionalAxes=*/false);
     };
@@ -1721,7 +2220,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
   static const char *const ops[] = {
       "Abs", "Add", "And", "Attention", "AveragePool", "BatchNormalization", "Cast", "CastLike", "Ceil", "Clip",
-      "Concat", "Constant", "ConstantOfShape", "Conv", "Cos", "Div", "Dropout", "Elu", "Equal", "Erf",
+      "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Div", "Dropout", "Einsum", "Elu", "Equal", "Erf",
       "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm",
       "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish",
       "Identity", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log",
@@ -1729,8 +2228,8 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "Or", "PRelu", "Pad", "Pow", "RMSNormalization", "Range", "Reciprocal", "ReduceMax",
       "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMean", "ReduceMin", "ReduceProd",
       "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize",
-      "RotaryEmbedding", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
-      "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Trilu", "Unsqueeze",
+      "RotaryEmbedding", "ScatterND", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
+      "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
       "CumSum", "OneHot"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));

@@ -100,6 +100,64 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
       }
       return makeResourceElements(resTy, out, name);
     }
+    if (auto slice = dyn_cast<SliceOp>(op)) {
+      // Strided (also reversed) slices of weights: ConvTranspose's flip.
+      auto in = load(slice.getData());
+      auto starts = getConstantIntValues(slice.getStarts());
+      auto ends = getConstantIntValues(slice.getEnds());
+      if (!in || !starts || !ends || starts->size() != ends->size())
+        return {};
+      ArrayRef<int64_t> inShape = in->type.getShape();
+      int64_t rank = inShape.size();
+      SmallVector<int64_t> axes, steps(starts->size(), 1);
+      if (slice.getAxes()) {
+        auto a = getConstantIntValues(slice.getAxes());
+        if (!a || a->size() != starts->size())
+          return {};
+        for (int64_t v : *a) {
+          auto n = normalizeAxis(v, rank);
+          if (!n)
+            return {};
+          axes.push_back(*n);
+        }
+      } else {
+        for (int64_t i = 0; i < (int64_t)starts->size(); ++i)
+          axes.push_back(i);
+      }
+      if (slice.getSteps()) {
+        auto s = getConstantIntValues(slice.getSteps());
+        if (!s || s->size() != starts->size() || llvm::is_contained(*s, 0))
+          return {};
+        steps = *s;
+      }
+      // First source index and step per dim (ONNX clamping).
+      SmallVector<int64_t> first(rank, 0), step(rank, 1);
+      for (size_t i = 0; i < axes.size(); ++i) {
+        int64_t d = axes[i], n = inShape[d], s = (*starts)[i];
+        if (s < 0)
+          s += n;
+        first[d] = steps[i] > 0 ? std::clamp<int64_t>(s, 0, n) : std::clamp<int64_t>(s, 0, n - 1);
+        step[d] = steps[i];
+      }
+      SmallVector<int64_t> inStrides(rank, 1);
+      for (int64_t d = rank - 2; d >= 0; --d)
+        inStrides[d] = inStrides[d + 1] * inShape[d + 1];
+      int64_t n = resTy.getNumElements();
+      SmallVector<double> out(n);
+      SmallVector<int64_t> coord(rank, 0);
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t src = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          src += (first[d] + coord[d] * step[d]) * inStrides[d];
+        out[i] = in->v[src];
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          if (++coord[d] < resTy.getDimSize(d))
+            break;
+          coord[d] = 0;
+        }
+      }
+      return makeResourceElements(resTy, out, name);
+    }
     if (auto cast = dyn_cast<CastOp>(op)) {
       auto in = load(cast.getInput());
       if (!in)

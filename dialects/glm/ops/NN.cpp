@@ -532,3 +532,32 @@ LogicalResult OneHotOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   types.push_back(RankedTensorType::get(out, et));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// TopK
+//===----------------------------------------------------------------------===//
+
+LogicalResult TopKOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto i64 = IntegerType::get(getContext(), 64);
+  Type et = elementTypeOf(getX());
+  int64_t k = (int64_t)getK();
+  if (k < 0)
+    return emitOpError("k must be non-negative, got ") << k;
+  auto t = rankedOrNull(getX());
+  if (!t) {
+    types.push_back(UnrankedTensorType::get(et));
+    types.push_back(UnrankedTensorType::get(i64));
+    return success();
+  }
+  auto axis = normalizeAxis(getAxis(), t.getRank());
+  if (!axis)
+    return emitOpError("axis ") << getAxis() << " is out of range for rank " << t.getRank();
+  if (!t.isDynamicDim(*axis) && k > t.getDimSize(*axis))
+    return emitOpError("k = ") << k << " exceeds the " << t.getDimSize(*axis)
+                               << " elements along axis " << *axis;
+  SmallVector<int64_t> out(t.getShape());
+  out[*axis] = k;
+  types.push_back(RankedTensorType::get(out, et));
+  types.push_back(RankedTensorType::get(out, i64));
+  return success();
+}

@@ -210,4 +210,25 @@ def GLM_OneHotOp : GLM_Op<"one_hot", [Pure]> {
   let results = (outs GLM_AnyTensor:$output);
 }
 
+def GLM_TopKOp : GLM_Op<"top_k", [Pure]> {
+  let summary = "the k largest or smallest elements along an axis";
+  let description = [{
+    ONNX `TopK` (opset 11) with a compile-time `k` (the importer takes the
+    constant K input): `Values` holds the k largest (`largest` = 1) or
+    smallest elements along `axis`, `Indices` their i64 positions; of equal
+    elements the one with the lower index comes first. The result is always
+    sorted, which `sorted` = 0 allows.
+
+    ```mlir
+    %v, %i = glm.top_k %x {axis = 1 : i64, k = 3 : i64}
+       : (tensor<2x10xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
+    ```
+  }];
+  let arguments = (ins GLM_NumericTensor:$X, I64Attr:$k,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<I64Attr, "1">:$largest,
+                       DefaultValuedAttr<I64Attr, "1">:$sorted);
+  let results = (outs GLM_NumericTensor:$Values, TensorOf<[I64]>:$Indices);
+}
+
 #endif // GLM_OPS_NN_TD

@@ -570,6 +570,36 @@ LogicalResult GatherNDOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   return success();
 }
 
+LogicalResult ScatterNDOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  StringRef red = getReduction();
+  if (red != "none" && red != "add" && red != "mul" && red != "max" && red != "min")
+    return emitOpError("reduction must be none, add, mul, max or min, got '") << red << "'";
+  if (elementTypeOf(getData()) != elementTypeOf(getUpdates()))
+    return emitOpError("data and updates element types differ: ")
+           << getData().getType() << " and " << getUpdates().getType();
+  auto d = rankedOrNull(getData()), i = rankedOrNull(getIndices()), u = rankedOrNull(getUpdates());
+  if (d && i) {
+    int64_t q = i.getRank(), r = d.getRank(), k = q ? i.getDimSize(q - 1) : 0;
+    if (q < 1 || r < 1)
+      return emitOpError("needs data and indices of rank >= 1");
+    if (ShapedType::isDynamic(k))
+      return emitOpError("needs a static last indices dim (the index tuple length)");
+    if (k < 1 || k > r)
+      return emitOpError("index tuples of length ") << k << " do not fit data of rank " << r;
+    SmallVector<int64_t> expected(i.getShape().drop_back());
+    llvm::append_range(expected, d.getShape().drop_front(k));
+    if (u && (u.getRank() != (int64_t)expected.size() ||
+              llvm::any_of(llvm::zip(u.getShape(), expected), [](auto p) {
+                auto [a, b] = p;
+                return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+              })))
+      return emitOpError("updates ") << u << " must have shape indices.shape[:-1] + data.shape["
+                                     << k << ":], got data " << d << " and indices " << i;
+  }
+  types.push_back(getData().getType());
+  return success();
+}
+
 LogicalResult GatherElementsOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto d = rankedOrNull(getData()), i = rankedOrNull(getIndices());
   Type et = elementTypeOf(getData());

@@ -135,6 +135,27 @@ def GLM_GatherNDOp : GLM_Op<"gather_nd", [Pure]> {
   let results = (outs GLM_AnyTensor:$output);
 }
 
+def GLM_ScatterNDOp : GLM_Op<"scatter_nd", [Pure]> {
+  let summary = "scatter slices by index tuples";
+  let description = [{
+    ONNX `ScatterND` (opset 18): a copy of `data` where, for each index
+    tuple in the last dim of `indices` (k entries, negative ones counting
+    from the end), the slice data[tuple] is replaced by (`reduction` =
+    "none") or combined with ("add", "mul", "max", "min") the matching
+    slice of `updates`, whose shape is indices.shape[:-1] + data.shape[k:].
+    Tuples are applied in order; with "none" a repeated tuple keeps the
+    last update.
+
+    ```mlir
+    %y = glm.scatter_nd %x, %i, %u {reduction = "add"}
+       : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins GLM_AnyTensor:$data, GLM_IndexTensor:$indices, GLM_AnyTensor:$updates,
+                       DefaultValuedStrAttr<StrAttr, "none">:$reduction);
+  let results = (outs GLM_AnyTensor:$output);
+}
+
 def GLM_GatherElementsOp : GLM_Op<"gather_elements", [Pure]> {
   let summary = "gather elements along an axis";
   let description = [{

@@ -7,6 +7,7 @@
 #include "dialects/glm/ShapeUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::glm;
@@ -348,6 +349,123 @@ struct CumSumToLinalg : OpConversionPattern<CumSumOp> {
   }
 };
 
+/// TopK as loops on tensors: for each row along the axis, the elements are
+/// inserted one by one into a sorted buffer of k (values and indices). An
+/// element enters when the buffer is not full yet or it beats the last
+/// entry; ties keep the earlier element ahead (it was inserted first), as
+/// ONNX orders them. O(n) per row when few elements enter, O(n k) at worst.
+struct TopKToLinalg : OpConversionPattern<TopKOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TopKOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto valT = convertTensorType(*getTypeConverter(), op.getValues().getType());
+    auto idxT = convertTensorType(*getTypeConverter(), op.getIndices().getType());
+    Value x = adaptor.getX();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!valT || !idxT || !xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t rank = xt.getRank(), axis = *normalizeAxis(op.getAxis(), rank), k = op.getK();
+    Type et = xt.getElementType(), i64 = rewriter.getI64Type();
+    bool isFloat = isa<FloatType>(et), largest = op.getLargest() != 0;
+    auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(op.getX().getType()));
+    bool isUnsigned = it && it.isUnsigned();
+    // a strictly better than b.
+    auto better = [&](OpBuilder &b, Location l, Value a, Value c) -> Value {
+      if (isFloat)
+        return arith::CmpFOp::create(b, l, largest ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, a, c);
+      using P = arith::CmpIPredicate;
+      P pred = largest ? (isUnsigned ? P::ugt : P::sgt) : (isUnsigned ? P::ult : P::slt);
+      return arith::CmpIOp::create(b, l, pred, a, c);
+    };
+    SmallVector<OpFoldResult> outSizes = getDims(rewriter, loc, x);
+    outSizes[axis] = rewriter.getIndexAttr(k);
+    Value vals = createEmpty(rewriter, loc, valT, outSizes);
+    Value idxs = createEmpty(rewriter, loc, idxT, outSizes);
+    if (k == 0) {
+      rewriter.replaceOp(op, {vals, idxs});
+      return success();
+    }
+    auto c = [&](OpBuilder &b, Location l, int64_t v) -> Value { return arith::ConstantIndexOp::create(b, l, v); };
+    // Rows: every index of the other dims, linearised.
+    SmallVector<int64_t> outer;
+    Value rows = c(rewriter, loc, 1);
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis) {
+        outer.push_back(d);
+        rows = arith::MulIOp::create(rewriter, loc, rows, toIndexValue(rewriter, loc, outSizes[d]));
+      }
+    Value n = toIndexValue(rewriter, loc, getDim(rewriter, loc, x, axis));
+    Value kc = c(rewriter, loc, k);
+    auto rowLoop = scf::ForOp::create(
+        rewriter, loc, c(rewriter, loc, 0), rows, c(rewriter, loc, 1), ValueRange{vals, idxs},
+        [&](OpBuilder &b, Location l, Value r, ValueRange rowArgs) {
+          // Delinearise r over the other dims.
+          SmallVector<Value> at(rank);
+          Value rem = r;
+          for (int64_t j = (int64_t)outer.size() - 1; j >= 0; --j) {
+            Value size = toIndexValue(b, l, outSizes[outer[j]]);
+            at[outer[j]] = arith::RemUIOp::create(b, l, rem, size);
+            rem = arith::DivUIOp::create(b, l, rem, size);
+          }
+          auto withAxis = [&](Value i) {
+            SmallVector<Value> v(at);
+            v[axis] = i;
+            return v;
+          };
+          auto elemLoop = scf::ForOp::create(
+              b, l, c(b, l, 0), n, c(b, l, 1), rowArgs,
+              [&](OpBuilder &b, Location l, Value i, ValueRange args) {
+                Value v = tensor::ExtractOp::create(b, l, x, withAxis(i));
+                Value vi = arith::IndexCastOp::create(b, l, i64, i);
+                Value filled = arith::MinUIOp::create(b, l, i, kc);
+                Value notFull = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, i, kc);
+                Value lastPos = c(b, l, k - 1);
+                // Reading the last entry of a buffer not yet full reads
+                // garbage; notFull decides then.
+                Value last = tensor::ExtractOp::create(b, l, args[0], withAxis(lastPos));
+                Value enters = arith::OrIOp::create(b, l, notFull, better(b, l, v, last));
+                auto ifOp = scf::IfOp::create(
+                    b, l, enters,
+                    [&](OpBuilder &b, Location l) {
+                      // Position p: the filled entries v does not beat.
+                      auto count = scf::ForOp::create(
+                          b, l, c(b, l, 0), filled, c(b, l, 1), ValueRange{c(b, l, 0)},
+                          [&](OpBuilder &b, Location l, Value j, ValueRange cnt) {
+                            Value e = tensor::ExtractOp::create(b, l, args[0], withAxis(j));
+                            Value one = arith::SelectOp::create(b, l, better(b, l, v, e), c(b, l, 0), c(b, l, 1));
+                            scf::YieldOp::create(b, l, ValueRange{arith::AddIOp::create(b, l, cnt[0], one)});
+                          });
+                      Value p = count.getResult(0);
+                      // Shift entries [p, filled) one place down (the last
+                      // one drops out when full), from the end, then put v at p.
+                      Value end = arith::MinUIOp::create(b, l, arith::AddIOp::create(b, l, filled, c(b, l, 1)), kc);
+                      auto shift = scf::ForOp::create(
+                          b, l, arith::AddIOp::create(b, l, p, c(b, l, 1)), end, c(b, l, 1), args,
+                          [&](OpBuilder &b, Location l, Value t, ValueRange buf) {
+                            // j = end - 1 - (t - p - 1): from end - 1 down to p + 1.
+                            Value j = arith::SubIOp::create(b, l, arith::AddIOp::create(b, l, end, p), t);
+                            Value src = arith::SubIOp::create(b, l, j, c(b, l, 1));
+                            Value ev = tensor::ExtractOp::create(b, l, buf[0], withAxis(src));
+                            Value ei = tensor::ExtractOp::create(b, l, buf[1], withAxis(src));
+                            Value nv = tensor::InsertOp::create(b, l, ev, buf[0], withAxis(j));
+                            Value ni = tensor::InsertOp::create(b, l, ei, buf[1], withAxis(j));
+                            scf::YieldOp::create(b, l, ValueRange{nv, ni});
+                          });
+                      Value nv = tensor::InsertOp::create(b, l, v, shift.getResult(0), withAxis(p));
+                      Value ni = tensor::InsertOp::create(b, l, vi, shift.getResult(1), withAxis(p));
+                      scf::YieldOp::create(b, l, ValueRange{nv, ni});
+                    },
+                    [&](OpBuilder &b, Location l) { scf::YieldOp::create(b, l, args); });
+                scf::YieldOp::create(b, l, ifOp.getResults());
+              });
+          scf::YieldOp::create(b, l, elemLoop.getResults());
+        });
+    rewriter.replaceOp(op, rowLoop.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::glm::populateReductionToLinalgPatterns(const TypeConverter &converter,
@@ -355,6 +473,6 @@ void mlir::glm::populateReductionToLinalgPatterns(const TypeConverter &converter
   patterns.add<BatchNormToLinalg, SoftmaxToLinalg<SoftmaxOp>, SoftmaxToLinalg<LogSoftmaxOp>,
                LayerNormToLinalg, ReduceToLinalg<ReduceMeanOp>, ReduceToLinalg<ReduceSumOp>,
                ReduceToLinalg<ReduceMaxOp>, ReduceToLinalg<ReduceMinOp>, ReduceToLinalg<ReduceProdOp>,
-               ArgToLinalg<ArgMaxOp, true>, ArgToLinalg<ArgMinOp, false>, CumSumToLinalg>(
+               ArgToLinalg<ArgMaxOp, true>, ArgToLinalg<ArgMinOp, false>, CumSumToLinalg, TopKToLinalg>(
       converter, patterns.getContext());
 }

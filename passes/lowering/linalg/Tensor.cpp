@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
@@ -938,13 +939,107 @@ struct TriluToLinalg : OpConversionPattern<TriluOp> {
   }
 };
 
+/// ScatterND as loops on tensors: for each index tuple (in order) and each
+/// element of its slice, the output element is replaced by or combined with
+/// the update. Sequential, so repeated tuples apply in order as ONNX's
+/// reference does.
+struct ScatterNDToLinalg : OpConversionPattern<ScatterNDOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(ScatterNDOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value data = adaptor.getData(), indices = adaptor.getIndices(), updates = adaptor.getUpdates();
+    auto dt = dyn_cast<RankedTensorType>(data.getType());
+    auto it = dyn_cast<RankedTensorType>(indices.getType());
+    auto ut = dyn_cast<RankedTensorType>(updates.getType());
+    if (!rt || !dt || !it || !ut)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    int64_t r = dt.getRank(), q = it.getRank(), k = it.getDimSize(q - 1);
+    Type et = dt.getElementType();
+    bool isFloat = isa<FloatType>(et);
+    auto intTy = dyn_cast<IntegerType>(getElementTypeOrSelf(op.getData().getType()));
+    bool isUnsigned = intTy && intTy.isUnsigned();
+    StringRef red = op.getReduction();
+    if (!isFloat && !isa<IntegerType>(et) && red != "none")
+      return op.emitOpError("reduction '") << red << "' needs a numeric element type";
+    auto c = [](OpBuilder &b, Location l, int64_t v) -> Value { return arith::ConstantIndexOp::create(b, l, v); };
+    // Tuples: every index of indices' leading dims; slice: data's dims from k.
+    SmallVector<OpFoldResult> tupleDims, sliceDims;
+    Value numTuples = c(rewriter, loc, 1), sliceSize = c(rewriter, loc, 1);
+    for (int64_t d = 0; d + 1 < q; ++d) {
+      tupleDims.push_back(getDim(rewriter, loc, indices, d));
+      numTuples = arith::MulIOp::create(rewriter, loc, numTuples, toIndexValue(rewriter, loc, tupleDims.back()));
+    }
+    for (int64_t d = k; d < r; ++d) {
+      sliceDims.push_back(getDim(rewriter, loc, data, d));
+      sliceSize = arith::MulIOp::create(rewriter, loc, sliceSize, toIndexValue(rewriter, loc, sliceDims.back()));
+    }
+    auto delinearize = [&](OpBuilder &b, Location l, Value lin, ArrayRef<OpFoldResult> dims) {
+      SmallVector<Value> out(dims.size());
+      for (int64_t j = (int64_t)dims.size() - 1; j >= 0; --j) {
+        Value size = toIndexValue(b, l, dims[j]);
+        out[j] = arith::RemUIOp::create(b, l, lin, size);
+        lin = arith::DivUIOp::create(b, l, lin, size);
+      }
+      return out;
+    };
+    auto combine = [&](OpBuilder &b, Location l, Value cur, Value upd) -> Value {
+      if (red == "add")
+        return isFloat ? arith::AddFOp::create(b, l, cur, upd).getResult() : arith::AddIOp::create(b, l, cur, upd).getResult();
+      if (red == "mul")
+        return isFloat ? arith::MulFOp::create(b, l, cur, upd).getResult() : arith::MulIOp::create(b, l, cur, upd).getResult();
+      if (red == "max")
+        return isFloat ? arith::MaximumFOp::create(b, l, cur, upd).getResult()
+               : isUnsigned ? arith::MaxUIOp::create(b, l, cur, upd).getResult()
+                            : arith::MaxSIOp::create(b, l, cur, upd).getResult();
+      if (red == "min")
+        return isFloat ? arith::MinimumFOp::create(b, l, cur, upd).getResult()
+               : isUnsigned ? arith::MinUIOp::create(b, l, cur, upd).getResult()
+                            : arith::MinSIOp::create(b, l, cur, upd).getResult();
+      return upd;
+    };
+    auto tupleLoop = scf::ForOp::create(
+        rewriter, loc, c(rewriter, loc, 0), numTuples, c(rewriter, loc, 1), ValueRange{data},
+        [&](OpBuilder &b, Location l, Value t, ValueRange outer) {
+          SmallVector<Value> tuple = delinearize(b, l, t, tupleDims);
+          SmallVector<Value> target;
+          for (int64_t j = 0; j < k; ++j) {
+            SmallVector<Value> at(tuple);
+            at.push_back(c(b, l, j));
+            Value idx = tensor::ExtractOp::create(b, l, indices, at);
+            idx = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
+            Value dim = toIndexValue(b, l, getDim(b, l, data, j));
+            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, c(b, l, 0));
+            target.push_back(arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, idx, dim), idx));
+          }
+          auto sliceLoop = scf::ForOp::create(
+              b, l, c(b, l, 0), sliceSize, c(b, l, 1), outer,
+              [&](OpBuilder &b, Location l, Value s, ValueRange inner) {
+                SmallVector<Value> within = delinearize(b, l, s, sliceDims);
+                SmallVector<Value> outAt(target), updAt(tuple);
+                llvm::append_range(outAt, within);
+                llvm::append_range(updAt, within);
+                Value upd = tensor::ExtractOp::create(b, l, updates, updAt);
+                Value val = upd;
+                if (red != "none")
+                  val = combine(b, l, tensor::ExtractOp::create(b, l, inner[0], outAt), upd);
+                scf::YieldOp::create(b, l, ValueRange{tensor::InsertOp::create(b, l, val, inner[0], outAt).getResult()});
+              });
+          scf::YieldOp::create(b, l, sliceLoop.getResults());
+        });
+    rewriter.replaceOp(op, tupleLoop.getResult(0));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::glm::populateTensorToLinalgPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
   patterns.add<ConstantToArith, ReshapeToTensor, ReshapeLikeToTensor<FlattenOp>,
                ReshapeLikeToTensor<SqueezeOp>, ReshapeLikeToTensor<UnsqueezeOp>, TransposeToLinalg,
-               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg, GatherNDToLinalg, GatherElementsToLinalg, ResizeToLinalg, OneHotToLinalg,
+               ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg, GatherNDToLinalg, ScatterNDToLinalg, GatherElementsToLinalg, ResizeToLinalg, OneHotToLinalg,
                SliceToTensor, ExpandToLinalg, TileToLinalg, PadToTensor, ConstantOfShapeToLinalg,
                RangeToLinalg, TriluToLinalg>(converter, patterns.getContext());
 }

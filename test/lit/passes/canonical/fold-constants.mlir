@@ -54,3 +54,29 @@ func.func @not_constant(%x: tensor<2xf32>) -> tensor<2xf32> {
   %y = glm.mul %x, %c : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
   return %y : tensor<2xf32>
 }
+
+// -----
+
+// A reversed slice of a weight (ConvTranspose's flipped kernel) is
+// evaluated into a new blob.
+// CHECK-LABEL: func.func @reverse_slice
+func.func @reverse_slice() -> tensor<2x3xf32> {
+  %w = glm.constant {value = dense_resource<u> : tensor<2x3xf32>} : tensor<2x3xf32>
+  %s = glm.constant {value = dense<[-1]> : tensor<1xi64>} : tensor<1xi64>
+  %e = glm.constant {value = dense<[-9223372036854775808]> : tensor<1xi64>} : tensor<1xi64>
+  %a = glm.constant {value = dense<[1]> : tensor<1xi64>} : tensor<1xi64>
+  // CHECK: %[[C:.+]] = glm.constant {value = dense_resource<{{.*}}> : tensor<2x3xf32>}
+  // CHECK-NEXT: return %[[C]]
+  %r = glm.slice %w, %s, %e, %a, %s {operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>} : (tensor<2x3xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+}
+// [[1,2,3],[4,5,6]] reversed along dim 1 = [[3,2,1],[6,5,4]]:
+// CHECK: "0x4000000000004040000000400000803F0000C0400000A04000008040"
+
+{-#
+  dialect_resources: {
+    builtin: {
+      u: "0x400000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}

@@ -256,3 +256,40 @@ func.func @max_pool_dynamic_spatial(%x: tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf
   %0 = glm.max_pool %x {kernel_shape = [5, 5], pads = [2, 2, 2, 2]} : (tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32>
   return %0 : tensor<1x8x?x?xf32>
 }
+
+// -----
+
+// TopK inserts each element of a row into a sorted buffer of k (values and
+// indices): loops over rows and elements, an scf.if for the elements that
+// enter (strict comparison, so ties keep the earlier index first).
+// CHECK-LABEL: func.func @top_k
+func.func @top_k(%x: tensor<2x10xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
+  // CHECK: %[[R:.+]]:2 = scf.for
+  // CHECK: scf.for
+  // CHECK: tensor.extract %arg0
+  // CHECK: arith.cmpf olt
+  // CHECK: scf.if
+  // CHECK: tensor.insert
+  // CHECK: return %[[R]]#0, %[[R]]#1
+  %v, %i = glm.top_k %x {axis = 1 : i64, k = 3 : i64, largest = 0 : i64} : (tensor<2x10xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
+  return %v, %i : tensor<2x3xf32>, tensor<2x3xi64>
+}
+
+// -----
+
+// ScatterND loops over the index tuples, then over the elements of each
+// slice, combining the output element with the update (add here); negative
+// indices count from the end.
+// CHECK-LABEL: func.func @scatter_nd_add
+func.func @scatter_nd_add(%x: tensor<4x3xf32>, %i: tensor<2x1xi64>, %u: tensor<2x3xf32>) -> tensor<4x3xf32> {
+  // CHECK: %[[R:.+]] = scf.for {{.*}} iter_args(%{{.*}} = %arg0)
+  // CHECK: tensor.extract %arg1
+  // CHECK: arith.cmpi slt
+  // CHECK: scf.for
+  // CHECK: tensor.extract %arg2
+  // CHECK: arith.addf
+  // CHECK: tensor.insert
+  // CHECK: return %[[R]]
+  %y = glm.scatter_nd %x, %i, %u {reduction = "add"} : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
