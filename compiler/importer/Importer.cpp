@@ -103,6 +103,9 @@ private:
                                   ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs,
                                   unsigned numResults, ArrayRef<int32_t> segments = {},
                                   bool producesNodeOutputs = true);
+  /// A glm.constant in place of `op` (erased) when `op` folds to a small
+  /// static constant; `op` itself otherwise.
+  Operation *foldSmallConstant(Operation *op);
   /// An op that is one step of a node's decomposition: its results are not
   /// the node's outputs, so the node's value_info does not apply.
   FailureOr<Operation *> createStep(const ox::Node &node, Location loc, StringRef mnemonic,
@@ -389,7 +392,33 @@ FailureOr<Operation *> GraphImporter::createOp(const ox::Node &node, Location lo
     return failure();
   if (failed(verify(op)))
     return failure();
-  return op;
+  return foldSmallConstant(op);
+}
+
+Operation *GraphImporter::foldSmallConstant(Operation *op) {
+  // Shape arithmetic (Shape, Size, Range, Concat, Gather, Sub ... of static
+  // shapes and constants) becomes a constant as it is imported, so that a
+  // later node that needs it at compile time (axes, split, depth, a reshape
+  // target) sees a glm.constant. Only small static results: weights stay
+  // for the canonicalizer to fold or not.
+  constexpr int64_t kMaxImportFoldElements = 256;
+  if (op->getNumResults() != 1)
+    return op;
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() > kMaxImportFoldElements)
+    return op;
+  SmallVector<Attribute> operands;
+  for (Value v : op->getOperands())
+    operands.push_back(glm::getConstantElements(v));
+  SmallVector<OpFoldResult> results;
+  if (failed(op->fold(operands, results)) || results.size() != 1)
+    return op;
+  auto attr = dyn_cast_if_present<ElementsAttr>(dyn_cast<Attribute>(results[0]));
+  if (!attr || attr.getType() != type)
+    return op;
+  Operation *cst = glm::ConstantOp::create(builder, op->getLoc(), type, attr);
+  op->erase();
+  return cst;
 }
 
 LogicalResult GraphImporter::bindOutputs(const ox::Node &node, Operation *op, Location loc) {
@@ -871,9 +900,19 @@ LogicalResult GraphImporter::importLayerNorm(const ox::Node &node, Location loc)
 LogicalResult GraphImporter::importScalarParam(const ox::Node &node, Location loc) {
   bool cumsum = node.opType == "CumSum";
   StringRef name = cumsum ? "axis" : "depth";
-  auto param = constantInts(node, 1, loc, name);
-  if (failed(param))
-    return failure();
+  FailureOr<std::optional<SmallVector<int64_t>>> param = std::optional<SmallVector<int64_t>>();
+  auto depthValues = cumsum ? std::nullopt : [&]() -> std::optional<SmallVector<double>> {
+    auto v = input(node, 1, loc);
+    return succeeded(v) && *v ? glm::getConstantValuesAsDouble(*v) : std::nullopt;
+  }();
+  if (depthValues && depthValues->size() == 1) {
+    // OneHot's depth may be of any numeric type; ONNX truncates it.
+    param = std::optional<SmallVector<int64_t>>(SmallVector<int64_t>{(int64_t)(*depthValues)[0]});
+  } else {
+    param = constantInts(node, 1, loc, name);
+    if (failed(param))
+      return failure();
+  }
   if (!*param || (*param)->size() != 1)
     return emitError(loc) << node.opType << " needs a one-element " << name << " input";
   std::string mnemonic = cumsum ? "cum_sum" : "one_hot";
@@ -1704,6 +1743,11 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     resultNames.push_back(builder.getStringAttr(v.name));
   }
   func::ReturnOp::create(builder, fileLoc(), results);
+  // Constants that import-time folding left without uses (the operands of
+  // folded shape arithmetic).
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*entry)))
+    if (isa<glm::ConstantOp>(op) && op.use_empty())
+      op.erase();
   func.setFunctionType(builder.getFunctionType(inputTypes, resultTypes));
   for (auto [i, name] : llvm::enumerate(resultNames))
     func.setResultAttr(i, "glm.name", name);
