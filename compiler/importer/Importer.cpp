@@ -1188,15 +1188,48 @@ LogicalResult GraphImporter::importClip(const ox::Node &node, Location loc) {
 
 LogicalResult GraphImporter::importPad(const ox::Node &node, Location loc) {
   const ox::Attribute *mode = node.getAttribute("mode");
-  if (mode && mode->s != "constant")
-    return emitError(loc) << "Pad mode '" << mode->s << "' is not supported (only constant)";
-  if (node.inputs.size() > 3 && !node.inputs[3].empty())
-    return emitError(loc) << "Pad with an axes input is not supported";
+  if (mode && mode->s != "constant" && mode->s != "edge" && mode->s != "reflect" && mode->s != "wrap")
+    return emitError(loc) << "Pad mode '" << mode->s
+                          << "' is not supported (constant, edge, reflect or wrap)";
   auto data = input(node, 0, loc);
   if (failed(data))
     return failure();
   SmallVector<Value> operands{*data};
-  if (const ox::Attribute *pads = node.getAttribute("pads")) { // opset < 11
+  if (node.inputs.size() > 3 && !node.inputs[3].empty()) {
+    // Opset 18: pads cover only `axes`; the full [begin..., end...] pads
+    // put them in place, zeros elsewhere.
+    auto axes = constantInts(node, 3, loc, "axes");
+    if (failed(axes))
+      return failure();
+    auto pads = constantInts(node, 1, loc, "pads (with an axes input)");
+    if (failed(pads))
+      return failure();
+    auto dt = dyn_cast<RankedTensorType>((*data).getType());
+    if (!dt || !*pads)
+      return emitError(loc) << "Pad with an axes input needs a ranked input and pads";
+    int64_t rank = dt.getRank(), n = (*axes)->size();
+    if ((int64_t)(*pads)->size() != 2 * n)
+      return emitError(loc) << "Pad has " << (*pads)->size() << " pads for " << n
+                            << " axes; it needs two per axis";
+    SmallVector<int64_t> full(2 * rank, 0);
+    SmallVector<bool> seen(rank, false);
+    for (auto [k, ax] : llvm::enumerate(**axes)) {
+      auto d = glm::normalizeAxis(ax, rank);
+      if (!d || seen[*d])
+        return emitError(loc) << "Pad axis " << ax << " is out of range for rank " << rank
+                              << " or repeated";
+      seen[*d] = true;
+      full[*d] = (**pads)[k];
+      full[*d + rank] = (**pads)[k + n];
+    }
+    operands.push_back(i64Constant(loc, full));
+    if (node.inputs.size() > 2 && !node.inputs[2].empty()) {
+      auto v = input(node, 2, loc);
+      if (failed(v))
+        return failure();
+      operands.push_back(*v);
+    }
+  } else if (const ox::Attribute *pads = node.getAttribute("pads")) { // opset < 11
     auto ty = RankedTensorType::get({(int64_t)pads->ints.size()}, builder.getI64Type());
     operands.push_back(glm::ConstantOp::create(
         builder, loc, ty, DenseElementsAttr::get(ty, ArrayRef<int64_t>(pads->ints))));
@@ -1215,7 +1248,12 @@ LogicalResult GraphImporter::importPad(const ox::Node &node, Location loc) {
         operands.push_back(*v);
     }
   }
-  auto op = createOp(node, loc, "pad", operands, {}, 1);
+  SmallVector<NamedAttribute> attrs;
+  if (mode && mode->s != "constant") {
+    attrs.push_back(builder.getNamedAttr("mode", builder.getStringAttr(mode->s)));
+    operands.resize(2); // edge, reflect and wrap take no constant_value
+  }
+  auto op = createOp(node, loc, "pad", operands, attrs, 1);
   if (failed(op))
     return failure();
   return bindOutputs(node, *op, loc);

@@ -256,3 +256,46 @@ func.func @max_pool_dynamic_spatial(%x: tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf
   %0 = glm.max_pool %x {kernel_shape = [5, 5], pads = [2, 2, 2, 2]} : (tensor<1x8x?x?xf32>) -> tensor<1x8x?x?xf32>
   return %0 : tensor<1x8x?x?xf32>
 }
+
+// -----
+
+// Pad with a one-element (not scalar) constant value reads its element.
+// CHECK-LABEL: func.func @pad_one_element_value
+func.func @pad_one_element_value(%x: tensor<2x3xf32>, %v: tensor<1xf32>) -> tensor<2x5xf32> {
+  // CHECK: %[[V:.+]] = tensor.extract %arg1[%{{.+}}] : tensor<1xf32>
+  // CHECK: tensor.pad %arg0 low[0, 1] high[0, 1]
+  // CHECK: tensor.yield %[[V]]
+  %p = glm.constant {value = dense<[0, 1, 0, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %0 = glm.pad %x, %p, %v : (tensor<2x3xf32>, tensor<4xi64>, tensor<1xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+// Pad modes edge, reflect and wrap: each output element reads the source at
+// a coordinate brought into range (clamped, mirrored with period 2(n-1),
+// modulo n).
+// CHECK-LABEL: func.func @pad_edge
+func.func @pad_edge(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+  // CHECK: linalg.generic
+  // CHECK: %[[I:.+]] = linalg.index 1 : index
+  // CHECK: %[[S:.+]] = arith.subi %[[I]], %c1
+  // CHECK: %[[MIN:.+]] = arith.minsi %[[S]], %{{.+}}
+  // CHECK: %[[C:.+]] = arith.maxsi %[[MIN]], %{{.+}}
+  // CHECK: tensor.extract %arg0[%{{.+}}, %[[C]]] : tensor<2x3xf32>
+  %p = glm.constant {value = dense<[0, 1, 0, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %0 = glm.pad %x, %p {mode = "edge"} : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// CHECK-LABEL: func.func @pad_reflect
+func.func @pad_reflect(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+  // CHECK: linalg.generic
+  // CHECK: arith.remsi
+  // CHECK: arith.cmpi slt
+  // CHECK: arith.select
+  // CHECK: tensor.extract %arg0
+  %p = glm.constant {value = dense<[0, 1, 0, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %0 = glm.pad %x, %p {mode = "reflect"} : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
