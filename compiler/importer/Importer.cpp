@@ -145,6 +145,21 @@ private:
   LogicalResult importPow(const ox::Node &node, Location loc);
   LogicalResult importSlice(const ox::Node &node, Location loc);
   LogicalResult importSingleOutput(const ox::Node &node, Location loc, StringRef what);
+  LogicalResult importHardmax(const ox::Node &node, Location loc);
+  LogicalResult importInstanceNorm(const ox::Node &node, Location loc);
+  LogicalResult importGroupNorm(const ox::Node &node, Location loc);
+  /// (x - mean) / sqrt(var + epsilon) with mean and var over `axes` (kept),
+  /// in f32 for other float types (ONNX's stash_type), cast back to x's type.
+  FailureOr<Value> normalizeOver(const ox::Node &node, Location loc, Value x, ArrayRef<int64_t> axes,
+                                 float epsilon);
+  /// The single result of a decomposition step.
+  FailureOr<Value> stepValue(const ox::Node &node, Location loc, StringRef mnemonic,
+                             ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs = {}) {
+    auto op = createStep(node, loc, mnemonic, operands, attrs);
+    if (failed(op))
+      return failure();
+    return (*op)->getResult(0);
+  }
   // Opset 23 decoder ops straight into the fused glm ops.
   LogicalResult importRMSNormalization(const ox::Node &node, Location loc);
   LogicalResult importRotaryEmbedding(const ox::Node &node, Location loc);
@@ -1581,6 +1596,210 @@ LogicalResult GraphImporter::importSlice(const ox::Node &node, Location loc) {
   return bindOutputs(node, *op, loc);
 }
 
+/// Hardmax: one_hot(arg_max(x, axis), depth = size along axis) with values
+/// [0, 1] (the first of equal maxima wins). Before opset 13 the input is
+/// coerced to 2-d at axis (default 1), as Softmax's.
+LogicalResult GraphImporter::importHardmax(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt)
+    return emitError(loc) << "Hardmax needs a ranked input";
+  int64_t axis = opset >= 13 ? -1 : 1;
+  if (const ox::Attribute *a = node.getAttribute("axis"))
+    axis = a->i;
+  auto norm = glm::normalizeAxis(axis, xt.getRank());
+  if (!norm)
+    return emitError(loc) << "Hardmax axis " << axis << " is out of range for rank " << xt.getRank();
+  Value in = *x;
+  int64_t hAxis = *norm;
+  bool coerced = opset < 13 && *norm != xt.getRank() - 1;
+  if (coerced) {
+    auto flat = stepValue(node, loc, "flatten", {in},
+                          {builder.getNamedAttr("axis", builder.getI64IntegerAttr(*norm))});
+    if (failed(flat))
+      return failure();
+    in = *flat;
+    hAxis = 1;
+  }
+  auto it = cast<RankedTensorType>(in.getType());
+  int64_t depth = it.getDimSize(hAxis);
+  if (ShapedType::isDynamic(depth))
+    return emitError(loc) << "Hardmax needs a static size along axis " << axis << ", got "
+                          << (*x).getType();
+  Type et = xt.getElementType();
+  auto vty = RankedTensorType::get({2}, et);
+  Value values = glm::ConstantOp::create(
+      builder, loc, vty,
+      DenseElementsAttr::get(vty, ArrayRef<Attribute>{builder.getFloatAttr(et, 0.0),
+                                                      builder.getFloatAttr(et, 1.0)}));
+  auto axisAttr = builder.getNamedAttr("axis", builder.getI64IntegerAttr(hAxis));
+  auto idx = stepValue(node, loc, "arg_max", {in},
+                       {axisAttr, builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(0))});
+  if (failed(idx))
+    return failure();
+  SmallVector<NamedAttribute> ohAttrs{axisAttr,
+                                      builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth))};
+  if (!coerced) {
+    auto op = createOp(node, loc, "one_hot", {*idx, values}, ohAttrs, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
+  auto oh = stepValue(node, loc, "one_hot", {*idx, values}, ohAttrs);
+  auto shape = stepValue(node, loc, "shape", {*x});
+  if (failed(oh) || failed(shape))
+    return failure();
+  auto back = createOp(node, loc, "reshape", {*oh, *shape}, {}, 1);
+  if (failed(back))
+    return failure();
+  return bindOutputs(node, *back, loc);
+}
+
+FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc, Value x,
+                                              ArrayRef<int64_t> axes, float epsilon) {
+  Type et = getElementTypeOrSelf(x.getType());
+  Type f32 = builder.getF32Type();
+  Value xf = x;
+  if (et != f32) {
+    auto c = stepValue(node, loc, "cast", {x}, {builder.getNamedAttr("to", TypeAttr::get(f32))});
+    if (failed(c))
+      return failure();
+    xf = *c;
+  }
+  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
+  auto mean = stepValue(node, loc, "reduce_mean", {xf}, {axesAttr});
+  if (failed(mean))
+    return failure();
+  auto dev = stepValue(node, loc, "sub", {xf, *mean});
+  if (failed(dev))
+    return failure();
+  auto sq = stepValue(node, loc, "mul", {*dev, *dev});
+  if (failed(sq))
+    return failure();
+  auto var = stepValue(node, loc, "reduce_mean", {*sq}, {axesAttr});
+  if (failed(var))
+    return failure();
+  Value e = scalarConstant(loc, RankedTensorType::get({}, f32), builder.getF32FloatAttr(epsilon));
+  auto ve = stepValue(node, loc, "add", {*var, e});
+  if (failed(ve))
+    return failure();
+  auto sd = stepValue(node, loc, "sqrt", {*ve});
+  if (failed(sd))
+    return failure();
+  auto y = stepValue(node, loc, "div", {*dev, *sd});
+  if (failed(y) || et == f32)
+    return y;
+  return stepValue(node, loc, "cast", {*y}, {builder.getNamedAttr("to", TypeAttr::get(et))});
+}
+
+/// InstanceNormalization: each (n, c) slice normalised over the spatial
+/// dims, then scale[c] and B[c].
+LogicalResult GraphImporter::importInstanceNorm(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), scale = input(node, 1, loc), bias = input(node, 2, loc);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt || xt.getRank() < 3 || !*scale || !*bias)
+    return emitError(loc) << "InstanceNormalization needs an input of rank >= 3, scale and B";
+  float eps = 1e-5f;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  int64_t rank = xt.getRank();
+  SmallVector<int64_t> spatial, trailing;
+  for (int64_t d = 2; d < rank; ++d)
+    spatial.push_back(d);
+  for (int64_t d = 1; d < rank - 1; ++d)
+    trailing.push_back(d);
+  auto y = normalizeOver(node, loc, *x, spatial, eps);
+  if (failed(y))
+    return failure();
+  // [C] -> [C, 1, ...] against [N, C, spatial...].
+  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(trailing));
+  auto s = stepValue(node, loc, "unsqueeze", {*scale}, {axesAttr});
+  auto b = stepValue(node, loc, "unsqueeze", {*bias}, {axesAttr});
+  if (failed(s) || failed(b))
+    return failure();
+  auto scaled = stepValue(node, loc, "mul", {*y, *s});
+  if (failed(scaled))
+    return failure();
+  auto op = createOp(node, loc, "add", {*scaled, *b}, {}, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// GroupNormalization: x [N, C, ...] viewed as [N, G, C/G * spatial],
+/// normalised over the last dim. scale and bias are per group before
+/// opset 21 (applied on that view), per channel since.
+LogicalResult GraphImporter::importGroupNorm(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), scale = input(node, 1, loc), bias = input(node, 2, loc);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  const ox::Attribute *groups = node.getAttribute("num_groups");
+  if (!xt || xt.getRank() < 2 || !*scale || !*bias || !groups || groups->i < 1)
+    return emitError(loc) << "GroupNormalization needs an input of rank >= 2, scale, bias and a "
+                             "positive num_groups";
+  int64_t g = groups->i, rank = xt.getRank(), c = xt.getDimSize(1);
+  if (!ShapedType::isDynamic(c) && c % g != 0)
+    return emitError(loc) << "GroupNormalization: " << c << " channels are not a multiple of "
+                          << g << " groups";
+  float eps = 1e-5f;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  auto grouped = stepValue(node, loc, "reshape", {*x, i64Constant(loc, {0, g, -1})});
+  if (failed(grouped))
+    return failure();
+  auto y = normalizeOver(node, loc, *grouped, {2}, eps);
+  if (failed(y))
+    return failure();
+  Value out = *y;
+  bool perGroup = opset < 21;
+  // v * scale + bias, scale and bias unsqueezed at `axes` to broadcast.
+  auto applyAffine = [&](Value v, ArrayRef<int64_t> axes) -> FailureOr<Value> {
+    FailureOr<Value> s = *scale, b = *bias;
+    if (!axes.empty()) {
+      auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
+      s = stepValue(node, loc, "unsqueeze", {*scale}, {axesAttr});
+      b = stepValue(node, loc, "unsqueeze", {*bias}, {axesAttr});
+    }
+    if (failed(s) || failed(b))
+      return failure();
+    auto scaled = stepValue(node, loc, "mul", {v, *s});
+    if (failed(scaled))
+      return failure();
+    return stepValue(node, loc, "add", {*scaled, *b});
+  };
+  if (perGroup) {
+    auto a = applyAffine(out, {1}); // [G] -> [G, 1] against [N, G, rest]
+    if (failed(a))
+      return failure();
+    out = *a;
+  }
+  auto shape = stepValue(node, loc, "shape", {*x});
+  if (failed(shape))
+    return failure();
+  if (perGroup) {
+    auto op = createOp(node, loc, "reshape", {out, *shape}, {}, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
+  auto back = stepValue(node, loc, "reshape", {out, *shape});
+  if (failed(back))
+    return failure();
+  SmallVector<int64_t> trailing;
+  for (int64_t d = 1; d < rank - 1; ++d)
+    trailing.push_back(d);
+  auto a = applyAffine(*back, trailing); // [C] -> [C, 1, ...]
+  if (failed(a))
+    return failure();
+  bindValue(node.outputs.at(0), *a);
+  return success();
+}
+
 const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
   static const llvm::StringMap<Handler> table = [] {
     llvm::StringMap<Handler> t;
@@ -1631,6 +1850,9 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["RotaryEmbedding"] = &GraphImporter::importRotaryEmbedding;
     t["Attention"] = &GraphImporter::importAttention;
     t["LayerNormalization"] = &GraphImporter::importLayerNorm;
+    t["Hardmax"] = &GraphImporter::importHardmax;
+    t["InstanceNormalization"] = &GraphImporter::importInstanceNorm;
+    t["GroupNormalization"] = &GraphImporter::importGroupNorm;
     return t;
   }();
   return table;
@@ -1814,7 +2036,7 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "RotaryEmbedding", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
-      "CumSum", "OneHot"};
+      "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));
   llvm::sort(sorted);
   return sorted;
