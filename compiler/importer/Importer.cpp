@@ -1116,6 +1116,20 @@ LogicalResult GraphImporter::importReduce(const ox::Node &node, Location loc) {
       attrs->push_back(builder.getNamedAttr("axes", builder.getI64ArrayAttr(**axes)));
   }
   Value x = *data;
+  if ((op == "ReduceMax" || op == "ReduceMin") && x && getElementTypeOrSelf(x.getType()).isInteger(1)) {
+    // Bool: max is any (a sum of 0/1 that is not 0; false over an empty
+    // set), min is all (a product; true over an empty set).
+    auto wide = stepValue(node, loc, "cast", {x}, {builder.getNamedAttr("to", TypeAttr::get(builder.getI64Type()))});
+    if (failed(wide))
+      return failure();
+    auto r = stepValue(node, loc, op == "ReduceMax" ? "reduce_sum" : "reduce_prod", {*wide}, *attrs);
+    if (failed(r))
+      return failure();
+    auto b = createOp(node, loc, "cast", {*r}, {builder.getNamedAttr("to", TypeAttr::get(builder.getI1Type()))}, 1);
+    if (failed(b))
+      return failure();
+    return bindOutputs(node, *b, loc);
+  }
   if (!pre.empty()) {
     SmallVector<Value> operands{x};
     if (pre == "mul")
