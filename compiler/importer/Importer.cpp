@@ -164,6 +164,10 @@ private:
   LogicalResult importRMSNormalization(const ox::Node &node, Location loc);
   LogicalResult importRotaryEmbedding(const ox::Node &node, Location loc);
   LogicalResult importAttention(const ox::Node &node, Location loc);
+  /// Attention's qk_matmul_output: Q K^T * scale [b, q_heads, S, T], plus
+  /// the masks (mode 1, 2) and softmax (mode 3).
+  FailureOr<Value> attentionScores(const ox::Node &node, Location loc, Value Q, Value K, Value mask,
+                                   Value causalAllowed, float scale);
   /// A scalar constant of `type`'s element type with `type`'s shape.
   Value scalarConstant(Location loc, RankedTensorType type, Attribute value);
   Value i64Constant(Location loc, ArrayRef<int64_t> values, bool scalar = false);
@@ -674,9 +678,7 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     return failure();
   if (!*q || !*k || !*v)
     return emitError(loc) << "Attention needs Q, K and V";
-  if (node.outputs.size() > 3 && !node.outputs[3].empty())
-    return emitError(loc) << "Attention output 3 (qk_matmul_output) is not supported; only inference "
-                             "outputs are";
+  bool wantQK = node.outputs.size() > 3 && !node.outputs[3].empty();
   if (const ox::Attribute *a = node.getAttribute("softcap"); a && a->f != 0.0f)
     return emitError(loc) << "Attention with softcap is not supported";
   if (bool(*pastK) != bool(*pastV))
@@ -727,6 +729,7 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   Value lowest = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -3.4028234663852886e38));
   Value zero = scalarConstant(loc, scalarF, builder.getFloatAttr(et, 0.0));
   Value m = *mask;
+  Value causalAllowed; // i1 [S, T] with is_causal
   if (m && getElementTypeOrSelf(m.getType()).isInteger(1)) {
     auto w = createStep(node, loc, "where", {m, zero, lowest});
     if (failed(w))
@@ -769,7 +772,8 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     auto allowed = createStep(node, loc, "less_or_equal", {(*krow)->getResult(0), (*qcol)->getResult(0)});
     if (failed(allowed))
       return failure();
-    auto cm = createStep(node, loc, "where", {(*allowed)->getResult(0), zero, lowest});
+    causalAllowed = (*allowed)->getResult(0);
+    auto cm = createStep(node, loc, "where", {causalAllowed, zero, lowest});
     if (failed(cm))
       return failure();
     Value causalMask = (*cm)->getResult(0);
@@ -798,12 +802,93 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     y = *merged;
   }
   bindValue(node.outputs.at(0), y);
+  if (wantQK) {
+    auto qk = attentionScores(node, loc, Q, K, *mask, causalAllowed, scale);
+    if (failed(qk))
+      return failure();
+    bindValue(node.outputs[3], *qk);
+  }
   // present_key/present_value: [b, kv_heads, total, d] as ONNX defines them.
   if (node.outputs.size() > 1 && !node.outputs[1].empty())
     bindValue(node.outputs[1], K);
   if (node.outputs.size() > 2 && !node.outputs[2].empty())
     bindValue(node.outputs[2], V);
   return success();
+}
+
+FailureOr<Value> GraphImporter::attentionScores(const ox::Node &node, Location loc, Value Q, Value K,
+                                                Value mask, Value causalAllowed, float scale) {
+  int64_t mode = 0;
+  if (const ox::Attribute *a = node.getAttribute("qk_matmul_output_mode"))
+    mode = a->i;
+  if (mode < 0 || mode > 3)
+    return emitError(loc) << "Attention qk_matmul_output_mode " << mode << " is not valid (0 to 3)";
+  auto qt = cast<RankedTensorType>(Q.getType());
+  auto kt = dyn_cast<RankedTensorType>(K.getType());
+  if (!kt || kt.getRank() != 4)
+    return emitError(loc) << "Attention output 3 (qk_matmul_output) needs 4-d K, got " << K.getType();
+  Type et = qt.getElementType();
+  int64_t qHeads = qt.getDimSize(1), kvHeads = kt.getDimSize(1), d = kt.getDimSize(3);
+  if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads) || qHeads % kvHeads != 0)
+    return emitError(loc) << "Attention output 3 (qk_matmul_output) needs static head counts, Q's a "
+                             "multiple of K's; got "
+                          << Q.getType() << " and " << K.getType();
+  if (qHeads != kvHeads) {
+    // Grouped-query: each K head serves qHeads / kvHeads query heads.
+    if (ShapedType::isDynamic(d))
+      return emitError(loc) << "Attention output 3 (qk_matmul_output) with grouped K heads needs a "
+                               "static head size";
+    auto u = stepValue(node, loc, "unsqueeze", {K}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr({2}))});
+    if (failed(u))
+      return failure();
+    auto e = stepValue(node, loc, "expand", {*u, i64Constant(loc, {1, 1, qHeads / kvHeads, 1, 1})});
+    if (failed(e))
+      return failure();
+    auto r = stepValue(node, loc, "reshape", {*e, i64Constant(loc, {0, qHeads, -1, d})});
+    if (failed(r))
+      return failure();
+    K = *r;
+  }
+  auto t = stepValue(node, loc, "transpose", {K},
+                     {builder.getNamedAttr("perm", builder.getI64ArrayAttr({0, 1, 3, 2}))});
+  if (failed(t))
+    return failure();
+  auto mm = stepValue(node, loc, "mat_mul", {Q, *t});
+  if (failed(mm))
+    return failure();
+  auto scalarF = RankedTensorType::get({}, et);
+  auto qk = stepValue(node, loc, "mul", {*mm, scalarConstant(loc, scalarF, builder.getFloatAttr(et, scale))});
+  if (failed(qk) || mode == 0)
+    return qk;
+  // The additive mask as ONNX writes it: -inf where a key is masked.
+  Value ninf = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -INFINITY));
+  Value zero = scalarConstant(loc, scalarF, builder.getFloatAttr(et, 0.0));
+  Value scores = *qk;
+  for (Value bias : {mask, causalAllowed}) {
+    if (!bias)
+      continue;
+    if (getElementTypeOrSelf(bias.getType()).isInteger(1)) {
+      auto w = stepValue(node, loc, "where", {bias, zero, ninf});
+      if (failed(w))
+        return failure();
+      bias = *w;
+    }
+    auto sum = stepValue(node, loc, "add", {scores, bias});
+    if (failed(sum))
+      return failure();
+    scores = *sum;
+  }
+  if (mode < 3) // 2 (after softcap) is 1 without softcap
+    return scores;
+  auto sm = stepValue(node, loc, "softmax", {scores},
+                      {builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1))});
+  if (failed(sm))
+    return failure();
+  // A fully masked row (all -inf) is NaN after softmax; ONNX makes it 0.
+  auto nan = stepValue(node, loc, "is_nan", {*sm});
+  if (failed(nan))
+    return failure();
+  return stepValue(node, loc, "where", {*nan, zero, *sm});
 }
 
 LogicalResult GraphImporter::importIdentity(const ox::Node &node, Location loc) {
