@@ -106,6 +106,9 @@ private:
                                   ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs,
                                   unsigned numResults, ArrayRef<int32_t> segments = {},
                                   bool producesNodeOutputs = true);
+  /// A glm.constant in place of `op` (erased) when `op` folds to a small
+  /// static constant; `op` itself otherwise.
+  Operation *foldSmallConstant(Operation *op);
   /// An op that is one step of a node's decomposition: its results are not
   /// the node's outputs, so the node's value_info does not apply.
   FailureOr<Operation *> createStep(const ox::Node &node, Location loc, StringRef mnemonic,
@@ -148,10 +151,29 @@ private:
   LogicalResult importPow(const ox::Node &node, Location loc);
   LogicalResult importSlice(const ox::Node &node, Location loc);
   LogicalResult importSingleOutput(const ox::Node &node, Location loc, StringRef what);
+  LogicalResult importHardmax(const ox::Node &node, Location loc);
+  LogicalResult importInstanceNorm(const ox::Node &node, Location loc);
+  LogicalResult importGroupNorm(const ox::Node &node, Location loc);
+  /// (x - mean) / sqrt(var + epsilon) with mean and var over `axes` (kept),
+  /// in f32 for other float types (ONNX's stash_type), cast back to x's type.
+  FailureOr<Value> normalizeOver(const ox::Node &node, Location loc, Value x, ArrayRef<int64_t> axes,
+                                 float epsilon);
+  /// The single result of a decomposition step.
+  FailureOr<Value> stepValue(const ox::Node &node, Location loc, StringRef mnemonic,
+                             ArrayRef<Value> operands, ArrayRef<NamedAttribute> attrs = {}) {
+    auto op = createStep(node, loc, mnemonic, operands, attrs);
+    if (failed(op))
+      return failure();
+    return (*op)->getResult(0);
+  }
   // Opset 23 decoder ops straight into the fused glm ops.
   LogicalResult importRMSNormalization(const ox::Node &node, Location loc);
   LogicalResult importRotaryEmbedding(const ox::Node &node, Location loc);
   LogicalResult importAttention(const ox::Node &node, Location loc);
+  /// Attention's qk_matmul_output: Q K^T * scale [b, q_heads, S, T], plus
+  /// the masks (mode 1, 2) and softmax (mode 3).
+  FailureOr<Value> attentionScores(const ox::Node &node, Location loc, Value Q, Value K, Value mask,
+                                   Value causalAllowed, float scale);
   /// A scalar constant of `type`'s element type with `type`'s shape.
   Value scalarConstant(Location loc, RankedTensorType type, Attribute value);
   Value i64Constant(Location loc, ArrayRef<int64_t> values, bool scalar = false);
@@ -395,7 +417,33 @@ FailureOr<Operation *> GraphImporter::createOp(const ox::Node &node, Location lo
     return failure();
   if (failed(verify(op)))
     return failure();
-  return op;
+  return foldSmallConstant(op);
+}
+
+Operation *GraphImporter::foldSmallConstant(Operation *op) {
+  // Shape arithmetic (Shape, Size, Range, Concat, Gather, Sub ... of static
+  // shapes and constants) becomes a constant as it is imported, so that a
+  // later node that needs it at compile time (axes, split, depth, a reshape
+  // target) sees a glm.constant. Only small static results: weights stay
+  // for the canonicalizer to fold or not.
+  constexpr int64_t kMaxImportFoldElements = 256;
+  if (op->getNumResults() != 1)
+    return op;
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() > kMaxImportFoldElements)
+    return op;
+  SmallVector<Attribute> operands;
+  for (Value v : op->getOperands())
+    operands.push_back(glm::getConstantElements(v));
+  SmallVector<OpFoldResult> results;
+  if (failed(op->fold(operands, results)) || results.size() != 1)
+    return op;
+  auto attr = dyn_cast_if_present<ElementsAttr>(dyn_cast<Attribute>(results[0]));
+  if (!attr || attr.getType() != type)
+    return op;
+  Operation *cst = glm::ConstantOp::create(builder, op->getLoc(), type, attr);
+  op->erase();
+  return cst;
 }
 
 LogicalResult GraphImporter::bindOutputs(const ox::Node &node, Operation *op, Location loc) {
@@ -636,9 +684,7 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     return failure();
   if (!*q || !*k || !*v)
     return emitError(loc) << "Attention needs Q, K and V";
-  if (node.outputs.size() > 3 && !node.outputs[3].empty())
-    return emitError(loc) << "Attention output 3 (qk_matmul_output) is not supported; only inference "
-                             "outputs are";
+  bool wantQK = node.outputs.size() > 3 && !node.outputs[3].empty();
   if (const ox::Attribute *a = node.getAttribute("softcap"); a && a->f != 0.0f)
     return emitError(loc) << "Attention with softcap is not supported";
   if (bool(*pastK) != bool(*pastV))
@@ -689,6 +735,7 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   Value lowest = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -3.4028234663852886e38));
   Value zero = scalarConstant(loc, scalarF, builder.getFloatAttr(et, 0.0));
   Value m = *mask;
+  Value causalAllowed; // i1 [S, T] with is_causal
   if (m && getElementTypeOrSelf(m.getType()).isInteger(1)) {
     auto w = createStep(node, loc, "where", {m, zero, lowest});
     if (failed(w))
@@ -731,7 +778,8 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     auto allowed = createStep(node, loc, "less_or_equal", {(*krow)->getResult(0), (*qcol)->getResult(0)});
     if (failed(allowed))
       return failure();
-    auto cm = createStep(node, loc, "where", {(*allowed)->getResult(0), zero, lowest});
+    causalAllowed = (*allowed)->getResult(0);
+    auto cm = createStep(node, loc, "where", {causalAllowed, zero, lowest});
     if (failed(cm))
       return failure();
     Value causalMask = (*cm)->getResult(0);
@@ -760,12 +808,93 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     y = *merged;
   }
   bindValue(node.outputs.at(0), y);
+  if (wantQK) {
+    auto qk = attentionScores(node, loc, Q, K, *mask, causalAllowed, scale);
+    if (failed(qk))
+      return failure();
+    bindValue(node.outputs[3], *qk);
+  }
   // present_key/present_value: [b, kv_heads, total, d] as ONNX defines them.
   if (node.outputs.size() > 1 && !node.outputs[1].empty())
     bindValue(node.outputs[1], K);
   if (node.outputs.size() > 2 && !node.outputs[2].empty())
     bindValue(node.outputs[2], V);
   return success();
+}
+
+FailureOr<Value> GraphImporter::attentionScores(const ox::Node &node, Location loc, Value Q, Value K,
+                                                Value mask, Value causalAllowed, float scale) {
+  int64_t mode = 0;
+  if (const ox::Attribute *a = node.getAttribute("qk_matmul_output_mode"))
+    mode = a->i;
+  if (mode < 0 || mode > 3)
+    return emitError(loc) << "Attention qk_matmul_output_mode " << mode << " is not valid (0 to 3)";
+  auto qt = cast<RankedTensorType>(Q.getType());
+  auto kt = dyn_cast<RankedTensorType>(K.getType());
+  if (!kt || kt.getRank() != 4)
+    return emitError(loc) << "Attention output 3 (qk_matmul_output) needs 4-d K, got " << K.getType();
+  Type et = qt.getElementType();
+  int64_t qHeads = qt.getDimSize(1), kvHeads = kt.getDimSize(1), d = kt.getDimSize(3);
+  if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads) || qHeads % kvHeads != 0)
+    return emitError(loc) << "Attention output 3 (qk_matmul_output) needs static head counts, Q's a "
+                             "multiple of K's; got "
+                          << Q.getType() << " and " << K.getType();
+  if (qHeads != kvHeads) {
+    // Grouped-query: each K head serves qHeads / kvHeads query heads.
+    if (ShapedType::isDynamic(d))
+      return emitError(loc) << "Attention output 3 (qk_matmul_output) with grouped K heads needs a "
+                               "static head size";
+    auto u = stepValue(node, loc, "unsqueeze", {K}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr({2}))});
+    if (failed(u))
+      return failure();
+    auto e = stepValue(node, loc, "expand", {*u, i64Constant(loc, {1, 1, qHeads / kvHeads, 1, 1})});
+    if (failed(e))
+      return failure();
+    auto r = stepValue(node, loc, "reshape", {*e, i64Constant(loc, {0, qHeads, -1, d})});
+    if (failed(r))
+      return failure();
+    K = *r;
+  }
+  auto t = stepValue(node, loc, "transpose", {K},
+                     {builder.getNamedAttr("perm", builder.getI64ArrayAttr({0, 1, 3, 2}))});
+  if (failed(t))
+    return failure();
+  auto mm = stepValue(node, loc, "mat_mul", {Q, *t});
+  if (failed(mm))
+    return failure();
+  auto scalarF = RankedTensorType::get({}, et);
+  auto qk = stepValue(node, loc, "mul", {*mm, scalarConstant(loc, scalarF, builder.getFloatAttr(et, scale))});
+  if (failed(qk) || mode == 0)
+    return qk;
+  // The additive mask as ONNX writes it: -inf where a key is masked.
+  Value ninf = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -INFINITY));
+  Value zero = scalarConstant(loc, scalarF, builder.getFloatAttr(et, 0.0));
+  Value scores = *qk;
+  for (Value bias : {mask, causalAllowed}) {
+    if (!bias)
+      continue;
+    if (getElementTypeOrSelf(bias.getType()).isInteger(1)) {
+      auto w = stepValue(node, loc, "where", {bias, zero, ninf});
+      if (failed(w))
+        return failure();
+      bias = *w;
+    }
+    auto sum = stepValue(node, loc, "add", {scores, bias});
+    if (failed(sum))
+      return failure();
+    scores = *sum;
+  }
+  if (mode < 3) // 2 (after softcap) is 1 without softcap
+    return scores;
+  auto sm = stepValue(node, loc, "softmax", {scores},
+                      {builder.getNamedAttr("axis", builder.getI64IntegerAttr(-1))});
+  if (failed(sm))
+    return failure();
+  // A fully masked row (all -inf) is NaN after softmax; ONNX makes it 0.
+  auto nan = stepValue(node, loc, "is_nan", {*sm});
+  if (failed(nan))
+    return failure();
+  return stepValue(node, loc, "where", {*nan, zero, *sm});
 }
 
 LogicalResult GraphImporter::importIdentity(const ox::Node &node, Location loc) {
@@ -877,9 +1006,19 @@ LogicalResult GraphImporter::importLayerNorm(const ox::Node &node, Location loc)
 LogicalResult GraphImporter::importScalarParam(const ox::Node &node, Location loc) {
   bool cumsum = node.opType == "CumSum";
   StringRef name = cumsum ? "axis" : "depth";
-  auto param = constantInts(node, 1, loc, name);
-  if (failed(param))
-    return failure();
+  FailureOr<std::optional<SmallVector<int64_t>>> param = std::optional<SmallVector<int64_t>>();
+  auto depthValues = cumsum ? std::nullopt : [&]() -> std::optional<SmallVector<double>> {
+    auto v = input(node, 1, loc);
+    return succeeded(v) && *v ? glm::getConstantValuesAsDouble(*v) : std::nullopt;
+  }();
+  if (depthValues && depthValues->size() == 1) {
+    // OneHot's depth may be of any numeric type; ONNX truncates it.
+    param = std::optional<SmallVector<int64_t>>(SmallVector<int64_t>{(int64_t)(*depthValues)[0]});
+  } else {
+    param = constantInts(node, 1, loc, name);
+    if (failed(param))
+      return failure();
+  }
   if (!*param || (*param)->size() != 1)
     return emitError(loc) << node.opType << " needs a one-element " << name << " input";
   std::string mnemonic = cumsum ? "cum_sum" : "one_hot";
@@ -1558,6 +1697,20 @@ LogicalResult GraphImporter::importReduce(const ox::Node &node, Location loc) {
       attrs->push_back(builder.getNamedAttr("axes", builder.getI64ArrayAttr(**axes)));
   }
   Value x = *data;
+  if ((op == "ReduceMax" || op == "ReduceMin") && x && getElementTypeOrSelf(x.getType()).isInteger(1)) {
+    // Bool: max is any (a sum of 0/1 that is not 0; false over an empty
+    // set), min is all (a product; true over an empty set).
+    auto wide = stepValue(node, loc, "cast", {x}, {builder.getNamedAttr("to", TypeAttr::get(builder.getI64Type()))});
+    if (failed(wide))
+      return failure();
+    auto r = stepValue(node, loc, op == "ReduceMax" ? "reduce_sum" : "reduce_prod", {*wide}, *attrs);
+    if (failed(r))
+      return failure();
+    auto b = createOp(node, loc, "cast", {*r}, {builder.getNamedAttr("to", TypeAttr::get(builder.getI1Type()))}, 1);
+    if (failed(b))
+      return failure();
+    return bindOutputs(node, *b, loc);
+  }
   if (!pre.empty()) {
     SmallVector<Value> operands{x};
     if (pre == "mul")
@@ -1645,15 +1798,48 @@ LogicalResult GraphImporter::importClip(const ox::Node &node, Location loc) {
 
 LogicalResult GraphImporter::importPad(const ox::Node &node, Location loc) {
   const ox::Attribute *mode = node.getAttribute("mode");
-  if (mode && mode->s != "constant")
-    return emitError(loc) << "Pad mode '" << mode->s << "' is not supported (only constant)";
-  if (node.inputs.size() > 3 && !node.inputs[3].empty())
-    return emitError(loc) << "Pad with an axes input is not supported";
+  if (mode && mode->s != "constant" && mode->s != "edge" && mode->s != "reflect" && mode->s != "wrap")
+    return emitError(loc) << "Pad mode '" << mode->s
+                          << "' is not supported (constant, edge, reflect or wrap)";
   auto data = input(node, 0, loc);
   if (failed(data))
     return failure();
   SmallVector<Value> operands{*data};
-  if (const ox::Attribute *pads = node.getAttribute("pads")) { // opset < 11
+  if (node.inputs.size() > 3 && !node.inputs[3].empty()) {
+    // Opset 18: pads cover only `axes`; the full [begin..., end...] pads
+    // put them in place, zeros elsewhere.
+    auto axes = constantInts(node, 3, loc, "axes");
+    if (failed(axes))
+      return failure();
+    auto pads = constantInts(node, 1, loc, "pads (with an axes input)");
+    if (failed(pads))
+      return failure();
+    auto dt = dyn_cast<RankedTensorType>((*data).getType());
+    if (!dt || !*pads)
+      return emitError(loc) << "Pad with an axes input needs a ranked input and pads";
+    int64_t rank = dt.getRank(), n = (*axes)->size();
+    if ((int64_t)(*pads)->size() != 2 * n)
+      return emitError(loc) << "Pad has " << (*pads)->size() << " pads for " << n
+                            << " axes; it needs two per axis";
+    SmallVector<int64_t> full(2 * rank, 0);
+    SmallVector<bool> seen(rank, false);
+    for (auto [k, ax] : llvm::enumerate(**axes)) {
+      auto d = glm::normalizeAxis(ax, rank);
+      if (!d || seen[*d])
+        return emitError(loc) << "Pad axis " << ax << " is out of range for rank " << rank
+                              << " or repeated";
+      seen[*d] = true;
+      full[*d] = (**pads)[k];
+      full[*d + rank] = (**pads)[k + n];
+    }
+    operands.push_back(i64Constant(loc, full));
+    if (node.inputs.size() > 2 && !node.inputs[2].empty()) {
+      auto v = input(node, 2, loc);
+      if (failed(v))
+        return failure();
+      operands.push_back(*v);
+    }
+  } else if (const ox::Attribute *pads = node.getAttribute("pads")) { // opset < 11
     auto ty = RankedTensorType::get({(int64_t)pads->ints.size()}, builder.getI64Type());
     operands.push_back(glm::ConstantOp::create(
         builder, loc, ty, DenseElementsAttr::get(ty, ArrayRef<int64_t>(pads->ints))));
@@ -1672,7 +1858,12 @@ LogicalResult GraphImporter::importPad(const ox::Node &node, Location loc) {
         operands.push_back(*v);
     }
   }
-  auto op = createOp(node, loc, "pad", operands, {}, 1);
+  SmallVector<NamedAttribute> attrs;
+  if (mode && mode->s != "constant") {
+    attrs.push_back(builder.getNamedAttr("mode", builder.getStringAttr(mode->s)));
+    operands.resize(2); // edge, reflect and wrap take no constant_value
+  }
+  auto op = createOp(node, loc, "pad", operands, attrs, 1);
   if (failed(op))
     return failure();
   return bindOutputs(node, *op, loc);
@@ -2000,6 +2191,210 @@ LogicalResult GraphImporter::importSlice(const ox::Node &node, Location loc) {
   return bindOutputs(node, *op, loc);
 }
 
+/// Hardmax: one_hot(arg_max(x, axis), depth = size along axis) with values
+/// [0, 1] (the first of equal maxima wins). Before opset 13 the input is
+/// coerced to 2-d at axis (default 1), as Softmax's.
+LogicalResult GraphImporter::importHardmax(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt)
+    return emitError(loc) << "Hardmax needs a ranked input";
+  int64_t axis = opset >= 13 ? -1 : 1;
+  if (const ox::Attribute *a = node.getAttribute("axis"))
+    axis = a->i;
+  auto norm = glm::normalizeAxis(axis, xt.getRank());
+  if (!norm)
+    return emitError(loc) << "Hardmax axis " << axis << " is out of range for rank " << xt.getRank();
+  Value in = *x;
+  int64_t hAxis = *norm;
+  bool coerced = opset < 13 && *norm != xt.getRank() - 1;
+  if (coerced) {
+    auto flat = stepValue(node, loc, "flatten", {in},
+                          {builder.getNamedAttr("axis", builder.getI64IntegerAttr(*norm))});
+    if (failed(flat))
+      return failure();
+    in = *flat;
+    hAxis = 1;
+  }
+  auto it = cast<RankedTensorType>(in.getType());
+  int64_t depth = it.getDimSize(hAxis);
+  if (ShapedType::isDynamic(depth))
+    return emitError(loc) << "Hardmax needs a static size along axis " << axis << ", got "
+                          << (*x).getType();
+  Type et = xt.getElementType();
+  auto vty = RankedTensorType::get({2}, et);
+  Value values = glm::ConstantOp::create(
+      builder, loc, vty,
+      DenseElementsAttr::get(vty, ArrayRef<Attribute>{builder.getFloatAttr(et, 0.0),
+                                                      builder.getFloatAttr(et, 1.0)}));
+  auto axisAttr = builder.getNamedAttr("axis", builder.getI64IntegerAttr(hAxis));
+  auto idx = stepValue(node, loc, "arg_max", {in},
+                       {axisAttr, builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(0))});
+  if (failed(idx))
+    return failure();
+  SmallVector<NamedAttribute> ohAttrs{axisAttr,
+                                      builder.getNamedAttr("depth", builder.getI64IntegerAttr(depth))};
+  if (!coerced) {
+    auto op = createOp(node, loc, "one_hot", {*idx, values}, ohAttrs, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
+  auto oh = stepValue(node, loc, "one_hot", {*idx, values}, ohAttrs);
+  auto shape = stepValue(node, loc, "shape", {*x});
+  if (failed(oh) || failed(shape))
+    return failure();
+  auto back = createOp(node, loc, "reshape", {*oh, *shape}, {}, 1);
+  if (failed(back))
+    return failure();
+  return bindOutputs(node, *back, loc);
+}
+
+FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc, Value x,
+                                              ArrayRef<int64_t> axes, float epsilon) {
+  Type et = getElementTypeOrSelf(x.getType());
+  Type f32 = builder.getF32Type();
+  Value xf = x;
+  if (et != f32) {
+    auto c = stepValue(node, loc, "cast", {x}, {builder.getNamedAttr("to", TypeAttr::get(f32))});
+    if (failed(c))
+      return failure();
+    xf = *c;
+  }
+  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
+  auto mean = stepValue(node, loc, "reduce_mean", {xf}, {axesAttr});
+  if (failed(mean))
+    return failure();
+  auto dev = stepValue(node, loc, "sub", {xf, *mean});
+  if (failed(dev))
+    return failure();
+  auto sq = stepValue(node, loc, "mul", {*dev, *dev});
+  if (failed(sq))
+    return failure();
+  auto var = stepValue(node, loc, "reduce_mean", {*sq}, {axesAttr});
+  if (failed(var))
+    return failure();
+  Value e = scalarConstant(loc, RankedTensorType::get({}, f32), builder.getF32FloatAttr(epsilon));
+  auto ve = stepValue(node, loc, "add", {*var, e});
+  if (failed(ve))
+    return failure();
+  auto sd = stepValue(node, loc, "sqrt", {*ve});
+  if (failed(sd))
+    return failure();
+  auto y = stepValue(node, loc, "div", {*dev, *sd});
+  if (failed(y) || et == f32)
+    return y;
+  return stepValue(node, loc, "cast", {*y}, {builder.getNamedAttr("to", TypeAttr::get(et))});
+}
+
+/// InstanceNormalization: each (n, c) slice normalised over the spatial
+/// dims, then scale[c] and B[c].
+LogicalResult GraphImporter::importInstanceNorm(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), scale = input(node, 1, loc), bias = input(node, 2, loc);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt || xt.getRank() < 3 || !*scale || !*bias)
+    return emitError(loc) << "InstanceNormalization needs an input of rank >= 3, scale and B";
+  float eps = 1e-5f;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  int64_t rank = xt.getRank();
+  SmallVector<int64_t> spatial, trailing;
+  for (int64_t d = 2; d < rank; ++d)
+    spatial.push_back(d);
+  for (int64_t d = 1; d < rank - 1; ++d)
+    trailing.push_back(d);
+  auto y = normalizeOver(node, loc, *x, spatial, eps);
+  if (failed(y))
+    return failure();
+  // [C] -> [C, 1, ...] against [N, C, spatial...].
+  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(trailing));
+  auto s = stepValue(node, loc, "unsqueeze", {*scale}, {axesAttr});
+  auto b = stepValue(node, loc, "unsqueeze", {*bias}, {axesAttr});
+  if (failed(s) || failed(b))
+    return failure();
+  auto scaled = stepValue(node, loc, "mul", {*y, *s});
+  if (failed(scaled))
+    return failure();
+  auto op = createOp(node, loc, "add", {*scaled, *b}, {}, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+/// GroupNormalization: x [N, C, ...] viewed as [N, G, C/G * spatial],
+/// normalised over the last dim. scale and bias are per group before
+/// opset 21 (applied on that view), per channel since.
+LogicalResult GraphImporter::importGroupNorm(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), scale = input(node, 1, loc), bias = input(node, 2, loc);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  const ox::Attribute *groups = node.getAttribute("num_groups");
+  if (!xt || xt.getRank() < 2 || !*scale || !*bias || !groups || groups->i < 1)
+    return emitError(loc) << "GroupNormalization needs an input of rank >= 2, scale, bias and a "
+                             "positive num_groups";
+  int64_t g = groups->i, rank = xt.getRank(), c = xt.getDimSize(1);
+  if (!ShapedType::isDynamic(c) && c % g != 0)
+    return emitError(loc) << "GroupNormalization: " << c << " channels are not a multiple of "
+                          << g << " groups";
+  float eps = 1e-5f;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  auto grouped = stepValue(node, loc, "reshape", {*x, i64Constant(loc, {0, g, -1})});
+  if (failed(grouped))
+    return failure();
+  auto y = normalizeOver(node, loc, *grouped, {2}, eps);
+  if (failed(y))
+    return failure();
+  Value out = *y;
+  bool perGroup = opset < 21;
+  // v * scale + bias, scale and bias unsqueezed at `axes` to broadcast.
+  auto applyAffine = [&](Value v, ArrayRef<int64_t> axes) -> FailureOr<Value> {
+    FailureOr<Value> s = *scale, b = *bias;
+    if (!axes.empty()) {
+      auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
+      s = stepValue(node, loc, "unsqueeze", {*scale}, {axesAttr});
+      b = stepValue(node, loc, "unsqueeze", {*bias}, {axesAttr});
+    }
+    if (failed(s) || failed(b))
+      return failure();
+    auto scaled = stepValue(node, loc, "mul", {v, *s});
+    if (failed(scaled))
+      return failure();
+    return stepValue(node, loc, "add", {*scaled, *b});
+  };
+  if (perGroup) {
+    auto a = applyAffine(out, {1}); // [G] -> [G, 1] against [N, G, rest]
+    if (failed(a))
+      return failure();
+    out = *a;
+  }
+  auto shape = stepValue(node, loc, "shape", {*x});
+  if (failed(shape))
+    return failure();
+  if (perGroup) {
+    auto op = createOp(node, loc, "reshape", {out, *shape}, {}, 1);
+    if (failed(op))
+      return failure();
+    return bindOutputs(node, *op, loc);
+  }
+  auto back = stepValue(node, loc, "reshape", {out, *shape});
+  if (failed(back))
+    return failure();
+  SmallVector<int64_t> trailing;
+  for (int64_t d = 1; d < rank - 1; ++d)
+    trailing.push_back(d);
+  auto a = applyAffine(*back, trailing); // [C] -> [C, 1, ...]
+  if (failed(a))
+    return failure();
+  bindValue(node.outputs.at(0), *a);
+  return success();
+}
+
 const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
   static const llvm::StringMap<Handler> table = [] {
     llvm::StringMap<Handler> t;
@@ -2053,6 +2448,9 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["RotaryEmbedding"] = &GraphImporter::importRotaryEmbedding;
     t["Attention"] = &GraphImporter::importAttention;
     t["LayerNormalization"] = &GraphImporter::importLayerNorm;
+    t["Hardmax"] = &GraphImporter::importHardmax;
+    t["InstanceNormalization"] = &GraphImporter::importInstanceNorm;
+    t["GroupNormalization"] = &GraphImporter::importGroupNorm;
     return t;
   }();
   return table;
@@ -2203,6 +2601,11 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     resultNames.push_back(builder.getStringAttr(v.name));
   }
   func::ReturnOp::create(builder, fileLoc(), results);
+  // Constants that import-time folding left without uses (the operands of
+  // folded shape arithmetic).
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*entry)))
+    if (isa<glm::ConstantOp>(op) && op.use_empty())
+      op.erase();
   func.setFunctionType(builder.getFunctionType(inputTypes, resultTypes));
   for (auto [i, name] : llvm::enumerate(resultNames))
     func.setResultAttr(i, "glm.name", name);
@@ -2231,7 +2634,7 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "RotaryEmbedding", "ScatterND", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
-      "CumSum", "OneHot"};
+      "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));
   llvm::sort(sorted);
   return sorted;

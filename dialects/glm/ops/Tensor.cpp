@@ -211,15 +211,23 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
 }
 
 namespace {
-/// reshape(reshape(x)) -> reshape(x) when the outer shape is static.
+/// reshape(reshape(x)) -> reshape(x) when the outer shape is static. The
+/// outer target becomes that static shape: its 0 (copy) and -1 entries
+/// were relative to the inner result, not to x.
 struct FoldDoubleReshape : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
     auto inner = op.getData().getDefiningOp<ReshapeOp>();
     auto ty = dyn_cast<RankedTensorType>(op.getType());
-    if (!inner || !ty || !ty.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "no inner reshape or dynamic result");
-    rewriter.modifyOpInPlace(op, [&] { op.getDataMutable().assign(inner.getData()); });
+    if (!inner || !ty || !ty.hasStaticShape() || llvm::is_contained(ty.getShape(), 0))
+      return rewriter.notifyMatchFailure(op, "no inner reshape, dynamic or empty result");
+    auto shapeTy = RankedTensorType::get({ty.getRank()}, rewriter.getI64Type());
+    Value cst = ConstantOp::create(rewriter, op.getLoc(), makeIntElements(shapeTy, ty.getShape()));
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getDataMutable().assign(inner.getData());
+      op.getShapeMutable().assign(cst);
+      op.setAllowzero(0);
+    });
     return success();
   }
 };

@@ -211,10 +211,13 @@ def GLM_TileOp : GLM_Op<"tile", [Pure]> {
 }
 
 def GLM_PadOp : GLM_Op<"pad", [Pure]> {
-  let summary = "pad with a constant";
+  let summary = "pad with a constant, the edge, a reflection or a wrap";
   let description = [{
-    ONNX `Pad` (opset 13), mode "constant" (reflect/edge are refused by the
-    importer until lowered): `pads` is a 1-d i64 tensor [begin..., end...].
+    ONNX `Pad` (opset 13): `pads` is a 1-d i64 tensor [begin..., end...]
+    (the importer expands opset 18's `axes`). `mode` is "constant" (the
+    scalar or one-element `constant_value`, 0 without it), "edge" (the
+    border repeated), "reflect" (mirrored without repeating the border) or
+    "wrap" (periodic); the last three ignore `constant_value`.
   }];
   let arguments = (ins GLM_AnyTensor:$data, TensorOf<[I64]>:$pads,
                        Optional<GLM_AnyTensor>:$constant_value,

@@ -808,6 +808,62 @@ struct TileToLinalg : OpConversionPattern<TileOp> {
 
 struct PadToTensor : OpConversionPattern<PadOp> {
   using OpConversionPattern::OpConversionPattern;
+
+  /// Edge, reflect and wrap: every output element reads the source at a
+  /// coordinate mapped into range per dim (clamped; mirrored without
+  /// repeating the border, period 2(n-1); modulo n).
+  static LogicalResult lowerIndexedPad(PadOp op, ConversionPatternRewriter &rewriter,
+                                       RankedTensorType rt, Value src,
+                                       ArrayRef<OpFoldResult> pads, StringRef mode) {
+    Location loc = op.getLoc();
+    int64_t rank = rt.getRank();
+    SmallVector<Value> low, srcDims;
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value n = toIndexValue(rewriter, loc, getDim(rewriter, loc, src, d));
+      Value lo = toIndexValue(rewriter, loc, pads[d]);
+      srcDims.push_back(n);
+      low.push_back(lo);
+      if (rt.isDynamicDim(d)) {
+        Value hi = toIndexValue(rewriter, loc, pads[d + rank]);
+        sizes.push_back(arith::AddIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, n, lo), hi)
+                            .getResult());
+      } else {
+        sizes.push_back(rewriter.getIndexAttr(rt.getDimSize(d)));
+      }
+    }
+    auto body = [&](OpBuilder &b, Location l, ValueRange) -> Value {
+      Value zero = arith::ConstantIndexOp::create(b, l, 0), one = arith::ConstantIndexOp::create(b, l, 1);
+      // ((i mod m) + m) mod m: a non-negative remainder.
+      auto posMod = [&](Value i, Value m) -> Value {
+        Value r = arith::RemSIOp::create(b, l, i, m);
+        return arith::RemSIOp::create(b, l, arith::AddIOp::create(b, l, r, m), m);
+      };
+      SmallVector<Value> coords;
+      for (int64_t d = 0; d < rank; ++d) {
+        Value i = arith::SubIOp::create(b, l, linalg::IndexOp::create(b, l, d), low[d]);
+        Value n = srcDims[d], c;
+        if (mode == "edge") {
+          Value last = arith::SubIOp::create(b, l, n, one);
+          c = arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, i, last), zero);
+        } else if (mode == "wrap") {
+          c = posMod(i, n);
+        } else {
+          Value two = arith::ConstantIndexOp::create(b, l, 2);
+          Value period = arith::MaxSIOp::create(
+              b, l, arith::MulIOp::create(b, l, arith::SubIOp::create(b, l, n, one), two), one);
+          Value m = posMod(i, period);
+          Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, m, n);
+          c = arith::SelectOp::create(b, l, inside, m, arith::SubIOp::create(b, l, period, m));
+        }
+        coords.push_back(c);
+      }
+      return tensor::ExtractOp::create(b, l, src, coords);
+    };
+    rewriter.replaceOp(op, buildParallelGeneric(rewriter, loc, rt, sizes, ValueRange{}, {}, body));
+    return success();
+  }
+
   LogicalResult matchAndRewrite(PadOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -823,9 +879,22 @@ struct PadToTensor : OpConversionPattern<PadOp> {
       if (auto attr = dyn_cast<Attribute>(p); attr && cast<IntegerAttr>(attr).getInt() < 0)
         return op.emitOpError("negative pads are not supported");
     Type et = st.getElementType();
-    Value value = adaptor.getConstantValue()
-                      ? tensor::ExtractOp::create(rewriter, loc, adaptor.getConstantValue(), ValueRange{}).getResult()
-                      : scalarConstant(rewriter, loc, et, 0.0);
+    StringRef mode = op.getMode();
+    if (mode != "constant") {
+      if (mode != "edge" && mode != "reflect" && mode != "wrap")
+        return op.emitOpError("mode '") << mode << "' is not supported";
+      return lowerIndexedPad(op, rewriter, rt, src, pads, mode);
+    }
+    // The value is a scalar or (as ONNX's function bodies write it) a
+    // one-element tensor.
+    Value value = scalarConstant(rewriter, loc, et, 0.0);
+    if (Value cv = adaptor.getConstantValue()) {
+      auto ct = dyn_cast<RankedTensorType>(cv.getType());
+      if (!ct || !ct.hasStaticShape() || ct.getNumElements() != 1)
+        return op.emitOpError("constant_value must have one element, got ") << cv.getType();
+      SmallVector<Value> zeros(ct.getRank(), arith::ConstantIndexOp::create(rewriter, loc, 0));
+      value = tensor::ExtractOp::create(rewriter, loc, cv, zeros);
+    }
     SmallVector<OpFoldResult> low(pads.begin(), pads.begin() + rank), high(pads.begin() + rank, pads.end());
     rewriter.replaceOpWithNewOp<tensor::PadOp>(op, rt, src, low, high, value);
     return success();

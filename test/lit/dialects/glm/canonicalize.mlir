@@ -100,3 +100,19 @@ func.func @split_dynamic_dim(%x: tensor<?x6xf32>) -> (tensor<?x6xf32>, tensor<?x
   %a, %b = glm.split %x {axis = 0 : i64} : (tensor<?x6xf32>) -> (tensor<?x6xf32>, tensor<?x6xf32>)
   return %a, %b : tensor<?x6xf32>, tensor<?x6xf32>
 }
+
+// -----
+
+// reshape(reshape(x)) reshapes x to the outer result: a 0 in the outer
+// target copied a dim of the inner result, not of x.
+// CHECK-LABEL: func.func @double_reshape_copy_dims
+func.func @double_reshape_copy_dims(%x: tensor<3x4x2x2xf32>) -> tensor<3x2x8xf32> {
+  // CHECK: %[[S:.+]] = glm.constant {value = dense<[3, 2, 8]> : tensor<3xi64>}
+  // CHECK: %[[R:.+]] = glm.reshape %arg0, %[[S]] : (tensor<3x4x2x2xf32>, tensor<3xi64>) -> tensor<3x2x8xf32>
+  // CHECK-NEXT: return %[[R]]
+  %s5 = glm.constant {value = dense<[3, 2, 2, 2, 2]> : tensor<5xi64>} : tensor<5xi64>
+  %r5 = glm.reshape %x, %s5 : (tensor<3x4x2x2xf32>, tensor<5xi64>) -> tensor<3x2x2x2x2xf32>
+  %s3 = glm.constant {value = dense<[0, 0, -1]> : tensor<3xi64>} : tensor<3xi64>
+  %r3 = glm.reshape %r5, %s3 : (tensor<3x2x2x2x2xf32>, tensor<3xi64>) -> tensor<3x2x8xf32>
+  return %r3 : tensor<3x2x8xf32>
+}

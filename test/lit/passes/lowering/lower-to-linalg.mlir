@@ -277,6 +277,19 @@ func.func @top_k(%x: tensor<2x10xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
 
 // -----
 
+// Pad with a one-element (not scalar) constant value reads its element.
+// CHECK-LABEL: func.func @pad_one_element_value
+func.func @pad_one_element_value(%x: tensor<2x3xf32>, %v: tensor<1xf32>) -> tensor<2x5xf32> {
+  // CHECK: %[[V:.+]] = tensor.extract %arg1[%{{.+}}] : tensor<1xf32>
+  // CHECK: tensor.pad %arg0 low[0, 1] high[0, 1]
+  // CHECK: tensor.yield %[[V]]
+  %p = glm.constant {value = dense<[0, 1, 0, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %0 = glm.pad %x, %p, %v : (tensor<2x3xf32>, tensor<4xi64>, tensor<1xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
 // ScatterND loops over the index tuples, then over the elements of each
 // slice, combining the output element with the update (add here); negative
 // indices count from the end.
@@ -292,4 +305,34 @@ func.func @scatter_nd_add(%x: tensor<4x3xf32>, %i: tensor<2x1xi64>, %u: tensor<2
   // CHECK: return %[[R]]
   %y = glm.scatter_nd %x, %i, %u {reduction = "add"} : (tensor<4x3xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// Pad modes edge, reflect and wrap: each output element reads the source at
+// a coordinate brought into range (clamped, mirrored with period 2(n-1),
+// modulo n).
+// CHECK-LABEL: func.func @pad_edge
+func.func @pad_edge(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+  // CHECK: linalg.generic
+  // CHECK: %[[I:.+]] = linalg.index 1 : index
+  // CHECK: %[[S:.+]] = arith.subi %[[I]], %c1
+  // CHECK: %[[MIN:.+]] = arith.minsi %[[S]], %{{.+}}
+  // CHECK: %[[C:.+]] = arith.maxsi %[[MIN]], %{{.+}}
+  // CHECK: tensor.extract %arg0[%{{.+}}, %[[C]]] : tensor<2x3xf32>
+  %p = glm.constant {value = dense<[0, 1, 0, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %0 = glm.pad %x, %p {mode = "edge"} : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// CHECK-LABEL: func.func @pad_reflect
+func.func @pad_reflect(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
+  // CHECK: linalg.generic
+  // CHECK: arith.remsi
+  // CHECK: arith.cmpi slt
+  // CHECK: arith.select
+  // CHECK: tensor.extract %arg0
+  %p = glm.constant {value = dense<[0, 1, 0, 1]> : tensor<4xi64>} : tensor<4xi64>
+  %0 = glm.pad %x, %p {mode = "reflect"} : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
 }
