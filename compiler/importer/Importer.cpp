@@ -152,6 +152,7 @@ private:
   LogicalResult importSlice(const ox::Node &node, Location loc);
   LogicalResult importSingleOutput(const ox::Node &node, Location loc, StringRef what);
   LogicalResult importHardmax(const ox::Node &node, Location loc);
+  LogicalResult importNonZero(const ox::Node &node, Location loc);
   LogicalResult importInstanceNorm(const ox::Node &node, Location loc);
   LogicalResult importGroupNorm(const ox::Node &node, Location loc);
   /// (x - mean) / sqrt(var + epsilon) with mean and var over `axes` (kept),
@@ -439,6 +440,10 @@ Operation *GraphImporter::foldSmallConstant(Operation *op) {
   if (failed(op->fold(operands, results)) || results.size() != 1)
     return op;
   auto attr = dyn_cast_if_present<ElementsAttr>(dyn_cast<Attribute>(results[0]));
+  // A fold to one of its operands (a cast to the same type): that operand's
+  // constant.
+  if (auto v = dyn_cast<Value>(results[0]); v && v.getType() == type)
+    attr = glm::getConstantElements(v);
   if (!attr || attr.getType() != type)
     return op;
   Operation *cst = glm::ConstantOp::create(builder, op->getLoc(), type, attr);
@@ -2252,6 +2257,49 @@ LogicalResult GraphImporter::importHardmax(const ox::Node &node, Location loc) {
   return bindOutputs(node, *back, loc);
 }
 
+/// NonZero's output shape is the data's count of nonzeros: glmc takes it
+/// only where the input is known at compile time (TorchScript's
+/// repeat_interleave with a constant repeat count builds its gather indices
+/// with Range/Less/NonZero over static shapes, which fold at import).
+LogicalResult GraphImporter::importNonZero(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  ElementsAttr elems = *x ? glm::getConstantElements(*x) : ElementsAttr();
+  auto values = elems ? glm::getValuesAsDouble(elems) : std::nullopt;
+  auto xt = elems ? dyn_cast<RankedTensorType>(elems.getType()) : RankedTensorType();
+  if (!values || !xt)
+    return emitError(loc) << "NonZero of a value computed at run time is not supported: its "
+                             "output shape depends on the data (glmc compiles a fixed graph; "
+                             "NonZero of a constant or of static shapes is folded)";
+  ArrayRef<int64_t> shape = xt.getShape();
+  int64_t rank = shape.size();
+  SmallVector<SmallVector<int64_t>> coords(rank);
+  int64_t nnz = 0;
+  for (auto [flat, v] : llvm::enumerate(*values)) {
+    if (v == 0.0)
+      continue;
+    ++nnz;
+    int64_t rest = flat;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      coords[d].push_back(rest % shape[d]);
+      rest /= shape[d];
+    }
+  }
+  // Row-major [rank, nnz]; a 0-d input has one row of its one index 0.
+  SmallVector<int64_t> data;
+  for (int64_t d = 0; d < rank; ++d)
+    llvm::append_range(data, coords[d]);
+  if (rank == 0) {
+    data.assign(nnz, 0);
+    rank = 1;
+  }
+  auto ty = RankedTensorType::get({rank, nnz}, builder.getI64Type());
+  Value c = glm::ConstantOp::create(builder, loc, ty, glm::makeIntElements(ty, data));
+  bindValue(node.outputs[0], c);
+  return success();
+}
+
 FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc, Value x,
                                               ArrayRef<int64_t> axes, float epsilon) {
   Type et = getElementTypeOrSelf(x.getType());
@@ -2449,6 +2497,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Attention"] = &GraphImporter::importAttention;
     t["LayerNormalization"] = &GraphImporter::importLayerNorm;
     t["Hardmax"] = &GraphImporter::importHardmax;
+    t["NonZero"] = &GraphImporter::importNonZero;
     t["InstanceNormalization"] = &GraphImporter::importInstanceNorm;
     t["GroupNormalization"] = &GraphImporter::importGroupNorm;
     return t;
@@ -2634,7 +2683,7 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "RotaryEmbedding", "ScatterND", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
-      "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization"};
+      "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization", "NonZero"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));
   llvm::sort(sorted);
   return sorted;

@@ -466,15 +466,57 @@ static LogicalResult inferReduce(ReduceOp op, SmallVectorImpl<Type> &types) {
   return success();
 }
 
-#define GLM_REDUCE_METHODS(OP)                                                             \
-  SmallVector<int64_t> OP::getReducedDims() { return reducedDims(*this); }                 \
-  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &types) { return inferReduce(*this, types); }
+/// Folds a reduction of a small integer constant (the shape arithmetic of
+/// exporters: ReduceMax over a repeat count); `combine` is null for mean,
+/// which does not fold on integers.
+template <typename ReduceOp>
+static OpFoldResult foldReduce(ReduceOp op, Attribute data,
+                               int64_t (*combine)(int64_t, int64_t)) {
+  auto d = dyn_cast_or_null<DenseIntElementsAttr>(data);
+  auto rt = dyn_cast<RankedTensorType>(op.getType());
+  if (!combine || !d || d.getNumElements() > 4096 || !rt || !rt.hasStaticShape() ||
+      !rt.getElementType().isInteger(64) || d.getNumElements() == 0)
+    return {};
+  auto t = cast<RankedTensorType>(d.getType());
+  SmallVector<int64_t> dims = reducedDims(op);
+  int64_t rank = t.getRank();
+  // Output index of each input element: the kept dims, row-major.
+  SmallVector<int64_t> keptStrides(rank, 0);
+  int64_t stride = 1;
+  for (int64_t i = rank - 1; i >= 0; --i)
+    if (!llvm::is_contained(dims, i)) {
+      keptStrides[i] = stride;
+      stride *= t.getDimSize(i);
+    }
+  if (stride != rt.getNumElements())
+    return {};
+  SmallVector<std::optional<int64_t>> acc(stride);
+  int64_t flat = 0;
+  for (APInt v : d.getValues<APInt>()) {
+    int64_t out = 0, rest = flat++;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      out += (rest % t.getDimSize(i)) * keptStrides[i];
+      rest /= t.getDimSize(i);
+    }
+    int64_t x = v.getSExtValue();
+    acc[out] = acc[out] ? combine(*acc[out], x) : x;
+  }
+  SmallVector<int64_t> values;
+  for (auto &a : acc)
+    values.push_back(*a);
+  return makeIntElements(rt, values);
+}
 
-GLM_REDUCE_METHODS(ReduceMeanOp)
-GLM_REDUCE_METHODS(ReduceSumOp)
-GLM_REDUCE_METHODS(ReduceMaxOp)
-GLM_REDUCE_METHODS(ReduceMinOp)
-GLM_REDUCE_METHODS(ReduceProdOp)
+#define GLM_REDUCE_METHODS(OP, COMBINE)                                                    \
+  SmallVector<int64_t> OP::getReducedDims() { return reducedDims(*this); }                 \
+  LogicalResult OP::inferResultTypes(SmallVectorImpl<Type> &types) { return inferReduce(*this, types); } \
+  OpFoldResult OP::fold(FoldAdaptor a) { return foldReduce(*this, a.getData(), COMBINE); }
+
+GLM_REDUCE_METHODS(ReduceMeanOp, nullptr)
+GLM_REDUCE_METHODS(ReduceSumOp, [](int64_t a, int64_t b) { return a + b; })
+GLM_REDUCE_METHODS(ReduceMaxOp, [](int64_t a, int64_t b) { return std::max(a, b); })
+GLM_REDUCE_METHODS(ReduceMinOp, [](int64_t a, int64_t b) { return std::min(a, b); })
+GLM_REDUCE_METHODS(ReduceProdOp, [](int64_t a, int64_t b) { return a * b; })
 
 //===----------------------------------------------------------------------===//
 // ArgMax / ArgMin, CumSum, OneHot

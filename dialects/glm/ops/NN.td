@@ -158,6 +158,8 @@ class GLM_ReduceOp<string mnemonic, string what> : GLM_Op<mnemonic, [Pure]> {
                        DefaultValuedAttr<I64Attr, "1">:$keepdims,
                        DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
   let results = (outs GLM_NumericTensor:$reduced);
+  // Small integer constants (shape arithmetic) fold.
+  let hasFolder = 1;
   let extraClassDeclaration = [{
     /// Normalised, sorted reduced dims.
     llvm::SmallVector<int64_t> getReducedDims();

@@ -687,7 +687,17 @@ OpFoldResult GatherOp::fold(FoldAdaptor a) {
   auto data = smallDense(a.getData());
   auto idx = smallDense(a.getIndices());
   auto ty = dyn_cast<RankedTensorType>(getType());
-  if (!data || !idx || !isStaticSmall(ty))
+  if (!isStaticSmall(ty))
+    return {};
+  if (!data && idx && ty.getElementType().isInteger(64)) {
+    // Entries of a shape whose dims are static (shape(x)[3] of x[?, 1, ?, 8]).
+    auto partial = getPartialIntValues(getResult());
+    if (partial && (int64_t)partial->size() == ty.getNumElements() &&
+        llvm::none_of(*partial, ShapedType::isDynamic))
+      return makeIntElements(ty, *partial);
+    return {};
+  }
+  if (!data || !idx)
     return {};
   auto dt = cast<RankedTensorType>(data.getType());
   auto axis = normalizeAxis(getAxis(), dt.getRank());
