@@ -136,6 +136,10 @@ private:
   LogicalResult importScalarParam(const ox::Node &node, Location loc);
   LogicalResult importLayerNorm(const ox::Node &node, Location loc);
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
+  /// `opName`'s attributes from the node's, `auto_pad` resolved into
+  /// explicit pads from the input `x` and weight `w` (may be null).
+  FailureOr<SmallVector<NamedAttribute>> windowAttributes(const ox::Node &node, Location loc,
+                                                         OperationName opName, Value x, Value w);
   LogicalResult importConvTranspose(const ox::Node &node, Location loc);
   LogicalResult importTopK(const ox::Node &node, Location loc);
   LogicalResult importEinsum(const ox::Node &node, Location loc);
@@ -1109,18 +1113,31 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
     return emitError(loc) << node.opType << " needs an input";
   std::string name = toSnakeCase(node.opType);
   auto registered = RegisteredOperationName::lookup("glm." + name, &ctx);
-  auto attrs = convertAttributes(node, loc, *registered, {"auto_pad"});
+  auto attrs = windowAttributes(node, loc, *registered, operands[0],
+                                operands.size() > 1 ? operands[1] : Value());
+  if (failed(attrs))
+    return failure();
+  auto op = createOp(node, loc, name, operands, *attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+FailureOr<SmallVector<NamedAttribute>>
+GraphImporter::windowAttributes(const ox::Node &node, Location loc, OperationName opName, Value x,
+                                Value w) {
+  auto attrs = convertAttributes(node, loc, opName, {"auto_pad"});
   if (failed(attrs))
     return failure();
   const ox::Attribute *autoPad = node.getAttribute("auto_pad");
   std::string mode = autoPad ? autoPad->s : "NOTSET";
   if (mode != "NOTSET") {
-    auto xt = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
     SmallVector<int64_t> kernel;
     if (const ox::Attribute *ks = node.getAttribute("kernel_shape"))
       kernel.assign(ks->ints.begin(), ks->ints.end());
-    else if (operands.size() > 1)
-      if (auto wt = dyn_cast<RankedTensorType>(operands[1].getType()))
+    else if (w)
+      if (auto wt = dyn_cast<RankedTensorType>(w.getType()))
         kernel.assign(wt.getShape().begin() + 2, wt.getShape().end());
     if (!xt || kernel.empty())
       return emitError(loc) << "auto_pad " << mode << " needs a known input rank and kernel shape";
@@ -1148,10 +1165,7 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
     llvm::erase_if(*attrs, [](NamedAttribute a) { return a.getName() == "pads"; });
     attrs->push_back(builder.getNamedAttr("pads", builder.getI64ArrayAttr(pads)));
   }
-  auto op = createOp(node, loc, name, operands, *attrs, 1);
-  if (failed(op))
-    return failure();
-  return bindOutputs(node, *op, loc);
+  return attrs;
 }
 
 /// ConvTranspose as a convolution: the input gets s-1 zeros between
