@@ -162,6 +162,10 @@ private:
   LogicalResult importDequantizeLinear(const ox::Node &node, Location loc);
   LogicalResult importQuantizeLinear(const ox::Node &node, Location loc);
   LogicalResult importDynamicQuantizeLinear(const ox::Node &node, Location loc);
+  LogicalResult importMatMulInteger(const ox::Node &node, Location loc);
+  LogicalResult importConvInteger(const ox::Node &node, Location loc);
+  LogicalResult importQLinearMatMul(const ox::Node &node, Location loc);
+  LogicalResult importQLinearConv(const ox::Node &node, Location loc);
   /// The ONNX element type that the graph declares for `name`.
   ox::DataType declaredType(StringRef name) const;
   /// `v` cast to element type `et` (itself when it has it).
@@ -178,6 +182,14 @@ private:
                               int64_t axis, int64_t blockSize, Type outType);
   FailureOr<Value> quantize(const ox::Node &node, Location loc, Value x, Value scale, Value zp,
                             int64_t axis, int64_t blockSize, Type target, Type precision);
+  Type accumulatorType(int64_t k, uint64_t extra);
+  FailureOr<Value> centered(const ox::Node &node, Location loc, Value x, Value zp, Type ft);
+  FailureOr<Value> integerMatMul(const ox::Node &node, Location loc, Value a, Value azp, Value b,
+                                 Value bzp);
+  FailureOr<Value> integerConv(const ox::Node &node, Location loc, Value x, Value xzp, Value w,
+                               Value wzp, Value bias);
+  FailureOr<Value> requantize(const ox::Node &node, Location loc, Value acc, Value sa, Value sb,
+                              Value sy, Value yzp, Type target);
   /// (x - mean) / sqrt(var + epsilon) with mean and var over `axes` (kept),
   /// in f32 for other float types (ONNX's stash_type), cast back to x's type.
   FailureOr<Value> normalizeOver(const ox::Node &node, Location loc, Value x, ArrayRef<int64_t> axes,
@@ -2439,6 +2451,10 @@ LogicalResult GraphImporter::importGroupNorm(const ox::Node &node, Location loc)
 //                   (-> cast to an f16/bf16 scale's type)
 //   quantize        div scale -> round (halves to even) -> add zero point ->
 //                   clip to the target type's range -> cast
+//   integer matmul  cast -> sub zero point (both operands) -> mat_mul/conv
+//   / conv          in float -> cast to i32 (MatMulInteger, ConvInteger)
+//                   or -> mul (scale_a * scale_b / scale_y) -> add zero
+//                   point -> round -> clip -> cast (QLinearMatMul/Conv)
 // Scale and zero point operands are broadcast first: unsqueezed along the
 // quantization axis (per-axis) or gathered by block (opset 21 blocked).
 // The clip before the cast is ONNX's saturation: glm.cast of an
@@ -2758,6 +2774,256 @@ LogicalResult GraphImporter::importDynamicQuantizeLinear(const ox::Node &node, L
   return success();
 }
 
+/// The float type that holds the integer dot products of `k` terms
+/// (a - a_zero_point) * (b - b_zero_point) of 8-bit types, |term| <= 255^2,
+/// plus `extra` (a bias bound) exactly: f32 while every partial sum stays
+/// within its 24-bit mantissa (k <= 258 without bias), f64 otherwise
+/// (53 bits: exact for any k an int32 result can hold).
+Type GraphImporter::accumulatorType(int64_t k, uint64_t extra) {
+  if (!ShapedType::isDynamic(k) && (uint64_t)k * 255 * 255 + extra <= (uint64_t(1) << 24))
+    return builder.getF32Type();
+  return builder.getF64Type();
+}
+
+/// x - zero point in `ft`: cast, then sub (zero point already broadcast).
+FailureOr<Value> GraphImporter::centered(const ox::Node &node, Location loc, Value x, Value zp,
+                                         Type ft) {
+  auto v = castTo(node, loc, x, ft);
+  if (failed(v) || !zp)
+    return v;
+  auto z = castTo(node, loc, zp, ft);
+  if (failed(z))
+    return failure();
+  return stepValue(node, loc, "sub", {*v, *z});
+}
+
+static bool isInt8(Type t) {
+  auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(t));
+  return it && it.getWidth() == 8;
+}
+
+FailureOr<Value> GraphImporter::integerMatMul(const ox::Node &node, Location loc, Value a, Value azp,
+                                              Value b, Value bzp) {
+  auto at = dyn_cast<RankedTensorType>(a.getType()), bt = dyn_cast<RankedTensorType>(b.getType());
+  if (!at || !bt || !isInt8(at) || !isInt8(bt) || at.getRank() < 1 || bt.getRank() < 1)
+    return emitError(loc) << node.opType << " needs ranked int8 or uint8 A and B, got " << a.getType()
+                          << " and " << b.getType();
+  Type ft = accumulatorType(at.getDimSize(at.getRank() - 1), 0);
+  // a's zero point is per tensor or per row (axis -2), b's per column.
+  if (azp) {
+    auto z = quantParam(node, loc, azp, at, at.getRank() - 2, 0, "A zero point");
+    if (failed(z))
+      return failure();
+    azp = *z;
+  }
+  if (bzp) {
+    auto z = quantParam(node, loc, bzp, bt, bt.getRank() - 1, 0, "B zero point");
+    if (failed(z))
+      return failure();
+    bzp = *z;
+  }
+  auto av = centered(node, loc, a, azp, ft), bv = centered(node, loc, b, bzp, ft);
+  if (failed(av) || failed(bv))
+    return failure();
+  return stepValue(node, loc, "mat_mul", {*av, *bv});
+}
+
+FailureOr<Value> GraphImporter::integerConv(const ox::Node &node, Location loc, Value x, Value xzp,
+                                            Value w, Value wzp, Value bias) {
+  auto xt = dyn_cast<RankedTensorType>(x.getType()), wt = dyn_cast<RankedTensorType>(w.getType());
+  if (!xt || !wt || !isInt8(xt) || !isInt8(wt) || wt.getRank() < 3)
+    return emitError(loc) << node.opType << " needs ranked int8 or uint8 x and w, got " << x.getType()
+                          << " and " << w.getType();
+  int64_t k = 1;
+  for (int64_t d : wt.getShape().drop_front())
+    k = ShapedType::isDynamic(d) || ShapedType::isDynamic(k) ? kDyn : k * d;
+  uint64_t extra = 0;
+  if (bias) {
+    auto b = glm::getConstantIntValues(bias);
+    if (!b)
+      k = kDyn; // an unknown int32 bias: f64
+    else
+      for (int64_t v : *b)
+        extra = std::max<uint64_t>(extra, (uint64_t)std::abs(v));
+  }
+  Type ft = accumulatorType(k, extra);
+  if (xzp) {
+    auto z = quantParam(node, loc, xzp, xt, 1, 0, "x zero point");
+    if (failed(z))
+      return failure();
+    if (cast<RankedTensorType>((*z).getType()).getRank() != 0)
+      return emitError(loc) << node.opType << " needs a per-tensor x zero point, got " << xzp.getType();
+    xzp = *z;
+  }
+  if (wzp) {
+    auto z = quantParam(node, loc, wzp, wt, 0, 0, "w zero point"); // per output channel
+    if (failed(z))
+      return failure();
+    wzp = *z;
+  }
+  auto xv = centered(node, loc, x, xzp, ft), wv = centered(node, loc, w, wzp, ft);
+  if (failed(xv) || failed(wv))
+    return failure();
+  SmallVector<Value> operands = {*xv, *wv};
+  if (bias) {
+    auto bv = castTo(node, loc, bias, ft);
+    if (failed(bv))
+      return failure();
+    operands.push_back(*bv);
+  }
+  auto convName = RegisteredOperationName::lookup("glm.conv", &ctx);
+  auto attrs = windowAttributes(node, loc, *convName, x, w);
+  if (failed(attrs))
+    return failure();
+  return stepValue(node, loc, "conv", operands, *attrs);
+}
+
+/// acc * (s_a * s_b / s_y) + y zero point, rounded, clipped, cast: the
+/// requantization of QLinearMatMul/QLinearConv. The multiplier is computed
+/// in the scales' type as the ONNX reference does; `sa`, `sb` and `sy` are
+/// broadcast against the accumulator already.
+FailureOr<Value> GraphImporter::requantize(const ox::Node &node, Location loc, Value acc, Value sa,
+                                           Value sb, Value sy, Value yzp, Type target) {
+  Type ft = getElementTypeOrSelf(acc.getType());
+  auto range = quantizedRange(target);
+  if (!range)
+    return emitError(loc) << node.opType << " output type " << target << " is not int8 or uint8";
+  auto m = stepValue(node, loc, "mul", {sa, sb});
+  if (failed(m))
+    return failure();
+  m = stepValue(node, loc, "div", {*m, sy});
+  if (failed(m))
+    return failure();
+  m = castTo(node, loc, *m, ft);
+  if (failed(m))
+    return failure();
+  auto y = stepValue(node, loc, "mul", {acc, *m});
+  if (failed(y))
+    return failure();
+  if (yzp) {
+    auto z = castTo(node, loc, yzp, ft);
+    if (failed(z))
+      return failure();
+    y = stepValue(node, loc, "add", {*y, *z});
+    if (failed(y))
+      return failure();
+  }
+  y = stepValue(node, loc, "round", {*y});
+  if (failed(y))
+    return failure();
+  y = clipTo(node, loc, *y, range->first, range->second);
+  if (failed(y))
+    return failure();
+  return castTo(node, loc, *y, target);
+}
+
+LogicalResult GraphImporter::importMatMulInteger(const ox::Node &node, Location loc) {
+  auto a = input(node, 0, loc), b = input(node, 1, loc), azp = input(node, 2, loc),
+       bzp = input(node, 3, loc);
+  if (failed(a) || failed(b) || failed(azp) || failed(bzp))
+    return failure();
+  if (!*a || !*b)
+    return emitError(loc) << "MatMulInteger needs A and B";
+  auto acc = integerMatMul(node, loc, *a, *azp, *b, *bzp);
+  if (failed(acc))
+    return failure();
+  auto y = castTo(node, loc, *acc, builder.getIntegerType(32));
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importConvInteger(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), w = input(node, 1, loc), xzp = input(node, 2, loc),
+       wzp = input(node, 3, loc);
+  if (failed(x) || failed(w) || failed(xzp) || failed(wzp))
+    return failure();
+  if (!*x || !*w)
+    return emitError(loc) << "ConvInteger needs x and w";
+  auto acc = integerConv(node, loc, *x, *xzp, *w, *wzp, Value());
+  if (failed(acc))
+    return failure();
+  auto y = castTo(node, loc, *acc, builder.getIntegerType(32));
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importQLinearMatMul(const ox::Node &node, Location loc) {
+  SmallVector<Value, 8> in;
+  for (unsigned i = 0; i < 8; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    in.push_back(*v);
+  }
+  // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
+  if (llvm::any_of(ArrayRef<Value>(in).take_front(7), [](Value v) { return !v; }))
+    return emitError(loc) << "QLinearMatMul needs its first seven inputs";
+  auto acc = integerMatMul(node, loc, in[0], in[2], in[3], in[5]);
+  if (failed(acc))
+    return failure();
+  auto at = cast<RankedTensorType>(in[0].getType()), bt = cast<RankedTensorType>(in[3].getType());
+  auto yt = cast<RankedTensorType>((*acc).getType());
+  // Scales per tensor, per row of a, per column of b and y.
+  auto sa = quantParam(node, loc, in[1], at, at.getRank() - 2, 0, "a scale");
+  auto sb = quantParam(node, loc, in[4], bt, bt.getRank() - 1, 0, "b scale");
+  auto sy = quantParam(node, loc, in[6], yt, yt.getRank() - 1, 0, "y scale");
+  if (failed(sa) || failed(sb) || failed(sy))
+    return failure();
+  Value yzp = in[7];
+  if (yzp) {
+    auto z = quantParam(node, loc, yzp, yt, yt.getRank() - 1, 0, "y zero point");
+    if (failed(z))
+      return failure();
+    yzp = *z;
+  }
+  Type target = yzp ? getElementTypeOrSelf(yzp.getType()) : at.getElementType();
+  auto y = requantize(node, loc, *acc, *sa, *sb, *sy, yzp, target);
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importQLinearConv(const ox::Node &node, Location loc) {
+  SmallVector<Value, 9> in;
+  for (unsigned i = 0; i < 9; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    in.push_back(*v);
+  }
+  // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B
+  if (!in[0] || !in[1] || !in[3] || !in[4] || !in[6])
+    return emitError(loc) << "QLinearConv needs x, x_scale, w, w_scale and y_scale";
+  auto acc = integerConv(node, loc, in[0], in[2], in[3], in[5], in[8]);
+  if (failed(acc))
+    return failure();
+  auto yt = cast<RankedTensorType>((*acc).getType());
+  // x and y per tensor, w per tensor or per output channel (axis 1 of y).
+  auto sx = quantParam(node, loc, in[1], yt, 1, 0, "x scale");
+  auto sw = quantParam(node, loc, in[4], yt, 1, 0, "w scale");
+  auto sy = quantParam(node, loc, in[6], yt, 1, 0, "y scale");
+  if (failed(sx) || failed(sw) || failed(sy))
+    return failure();
+  Value yzp = in[7];
+  if (yzp) {
+    auto z = quantParam(node, loc, yzp, yt, 1, 0, "y zero point");
+    if (failed(z))
+      return failure();
+    yzp = *z;
+  }
+  Type target = yzp ? getElementTypeOrSelf(yzp.getType()) : getElementTypeOrSelf(in[0].getType());
+  auto y = requantize(node, loc, *acc, *sx, *sw, *sy, yzp, target);
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
 const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
   static const llvm::StringMap<Handler> table = [] {
     llvm::StringMap<Handler> t;
@@ -2817,6 +3083,10 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["DequantizeLinear"] = &GraphImporter::importDequantizeLinear;
     t["QuantizeLinear"] = &GraphImporter::importQuantizeLinear;
     t["DynamicQuantizeLinear"] = &GraphImporter::importDynamicQuantizeLinear;
+    t["MatMulInteger"] = &GraphImporter::importMatMulInteger;
+    t["ConvInteger"] = &GraphImporter::importConvInteger;
+    t["QLinearMatMul"] = &GraphImporter::importQLinearMatMul;
+    t["QLinearConv"] = &GraphImporter::importQLinearConv;
     return t;
   }();
   return table;
@@ -3001,7 +3271,8 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
       "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization",
-      "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear"};
+      "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
+      "QLinearMatMul", "QLinearConv"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));
   llvm::sort(sorted);
   return sorted;
