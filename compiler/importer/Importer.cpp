@@ -136,6 +136,10 @@ private:
   LogicalResult importScalarParam(const ox::Node &node, Location loc);
   LogicalResult importLayerNorm(const ox::Node &node, Location loc);
   LogicalResult importWindowOp(const ox::Node &node, Location loc);
+  /// `opName`'s attributes from the node's, `auto_pad` resolved into
+  /// explicit pads from the input `x` and weight `w` (may be null).
+  FailureOr<SmallVector<NamedAttribute>> windowAttributes(const ox::Node &node, Location loc,
+                                                         OperationName opName, Value x, Value w);
   LogicalResult importConvTranspose(const ox::Node &node, Location loc);
   LogicalResult importTopK(const ox::Node &node, Location loc);
   LogicalResult importEinsum(const ox::Node &node, Location loc);
@@ -155,6 +159,38 @@ private:
   LogicalResult importNonZero(const ox::Node &node, Location loc);
   LogicalResult importInstanceNorm(const ox::Node &node, Location loc);
   LogicalResult importGroupNorm(const ox::Node &node, Location loc);
+  // Quantization (see the section comment for the forms).
+  LogicalResult importDequantizeLinear(const ox::Node &node, Location loc);
+  LogicalResult importQuantizeLinear(const ox::Node &node, Location loc);
+  LogicalResult importDynamicQuantizeLinear(const ox::Node &node, Location loc);
+  LogicalResult importMatMulInteger(const ox::Node &node, Location loc);
+  LogicalResult importConvInteger(const ox::Node &node, Location loc);
+  LogicalResult importQLinearMatMul(const ox::Node &node, Location loc);
+  LogicalResult importQLinearConv(const ox::Node &node, Location loc);
+  /// The ONNX element type that the graph declares for `name`.
+  ox::DataType declaredType(StringRef name) const;
+  /// `v` cast to element type `et` (itself when it has it).
+  FailureOr<Value> castTo(const ox::Node &node, Location loc, Value v, Type et);
+  Value floatScalar(Location loc, Type et, double v);
+  /// glm.clip of `v` to [lo, hi] (scalars of v's element type).
+  FailureOr<Value> clipTo(const ox::Node &node, Location loc, Value v, double lo, double hi);
+  /// A scale or zero point broadcast against `xt`: per tensor (rank 0 or
+  /// one element) as a scalar, per axis ([C]) unsqueezed, blocked
+  /// (block_size > 0, x's rank) gathered to x's size along `axis`.
+  FailureOr<Value> quantParam(const ox::Node &node, Location loc, Value p, RankedTensorType xt,
+                              int64_t axis, int64_t blockSize, StringRef what);
+  FailureOr<Value> dequantize(const ox::Node &node, Location loc, Value x, Value scale, Value zp,
+                              int64_t axis, int64_t blockSize, Type outType);
+  FailureOr<Value> quantize(const ox::Node &node, Location loc, Value x, Value scale, Value zp,
+                            int64_t axis, int64_t blockSize, Type target, Type precision);
+  Type accumulatorType(int64_t k, uint64_t extra);
+  FailureOr<Value> centered(const ox::Node &node, Location loc, Value x, Value zp, Type ft);
+  FailureOr<Value> integerMatMul(const ox::Node &node, Location loc, Value a, Value azp, Value b,
+                                 Value bzp);
+  FailureOr<Value> integerConv(const ox::Node &node, Location loc, Value x, Value xzp, Value w,
+                               Value wzp, Value bias);
+  FailureOr<Value> requantize(const ox::Node &node, Location loc, Value acc, Value sa, Value sb,
+                              Value sy, Value yzp, Type target);
   /// (x - mean) / sqrt(var + epsilon) with mean and var over `axes` (kept),
   /// in f32 for other float types (ONNX's stash_type), cast back to x's type.
   FailureOr<Value> normalizeOver(const ox::Node &node, Location loc, Value x, ArrayRef<int64_t> axes,
@@ -1114,18 +1150,31 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
     return emitError(loc) << node.opType << " needs an input";
   std::string name = toSnakeCase(node.opType);
   auto registered = RegisteredOperationName::lookup("glm." + name, &ctx);
-  auto attrs = convertAttributes(node, loc, *registered, {"auto_pad"});
+  auto attrs = windowAttributes(node, loc, *registered, operands[0],
+                                operands.size() > 1 ? operands[1] : Value());
+  if (failed(attrs))
+    return failure();
+  auto op = createOp(node, loc, name, operands, *attrs, 1);
+  if (failed(op))
+    return failure();
+  return bindOutputs(node, *op, loc);
+}
+
+FailureOr<SmallVector<NamedAttribute>>
+GraphImporter::windowAttributes(const ox::Node &node, Location loc, OperationName opName, Value x,
+                                Value w) {
+  auto attrs = convertAttributes(node, loc, opName, {"auto_pad"});
   if (failed(attrs))
     return failure();
   const ox::Attribute *autoPad = node.getAttribute("auto_pad");
   std::string mode = autoPad ? autoPad->s : "NOTSET";
   if (mode != "NOTSET") {
-    auto xt = dyn_cast<RankedTensorType>(operands[0].getType());
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
     SmallVector<int64_t> kernel;
     if (const ox::Attribute *ks = node.getAttribute("kernel_shape"))
       kernel.assign(ks->ints.begin(), ks->ints.end());
-    else if (operands.size() > 1)
-      if (auto wt = dyn_cast<RankedTensorType>(operands[1].getType()))
+    else if (w)
+      if (auto wt = dyn_cast<RankedTensorType>(w.getType()))
         kernel.assign(wt.getShape().begin() + 2, wt.getShape().end());
     if (!xt || kernel.empty())
       return emitError(loc) << "auto_pad " << mode << " needs a known input rank and kernel shape";
@@ -1153,10 +1202,7 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
     llvm::erase_if(*attrs, [](NamedAttribute a) { return a.getName() == "pads"; });
     attrs->push_back(builder.getNamedAttr("pads", builder.getI64ArrayAttr(pads)));
   }
-  auto op = createOp(node, loc, name, operands, *attrs, 1);
-  if (failed(op))
-    return failure();
-  return bindOutputs(node, *op, loc);
+  return attrs;
 }
 
 /// ConvTranspose as a convolution: the input gets s-1 zeros between
@@ -2443,6 +2489,589 @@ LogicalResult GraphImporter::importGroupNorm(const ox::Node &node, Location loc)
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+//
+// The ONNX quantization ops import as compositions of existing glm ops, each
+// in one fixed order so that the INT8 pass can pattern-match them:
+//   dequantize      cast x to f32 -> sub zero point -> mul scale
+//                   (-> cast to an f16/bf16 scale's type)
+//   quantize        div scale -> round (halves to even) -> add zero point ->
+//                   clip to the target type's range -> cast
+//   integer matmul  cast -> sub zero point (both operands) -> mat_mul/conv
+//   / conv          in float -> cast to i32 (MatMulInteger, ConvInteger)
+//                   or -> mul (scale_a * scale_b / scale_y) -> add zero
+//                   point -> round -> clip -> cast (QLinearMatMul/Conv)
+// Scale and zero point operands are broadcast first: unsqueezed along the
+// quantization axis (per-axis) or gathered by block (opset 21 blocked).
+// The clip before the cast is ONNX's saturation: glm.cast of an
+// out-of-range float is undefined.
+
+std::optional<std::pair<int64_t, int64_t>> quantizedRange(Type t) {
+  auto it = dyn_cast<IntegerType>(t);
+  if (!it || (it.getWidth() != 8 && it.getWidth() != 16))
+    return std::nullopt;
+  int64_t w = it.getWidth();
+  if (it.isUnsigned())
+    return std::make_pair<int64_t, int64_t>(0, (int64_t(1) << w) - 1);
+  return std::make_pair<int64_t, int64_t>(-(int64_t(1) << (w - 1)), (int64_t(1) << (w - 1)) - 1);
+}
+
+ox::DataType GraphImporter::declaredType(StringRef name) const {
+  if (auto it = initializers.find(name); it != initializers.end())
+    return it->second->dtype;
+  if (auto it = valueInfos.find(name); it != valueInfos.end())
+    return it->second->dtype;
+  for (const ox::ValueInfo &v : model.graph.inputs)
+    if (v.name == name)
+      return v.dtype;
+  return ox::DataType::Undefined;
+}
+
+FailureOr<Value> GraphImporter::castTo(const ox::Node &node, Location loc, Value v, Type et) {
+  if (getElementTypeOrSelf(v.getType()) == et)
+    return v;
+  return stepValue(node, loc, "cast", {v}, {builder.getNamedAttr("to", TypeAttr::get(et))});
+}
+
+Value GraphImporter::floatScalar(Location loc, Type et, double v) {
+  return scalarConstant(loc, RankedTensorType::get({}, et), builder.getFloatAttr(et, v));
+}
+
+FailureOr<Value> GraphImporter::clipTo(const ox::Node &node, Location loc, Value v, double lo,
+                                       double hi) {
+  Type et = getElementTypeOrSelf(v.getType());
+  auto op = createOp(node, loc, "clip", {v, floatScalar(loc, et, lo), floatScalar(loc, et, hi)}, {}, 1,
+                     {1, 1, 1}, /*producesNodeOutputs=*/false);
+  if (failed(op))
+    return failure();
+  return (*op)->getResult(0);
+}
+
+FailureOr<Value> GraphImporter::quantParam(const ox::Node &node, Location loc, Value p,
+                                           RankedTensorType xt, int64_t axis, int64_t blockSize,
+                                           StringRef what) {
+  auto pt = dyn_cast<RankedTensorType>(p.getType());
+  if (!pt)
+    return emitError(loc) << node.opType << " needs a ranked " << what << ", got " << p.getType();
+  if (pt.getRank() == 0)
+    return p;
+  if (pt.hasStaticShape() && pt.getNumElements() == 1) // per tensor
+    return stepValue(node, loc, "reshape", {p, i64Constant(loc, {})});
+  int64_t rank = xt.getRank();
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank)
+    return emitError(loc) << node.opType << " axis " << axis << " is out of range for "
+                          << xt << " (" << what << " " << pt << ")";
+  int64_t dim = xt.getDimSize(a);
+  if (blockSize <= 0) {
+    if (pt.getRank() != 1 ||
+        (!ShapedType::isDynamic(dim) && !pt.isDynamicDim(0) && pt.getDimSize(0) != dim))
+      return emitError(loc) << node.opType << " " << what << " " << pt
+                            << " is neither per tensor nor per axis: a per-axis " << what
+                            << " has one entry per element of " << xt << " along axis " << a;
+    SmallVector<int64_t> axes;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != a)
+        axes.push_back(d);
+    if (axes.empty())
+      return p;
+    return stepValue(node, loc, "unsqueeze", {p}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes))});
+  }
+  // Blocked: entry i / block_size along the axis for element i.
+  if (pt.getRank() != rank)
+    return emitError(loc) << node.opType << " with block_size " << blockSize << " needs a " << what
+                          << " of x's rank, got " << pt << " for " << xt;
+  if (ShapedType::isDynamic(dim))
+    return emitError(loc) << node.opType << " with block_size needs a static size along axis " << a
+                          << ", got " << xt;
+  int64_t blocks = (dim + blockSize - 1) / blockSize;
+  if (!pt.isDynamicDim(a) && pt.getDimSize(a) != blocks)
+    return emitError(loc) << node.opType << " " << what << " " << pt << " does not have "
+                          << blocks << " blocks of " << blockSize
+                          << " along axis " << a << " of " << xt;
+  SmallVector<int64_t> idx;
+  for (int64_t i = 0; i < dim; ++i)
+    idx.push_back(i / blockSize);
+  return stepValue(node, loc, "gather", {p, i64Constant(loc, idx)},
+                   {builder.getNamedAttr("axis", builder.getI64IntegerAttr(a))});
+}
+
+FailureOr<Value> GraphImporter::dequantize(const ox::Node &node, Location loc, Value x, Value scale,
+                                           Value zp, int64_t axis, int64_t blockSize, Type outType) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  Type f32 = builder.getF32Type();
+  auto s = quantParam(node, loc, scale, xt, axis, blockSize, "scale");
+  if (failed(s))
+    return failure();
+  auto v = castTo(node, loc, x, f32);
+  if (failed(v))
+    return failure();
+  if (zp) {
+    auto z = quantParam(node, loc, zp, xt, axis, blockSize, "zero point");
+    if (failed(z))
+      return failure();
+    auto zf = castTo(node, loc, *z, f32);
+    if (failed(zf))
+      return failure();
+    v = stepValue(node, loc, "sub", {*v, *zf});
+    if (failed(v))
+      return failure();
+  }
+  auto sf = castTo(node, loc, *s, f32);
+  if (failed(sf))
+    return failure();
+  auto y = stepValue(node, loc, "mul", {*v, *sf});
+  if (failed(y))
+    return failure();
+  return castTo(node, loc, *y, outType);
+}
+
+FailureOr<Value> GraphImporter::quantize(const ox::Node &node, Location loc, Value x, Value scale,
+                                         Value zp, int64_t axis, int64_t blockSize, Type target,
+                                         Type precision) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto range = quantizedRange(target);
+  assert(range && "target checked by the caller");
+  Type f32 = builder.getF32Type();
+  Type xe = xt.getElementType(), se = getElementTypeOrSelf(scale.getType());
+  // x / scale in their common float type (f32 when they differ), or in
+  // opset 23's `precision`.
+  Type ct = precision ? precision : (xe == se && isa<FloatType>(xe) ? xe : f32);
+  auto s = quantParam(node, loc, scale, xt, axis, blockSize, "scale");
+  if (failed(s))
+    return failure();
+  auto xv = castTo(node, loc, x, ct), sv = castTo(node, loc, *s, ct);
+  if (failed(xv) || failed(sv))
+    return failure();
+  auto q = stepValue(node, loc, "div", {*xv, *sv});
+  if (failed(q))
+    return failure();
+  auto r = stepValue(node, loc, "round", {*q});
+  if (failed(r))
+    return failure();
+  r = castTo(node, loc, *r, f32); // f16 holds no uint16 zero point sums
+  if (failed(r))
+    return failure();
+  if (zp) {
+    auto z = quantParam(node, loc, zp, xt, axis, blockSize, "zero point");
+    if (failed(z))
+      return failure();
+    auto zf = castTo(node, loc, *z, f32);
+    if (failed(zf))
+      return failure();
+    r = stepValue(node, loc, "add", {*r, *zf});
+    if (failed(r))
+      return failure();
+  }
+  auto c = clipTo(node, loc, *r, range->first, range->second);
+  if (failed(c))
+    return failure();
+  return castTo(node, loc, *c, target);
+}
+
+LogicalResult GraphImporter::importDequantizeLinear(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), scale = input(node, 1, loc), zp = input(node, 2, loc);
+  if (failed(x) || failed(scale) || failed(zp))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt || !*scale)
+    return emitError(loc) << "DequantizeLinear needs a ranked x and x_scale";
+  auto xi = dyn_cast<IntegerType>(xt.getElementType());
+  if (!xi || !(xi.getWidth() == 8 || xi.getWidth() == 16 || (xi.getWidth() == 32 && !xi.isUnsigned())))
+    return emitError(loc) << "DequantizeLinear of " << xt.getElementType()
+                          << " is not supported; glmc dequantizes int8, uint8, int16, uint16 and int32";
+  if (*zp && getElementTypeOrSelf((*zp).getType()) != xt.getElementType())
+    return emitError(loc) << "DequantizeLinear x_zero_point must have x's element type "
+                          << xt.getElementType() << ", got " << (*zp).getType();
+  Type outType = getElementTypeOrSelf((*scale).getType());
+  if (const ox::Attribute *od = node.getAttribute("output_dtype"); od && od->i) {
+    auto et = convertElementType(static_cast<ox::DataType>(od->i), loc, "DequantizeLinear output_dtype");
+    if (failed(et))
+      return failure();
+    outType = *et;
+  }
+  if (!isa<FloatType>(outType))
+    return emitError(loc) << "DequantizeLinear needs a float scale, got " << (*scale).getType();
+  const ox::Attribute *axis = node.getAttribute("axis");
+  const ox::Attribute *block = node.getAttribute("block_size");
+  auto y = dequantize(node, loc, *x, *scale, *zp, axis ? axis->i : 1, block ? block->i : 0, outType);
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importQuantizeLinear(const ox::Node &node, Location loc) {
+  // The target type: the zero point's, else output_dtype (opset 21), else
+  // uint8. Checked on the declared type first so that a float8 or int4
+  // zero point is refused by name, before its constant is made.
+  ox::DataType dt = ox::DataType::Undefined;
+  std::string zpName = node.inputs.size() > 2 ? node.inputs[2] : "";
+  if (!zpName.empty())
+    dt = declaredType(zpName);
+  const ox::Attribute *od = node.getAttribute("output_dtype");
+  if (dt == ox::DataType::Undefined && od && od->i)
+    dt = static_cast<ox::DataType>(od->i);
+  if (dt == ox::DataType::Undefined && zpName.empty())
+    dt = ox::DataType::UInt8;
+  auto refuse = [&](StringRef type) {
+    return emitError(loc) << "QuantizeLinear to " << type
+                          << " is not supported: glmc quantizes to int8, uint8, int16 and uint16 "
+                             "(it has no float8, int4 or int2 element types)";
+  };
+  if (dt != ox::DataType::Undefined && dt != ox::DataType::Int8 && dt != ox::DataType::UInt8 &&
+      dt != ox::DataType::Int16 && dt != ox::DataType::UInt16)
+    return refuse(ox::dataTypeName(dt));
+  auto x = input(node, 0, loc), scale = input(node, 1, loc), zp = input(node, 2, loc);
+  if (failed(x) || failed(scale) || failed(zp))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt || !*scale)
+    return emitError(loc) << "QuantizeLinear needs a ranked x and y_scale";
+  Type target;
+  if (*zp) {
+    target = getElementTypeOrSelf((*zp).getType());
+  } else {
+    auto et = convertElementType(dt, loc, "QuantizeLinear output_dtype");
+    if (failed(et))
+      return failure();
+    target = *et;
+  }
+  if (!quantizedRange(target)) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << target;
+    return refuse(s);
+  }
+  if (od && od->i && *zp) {
+    auto et = convertElementType(static_cast<ox::DataType>(od->i), loc, "QuantizeLinear output_dtype");
+    if (failed(et))
+      return failure();
+    if (*et != target)
+      return emitError(loc) << "QuantizeLinear output_dtype " << *et
+                            << " differs from the zero point's type " << target;
+  }
+  Type precision;
+  if (const ox::Attribute *p = node.getAttribute("precision"); p && p->i) {
+    auto et = convertElementType(static_cast<ox::DataType>(p->i), loc, "QuantizeLinear precision");
+    if (failed(et))
+      return failure();
+    precision = *et;
+  }
+  const ox::Attribute *axis = node.getAttribute("axis");
+  const ox::Attribute *block = node.getAttribute("block_size");
+  auto y = quantize(node, loc, *x, *scale, *zp, axis ? axis->i : 1, block ? block->i : 0, target,
+                    precision);
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+/// The ONNX function body of DynamicQuantizeLinear (opset 11), then the
+/// quantize form above with the computed scale and zero point.
+LogicalResult GraphImporter::importDynamicQuantizeLinear(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc);
+  if (failed(x))
+    return failure();
+  auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
+  if (!xt || !xt.getElementType().isF32())
+    return emitError(loc) << "DynamicQuantizeLinear needs a ranked f32 input";
+  Type f32 = builder.getF32Type(), u8 = builder.getIntegerType(8, /*isSigned=*/false);
+  auto all = builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(0));
+  Value zero = floatScalar(loc, f32, 0.0);
+  auto xmin = stepValue(node, loc, "reduce_min", {*x}, {all});
+  auto xmax = stepValue(node, loc, "reduce_max", {*x}, {all});
+  if (failed(xmin) || failed(xmax))
+    return failure();
+  auto lo = stepValue(node, loc, "min", {*xmin, zero});
+  auto hi = stepValue(node, loc, "max", {*xmax, zero});
+  if (failed(lo) || failed(hi))
+    return failure();
+  auto range = stepValue(node, loc, "sub", {*hi, *lo});
+  if (failed(range))
+    return failure();
+  auto scale = stepValue(node, loc, "div", {*range, floatScalar(loc, f32, 255.0)});
+  if (failed(scale))
+    return failure();
+  auto minScaled = stepValue(node, loc, "div", {*lo, *scale});
+  if (failed(minScaled))
+    return failure();
+  auto zpf = stepValue(node, loc, "sub", {zero, *minScaled});
+  if (failed(zpf))
+    return failure();
+  zpf = clipTo(node, loc, *zpf, 0, 255);
+  if (failed(zpf))
+    return failure();
+  zpf = stepValue(node, loc, "round", {*zpf});
+  if (failed(zpf))
+    return failure();
+  auto zp = castTo(node, loc, *zpf, u8);
+  if (failed(zp))
+    return failure();
+  auto y = quantize(node, loc, *x, *scale, *zp, 1, 0, u8, Type());
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  if (node.outputs.size() > 1 && !node.outputs[1].empty())
+    bindValue(node.outputs[1], *scale);
+  if (node.outputs.size() > 2 && !node.outputs[2].empty())
+    bindValue(node.outputs[2], *zp);
+  return success();
+}
+
+/// The float type that holds the integer dot products of `k` terms
+/// (a - a_zero_point) * (b - b_zero_point) of 8-bit types, |term| <= 255^2,
+/// plus `extra` (a bias bound) exactly: f32 while every partial sum stays
+/// within its 24-bit mantissa (k <= 258 without bias), f64 otherwise
+/// (53 bits: exact for any k an int32 result can hold).
+Type GraphImporter::accumulatorType(int64_t k, uint64_t extra) {
+  if (!ShapedType::isDynamic(k) && (uint64_t)k * 255 * 255 + extra <= (uint64_t(1) << 24))
+    return builder.getF32Type();
+  return builder.getF64Type();
+}
+
+/// x - zero point in `ft`: cast, then sub (zero point already broadcast).
+FailureOr<Value> GraphImporter::centered(const ox::Node &node, Location loc, Value x, Value zp,
+                                         Type ft) {
+  auto v = castTo(node, loc, x, ft);
+  if (failed(v) || !zp)
+    return v;
+  auto z = castTo(node, loc, zp, ft);
+  if (failed(z))
+    return failure();
+  return stepValue(node, loc, "sub", {*v, *z});
+}
+
+static bool isInt8(Type t) {
+  auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(t));
+  return it && it.getWidth() == 8;
+}
+
+FailureOr<Value> GraphImporter::integerMatMul(const ox::Node &node, Location loc, Value a, Value azp,
+                                              Value b, Value bzp) {
+  auto at = dyn_cast<RankedTensorType>(a.getType()), bt = dyn_cast<RankedTensorType>(b.getType());
+  if (!at || !bt || !isInt8(at) || !isInt8(bt) || at.getRank() < 1 || bt.getRank() < 1)
+    return emitError(loc) << node.opType << " needs ranked int8 or uint8 A and B, got " << a.getType()
+                          << " and " << b.getType();
+  Type ft = accumulatorType(at.getDimSize(at.getRank() - 1), 0);
+  // a's zero point is per tensor or per row (axis -2), b's per column.
+  if (azp) {
+    auto z = quantParam(node, loc, azp, at, at.getRank() - 2, 0, "A zero point");
+    if (failed(z))
+      return failure();
+    azp = *z;
+  }
+  if (bzp) {
+    auto z = quantParam(node, loc, bzp, bt, bt.getRank() - 1, 0, "B zero point");
+    if (failed(z))
+      return failure();
+    bzp = *z;
+  }
+  auto av = centered(node, loc, a, azp, ft), bv = centered(node, loc, b, bzp, ft);
+  if (failed(av) || failed(bv))
+    return failure();
+  return stepValue(node, loc, "mat_mul", {*av, *bv});
+}
+
+FailureOr<Value> GraphImporter::integerConv(const ox::Node &node, Location loc, Value x, Value xzp,
+                                            Value w, Value wzp, Value bias) {
+  auto xt = dyn_cast<RankedTensorType>(x.getType()), wt = dyn_cast<RankedTensorType>(w.getType());
+  if (!xt || !wt || !isInt8(xt) || !isInt8(wt) || wt.getRank() < 3)
+    return emitError(loc) << node.opType << " needs ranked int8 or uint8 x and w, got " << x.getType()
+                          << " and " << w.getType();
+  int64_t k = 1;
+  for (int64_t d : wt.getShape().drop_front())
+    k = ShapedType::isDynamic(d) || ShapedType::isDynamic(k) ? kDyn : k * d;
+  uint64_t extra = 0;
+  if (bias) {
+    auto b = glm::getConstantIntValues(bias);
+    if (!b)
+      k = kDyn; // an unknown int32 bias: f64
+    else
+      for (int64_t v : *b)
+        extra = std::max<uint64_t>(extra, (uint64_t)std::abs(v));
+  }
+  Type ft = accumulatorType(k, extra);
+  if (xzp) {
+    auto z = quantParam(node, loc, xzp, xt, 1, 0, "x zero point");
+    if (failed(z))
+      return failure();
+    if (cast<RankedTensorType>((*z).getType()).getRank() != 0)
+      return emitError(loc) << node.opType << " needs a per-tensor x zero point, got " << xzp.getType();
+    xzp = *z;
+  }
+  if (wzp) {
+    auto z = quantParam(node, loc, wzp, wt, 0, 0, "w zero point"); // per output channel
+    if (failed(z))
+      return failure();
+    wzp = *z;
+  }
+  auto xv = centered(node, loc, x, xzp, ft), wv = centered(node, loc, w, wzp, ft);
+  if (failed(xv) || failed(wv))
+    return failure();
+  SmallVector<Value> operands = {*xv, *wv};
+  if (bias) {
+    auto bv = castTo(node, loc, bias, ft);
+    if (failed(bv))
+      return failure();
+    operands.push_back(*bv);
+  }
+  auto convName = RegisteredOperationName::lookup("glm.conv", &ctx);
+  auto attrs = windowAttributes(node, loc, *convName, x, w);
+  if (failed(attrs))
+    return failure();
+  return stepValue(node, loc, "conv", operands, *attrs);
+}
+
+/// acc * (s_a * s_b / s_y) + y zero point, rounded, clipped, cast: the
+/// requantization of QLinearMatMul/QLinearConv. The multiplier is computed
+/// in the scales' type as the ONNX reference does; `sa`, `sb` and `sy` are
+/// broadcast against the accumulator already.
+FailureOr<Value> GraphImporter::requantize(const ox::Node &node, Location loc, Value acc, Value sa,
+                                           Value sb, Value sy, Value yzp, Type target) {
+  Type ft = getElementTypeOrSelf(acc.getType());
+  auto range = quantizedRange(target);
+  if (!range)
+    return emitError(loc) << node.opType << " output type " << target << " is not int8 or uint8";
+  auto m = stepValue(node, loc, "mul", {sa, sb});
+  if (failed(m))
+    return failure();
+  m = stepValue(node, loc, "div", {*m, sy});
+  if (failed(m))
+    return failure();
+  m = castTo(node, loc, *m, ft);
+  if (failed(m))
+    return failure();
+  auto y = stepValue(node, loc, "mul", {acc, *m});
+  if (failed(y))
+    return failure();
+  if (yzp) {
+    auto z = castTo(node, loc, yzp, ft);
+    if (failed(z))
+      return failure();
+    y = stepValue(node, loc, "add", {*y, *z});
+    if (failed(y))
+      return failure();
+  }
+  y = stepValue(node, loc, "round", {*y});
+  if (failed(y))
+    return failure();
+  y = clipTo(node, loc, *y, range->first, range->second);
+  if (failed(y))
+    return failure();
+  return castTo(node, loc, *y, target);
+}
+
+LogicalResult GraphImporter::importMatMulInteger(const ox::Node &node, Location loc) {
+  auto a = input(node, 0, loc), b = input(node, 1, loc), azp = input(node, 2, loc),
+       bzp = input(node, 3, loc);
+  if (failed(a) || failed(b) || failed(azp) || failed(bzp))
+    return failure();
+  if (!*a || !*b)
+    return emitError(loc) << "MatMulInteger needs A and B";
+  auto acc = integerMatMul(node, loc, *a, *azp, *b, *bzp);
+  if (failed(acc))
+    return failure();
+  auto y = castTo(node, loc, *acc, builder.getIntegerType(32));
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importConvInteger(const ox::Node &node, Location loc) {
+  auto x = input(node, 0, loc), w = input(node, 1, loc), xzp = input(node, 2, loc),
+       wzp = input(node, 3, loc);
+  if (failed(x) || failed(w) || failed(xzp) || failed(wzp))
+    return failure();
+  if (!*x || !*w)
+    return emitError(loc) << "ConvInteger needs x and w";
+  auto acc = integerConv(node, loc, *x, *xzp, *w, *wzp, Value());
+  if (failed(acc))
+    return failure();
+  auto y = castTo(node, loc, *acc, builder.getIntegerType(32));
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importQLinearMatMul(const ox::Node &node, Location loc) {
+  SmallVector<Value, 8> in;
+  for (unsigned i = 0; i < 8; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    in.push_back(*v);
+  }
+  // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
+  if (llvm::any_of(ArrayRef<Value>(in).take_front(7), [](Value v) { return !v; }))
+    return emitError(loc) << "QLinearMatMul needs its first seven inputs";
+  auto acc = integerMatMul(node, loc, in[0], in[2], in[3], in[5]);
+  if (failed(acc))
+    return failure();
+  auto at = cast<RankedTensorType>(in[0].getType()), bt = cast<RankedTensorType>(in[3].getType());
+  auto yt = cast<RankedTensorType>((*acc).getType());
+  // Scales per tensor, per row of a, per column of b and y.
+  auto sa = quantParam(node, loc, in[1], at, at.getRank() - 2, 0, "a scale");
+  auto sb = quantParam(node, loc, in[4], bt, bt.getRank() - 1, 0, "b scale");
+  auto sy = quantParam(node, loc, in[6], yt, yt.getRank() - 1, 0, "y scale");
+  if (failed(sa) || failed(sb) || failed(sy))
+    return failure();
+  Value yzp = in[7];
+  if (yzp) {
+    auto z = quantParam(node, loc, yzp, yt, yt.getRank() - 1, 0, "y zero point");
+    if (failed(z))
+      return failure();
+    yzp = *z;
+  }
+  Type target = yzp ? getElementTypeOrSelf(yzp.getType()) : at.getElementType();
+  auto y = requantize(node, loc, *acc, *sa, *sb, *sy, yzp, target);
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
+LogicalResult GraphImporter::importQLinearConv(const ox::Node &node, Location loc) {
+  SmallVector<Value, 9> in;
+  for (unsigned i = 0; i < 9; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    in.push_back(*v);
+  }
+  // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B
+  if (!in[0] || !in[1] || !in[3] || !in[4] || !in[6])
+    return emitError(loc) << "QLinearConv needs x, x_scale, w, w_scale and y_scale";
+  auto acc = integerConv(node, loc, in[0], in[2], in[3], in[5], in[8]);
+  if (failed(acc))
+    return failure();
+  auto yt = cast<RankedTensorType>((*acc).getType());
+  // x and y per tensor, w per tensor or per output channel (axis 1 of y).
+  auto sx = quantParam(node, loc, in[1], yt, 1, 0, "x scale");
+  auto sw = quantParam(node, loc, in[4], yt, 1, 0, "w scale");
+  auto sy = quantParam(node, loc, in[6], yt, 1, 0, "y scale");
+  if (failed(sx) || failed(sw) || failed(sy))
+    return failure();
+  Value yzp = in[7];
+  if (yzp) {
+    auto z = quantParam(node, loc, yzp, yt, 1, 0, "y zero point");
+    if (failed(z))
+      return failure();
+    yzp = *z;
+  }
+  Type target = yzp ? getElementTypeOrSelf(yzp.getType()) : getElementTypeOrSelf(in[0].getType());
+  auto y = requantize(node, loc, *acc, *sx, *sw, *sy, yzp, target);
+  if (failed(y))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  return success();
+}
+
 const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
   static const llvm::StringMap<Handler> table = [] {
     llvm::StringMap<Handler> t;
@@ -2500,6 +3129,13 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["NonZero"] = &GraphImporter::importNonZero;
     t["InstanceNormalization"] = &GraphImporter::importInstanceNorm;
     t["GroupNormalization"] = &GraphImporter::importGroupNorm;
+    t["DequantizeLinear"] = &GraphImporter::importDequantizeLinear;
+    t["QuantizeLinear"] = &GraphImporter::importQuantizeLinear;
+    t["DynamicQuantizeLinear"] = &GraphImporter::importDynamicQuantizeLinear;
+    t["MatMulInteger"] = &GraphImporter::importMatMulInteger;
+    t["ConvInteger"] = &GraphImporter::importConvInteger;
+    t["QLinearMatMul"] = &GraphImporter::importQLinearMatMul;
+    t["QLinearConv"] = &GraphImporter::importQLinearConv;
     return t;
   }();
   return table;
@@ -2683,7 +3319,9 @@ std::vector<std::string> glmc::importer::getSupportedOnnxOps() {
       "RotaryEmbedding", "ScatterND", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin", "Size", "Slice", "Softmax", "Softplus",
       "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Tile", "TopK", "Transpose", "Trilu", "Unsqueeze",
       "Upsample", "Where", "Xor", "DepthToSpace", "SpaceToDepth", "ArgMax", "ArgMin", "BitShift",
-      "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization", "NonZero"};
+      "CumSum", "OneHot", "Hardmax", "InstanceNormalization", "GroupNormalization",
+      "DequantizeLinear", "QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
+      "QLinearMatMul", "QLinearConv", "NonZero"};
   std::vector<std::string> sorted(std::begin(ops), std::end(ops));
   llvm::sort(sorted);
   return sorted;
