@@ -939,9 +939,17 @@ def main(argv=None):
     os.makedirs(outdir, exist_ok=True)
     man_path = os.path.join(outdir, "manifest.json")
     old = {}
-    if args.only and os.path.exists(man_path):
+    if os.path.exists(man_path):
         with open(man_path) as f:
             old = json.load(f)
+    if not args.only:
+        # A full run regenerates the torch exports; the optimum ones
+        # (generate_optimum.py, another venv) stay.
+        old = {"models": {k: v for k, v in old.get("models", {}).items()
+                          if v.get("exporter") == "optimum"},
+               "export_failures": [f for f in old.get("export_failures", [])
+                                   if f.get("exporter") == "optimum"],
+               "exporters": {k: v for k, v in old.get("exporters", {}).items() if k == "optimum"}}
 
     def log(msg):
         print("zoo:", msg, flush=True)
@@ -964,13 +972,12 @@ def main(argv=None):
         "dont_care": "outputs listed in a model's dont_care: elements where the named input is 0 "
                      "(over the listed leading axes) are not compared",
         "models": dict(old.get("models", {})), "export_failures": [], "bad": {},
-        "not_attempted": {"optimum-cli": (
-            "optimum 2.x moved the ONNX exporter to the optimum-onnx package; its newest "
-            "release (0.1.0) requires transformers<4.58 and optimum~=2.1, which conflicts "
-            "with transformers==5.24.0 pinned here, so optimum-cli export onnx was not used")},
     }
+    manifest["exporters"].update(old.get("exporters", {}).get("optimum") and
+                                 {"optimum": old["exporters"]["optimum"]} or {})
     manifest["export_failures"] = [f for f in old.get("export_failures", [])
-                                   if not (args.only and f["model"] in args.only)]
+                                   if f.get("exporter") == "optimum" or
+                                   not (args.only and f["model"] in args.only)]
     todo = [m for m in MODELS if not args.only or m in args.only]
     t_all = time.time()
     for base in todo:
