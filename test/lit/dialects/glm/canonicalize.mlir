@@ -116,3 +116,22 @@ func.func @double_reshape_copy_dims(%x: tensor<3x4x2x2xf32>) -> tensor<3x2x8xf32
   %r3 = glm.reshape %r5, %s3 : (tensor<3x2x2x2x2xf32>, tensor<3xi64>) -> tensor<3x2x8xf32>
   return %r3 : tensor<3x2x8xf32>
 }
+
+// -----
+
+// An entry of a shape whose dim is static folds even when other dims are
+// dynamic; integer reductions of small constants fold.
+// CHECK-LABEL: func.func @static_shape_entry
+func.func @static_shape_entry(%x: tensor<?x1x?x8xf32>) -> (tensor<i64>, tensor<i64>) {
+  // CHECK-DAG: %[[E:.+]] = glm.constant {value = dense<8> : tensor<i64>}
+  // CHECK-DAG: %[[M:.+]] = glm.constant {value = dense<5> : tensor<i64>}
+  // CHECK-NOT: glm.shape
+  // CHECK-NOT: glm.reduce_max
+  // CHECK: return %[[E]], %[[M]]
+  %s = glm.shape %x : (tensor<?x1x?x8xf32>) -> tensor<4xi64>
+  %i = glm.constant {value = dense<3> : tensor<i64>} : tensor<i64>
+  %e = glm.gather %s, %i : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %c = glm.constant {value = dense<[2, 5, 1]> : tensor<3xi64>} : tensor<3xi64>
+  %m = glm.reduce_max %c {keepdims = 0 : i64} : (tensor<3xi64>) -> tensor<i64>
+  return %e, %m : tensor<i64>, tensor<i64>
+}
