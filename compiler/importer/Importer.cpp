@@ -837,11 +837,41 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   if (m)
     operands.push_back(m);
   auto attnAttr = builder.getNamedAttr("scale", builder.getF32FloatAttr(scale));
-  FailureOr<Operation *> attn = threeD ? createStep(node, loc, "attention", operands, {attnAttr})
-                                       : createOp(node, loc, "attention", operands, {attnAttr}, 1);
+  // A query row whose keys a bool mask (and the causal frontier) all hide
+  // attends to nothing: ONNX gives 0 there (softmax over -inf only), where
+  // the additive lowest-float mask above averages V. Rows that see a key
+  // are multiplied by 1.
+  Value rowSeesKey;
+  if (*mask && getElementTypeOrSelf((*mask).getType()).isInteger(1)) {
+    Value allowed = *mask;
+    if (causalAllowed) {
+      auto both = stepValue(node, loc, "and", {allowed, causalAllowed});
+      if (failed(both))
+        return failure();
+      allowed = *both;
+    }
+    auto f = stepValue(node, loc, "cast", {allowed}, {builder.getNamedAttr("to", TypeAttr::get(et))});
+    if (failed(f))
+      return failure();
+    auto any = stepValue(node, loc, "reduce_max", {*f},
+                         {builder.getNamedAttr("axes", builder.getI64ArrayAttr({-1})),
+                          builder.getNamedAttr("keepdims", builder.getI64IntegerAttr(1))});
+    if (failed(any))
+      return failure();
+    rowSeesKey = *any;
+  }
+  FailureOr<Operation *> attn = threeD || rowSeesKey
+                                    ? createStep(node, loc, "attention", operands, {attnAttr})
+                                    : createOp(node, loc, "attention", operands, {attnAttr}, 1);
   if (failed(attn))
     return failure();
   Value y = (*attn)->getResult(0);
+  if (rowSeesKey) {
+    auto masked = stepValue(node, loc, "mul", {y, rowSeesKey});
+    if (failed(masked))
+      return failure();
+    y = *masked;
+  }
   if (threeD) {
     auto merged = mergeHeads(node, loc, y);
     if (failed(merged))
