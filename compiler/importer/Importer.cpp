@@ -1175,9 +1175,9 @@ LogicalResult GraphImporter::importConvTranspose(const ox::Node &node, Location 
     return emitError(loc) << "ConvTranspose needs ranked X and W of equal rank >= 3, got "
                           << (*x).getType() << " and " << (*w).getType();
   int64_t s = xt.getRank() - 2;
-  if (s > 2)
+  if (s > 3)
     return emitError(loc) << "ConvTranspose with " << s
-                          << " spatial dims is not supported; glmc lowers 1-d and 2-d convolutions";
+                          << " spatial dims is not supported; glmc lowers 1-d, 2-d and 3-d convolutions";
   for (int64_t i = 1; i < xt.getRank(); ++i)
     if (xt.isDynamicDim(i))
       return emitError(loc) << "ConvTranspose needs static channel and spatial dims, got " << xt;

@@ -38,7 +38,7 @@ def GLM_GemmOp : GLM_Op<"gemm", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpI
 }
 
 def GLM_ConvOp : GLM_Op<"conv", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpInterface>]> {
-  let summary = "N-d convolution (2-d supported by lowering)";
+  let summary = "N-d convolution (1-d to 3-d lowered)";
   let description = [{
     ONNX `Conv` (opset 11) on NCHW data with FCHW weights, optional bias [F],
     `group` groups. `pads` are explicit [begin..., end...]; the importer
