@@ -1899,15 +1899,8 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
   std::string nearest = strAttr("nearest_mode", "round_prefer_floor");
   if (mode == "bilinear" || mode == "trilinear") // Upsample-7 spellings
     mode = "linear";
-  if (mode == "cubic")
-    return emitError(loc) << node.opType
-                          << " with mode 'cubic' is not supported; glmc resizes with nearest or linear";
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return emitError(loc) << node.opType << " mode '" << mode << "' is not supported";
-  if (ct == "tf_crop_and_resize")
-    return emitError(loc) << node.opType
-                          << " with coordinate_transformation_mode 'tf_crop_and_resize' is not "
-                             "supported";
   if (intAttr("antialias", 0) != 0)
     return emitError(loc) << node.opType << " with antialias = 1 is not supported";
 
@@ -1948,6 +1941,19 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
   }
   if (bool(scales) == bool(sizes))
     return emitError(loc) << node.opType << " needs exactly one of scales and sizes";
+  // tf_crop_and_resize: roi (input 1) [start..., end...] per axis, constant.
+  std::optional<SmallVector<double>> roi;
+  if (ct == "tf_crop_and_resize") {
+    auto v = node.opType == "Resize" && opset >= 11 ? input(node, 1, loc) : FailureOr<Value>(Value());
+    if (failed(v))
+      return failure();
+    ElementsAttr c = *v ? glm::getConstantElements(*v) : ElementsAttr();
+    roi = c ? glm::getValuesAsDouble(c) : std::nullopt;
+    if (!roi)
+      return emitError(loc) << node.opType
+                            << " with coordinate_transformation_mode 'tf_crop_and_resize' needs a "
+                               "constant roi input; glmc reads it at compile time";
+  }
   // Opset 18: scales/sizes may cover only `axes`.
   SmallVector<int64_t> axes;
   if (const ox::Attribute *a = node.getAttribute("axes")) {
@@ -1965,6 +1971,20 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
   if (given != axes.size())
     return emitError(loc) << node.opType << " has " << given << (scales ? " scales" : " sizes")
                           << " for " << axes.size() << " axes";
+  SmallVector<Attribute> roiAttrs;
+  if (roi) {
+    if (roi->size() != 2 * axes.size())
+      return emitError(loc) << node.opType << " roi has " << roi->size() << " values for "
+                            << axes.size() << " axes; it needs a start and an end per axis";
+    SmallVector<float> full(rank, 0.0f);
+    full.append(rank, 1.0f);
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      full[d] = (float)(*roi)[k];
+      full[rank + d] = (float)(*roi)[axes.size() + k];
+    }
+    for (float f : full)
+      roiAttrs.push_back(builder.getF32FloatAttr(f));
+  }
   SmallVector<Attribute> scaleAttrs(rank, builder.getF32FloatAttr(1.0f));
   SmallVector<int64_t> outSizes(xt.getShape());
   if (scales) {
@@ -2028,6 +2048,17 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
       builder.getNamedAttr("nearest_mode", builder.getStringAttr(nearest))};
   if (sizes)
     attrs.push_back(builder.getNamedAttr("sizes", builder.getI64ArrayAttr(outSizes)));
+  if (mode == "cubic") {
+    if (const ox::Attribute *a = node.getAttribute("cubic_coeff_a"))
+      attrs.push_back(builder.getNamedAttr("cubic_coeff_a", builder.getF32FloatAttr(a->f)));
+    if (intAttr("exclude_outside", 0) != 0)
+      attrs.push_back(builder.getNamedAttr("exclude_outside", builder.getI64IntegerAttr(1)));
+  }
+  if (roi) {
+    attrs.push_back(builder.getNamedAttr("roi", builder.getArrayAttr(roiAttrs)));
+    if (const ox::Attribute *a = node.getAttribute("extrapolation_value"))
+      attrs.push_back(builder.getNamedAttr("extrapolation_value", builder.getF32FloatAttr(a->f)));
+  }
   auto op = createOp(node, loc, "resize", {*x}, attrs, 1);
   if (failed(op))
     return failure();

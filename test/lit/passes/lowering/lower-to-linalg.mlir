@@ -389,3 +389,40 @@ func.func @avg_pool_3d_exclude_pad(%x: tensor<1x1x2x2x2xf32>) -> tensor<1x1x2x2x
   %0 = glm.average_pool %x {kernel_shape = [2, 2, 2], pads = [1, 1, 1, 0, 0, 0]} : (tensor<1x1x2x2x2xf32>) -> tensor<1x1x2x2x2xf32>
   return %0 : tensor<1x1x2x2x2xf32>
 }
+
+// -----
+
+// Cubic resize: per resized dim 4 taps around floor(src), Keys weights of
+// the fraction; exclude_outside zeroes the taps beyond the input and
+// renormalises. Two resized dims read 16 elements.
+// CHECK-LABEL: func.func @resize_cubic
+func.func @resize_cubic(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x6xf32> {
+  // CHECK: linalg.generic
+  // CHECK: math.floor
+  // CHECK: arith.constant -5.000000e-01 : f32
+  // CHECK: arith.cmpi sge
+  // CHECK: arith.select
+  // CHECK-COUNT-16: tensor.extract %arg0
+  // CHECK-NOT: tensor.extract
+  // CHECK: linalg.yield
+  %0 = glm.resize %x {mode = "cubic", cubic_coeff_a = -5.000000e-01 : f32, exclude_outside = 1 : i64, scales = [1.0 : f32, 1.0 : f32, 2.0 : f32, 1.5 : f32]} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x6xf32>
+  return %0 : tensor<1x1x8x6xf32>
+}
+
+// -----
+
+// tf_crop_and_resize: src = start * (in - 1) + o * (end - start) * (in - 1)
+// / (out - 1); outside [0, in - 1] the output is extrapolation_value.
+// CHECK-LABEL: func.func @resize_crop
+func.func @resize_crop(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32> {
+  // CHECK: linalg.generic
+  // CHECK: arith.cmpf olt
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.ori
+  // CHECK-COUNT-4: tensor.extract %arg0
+  // CHECK: %[[E:.+]] = arith.constant 1.000000e+01 : f32
+  // CHECK: %[[R:.+]] = arith.select %{{.*}}, %[[E]], %{{.*}} : f32
+  // CHECK: linalg.yield %[[R]]
+  %0 = glm.resize %x {mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", extrapolation_value = 1.0e+01 : f32, roi = [0.0 : f32, 0.0 : f32, 0.4 : f32, 0.6 : f32, 1.0 : f32, 1.0 : f32, 1.2 : f32, 1.7 : f32], scales = [1.0 : f32, 1.0 : f32, 0.75 : f32, 0.75 : f32], sizes = [1, 1, 3, 3]} : (tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
