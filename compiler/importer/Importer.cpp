@@ -1094,9 +1094,8 @@ LogicalResult GraphImporter::importDepthSpace(const ox::Node &node, Location loc
 }
 
 /// Conv, MaxPool, AveragePool: resolve auto_pad into explicit pads.
+/// MaxPool's indices output is a glm.max_pool_indices beside the pool.
 LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) {
-  if (node.opType == "MaxPool" && failed(importSingleOutput(node, loc, "indices")))
-    return failure();
   SmallVector<Value> operands;
   for (unsigned i = 0; i < node.inputs.size(); ++i) {
     auto v = input(node, i, loc);
@@ -1151,7 +1150,21 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
   auto op = createOp(node, loc, name, operands, *attrs, 1);
   if (failed(op))
     return failure();
-  return bindOutputs(node, *op, loc);
+  if (node.opType != "MaxPool" || node.outputs.size() < 2 || node.outputs[1].empty())
+    return bindOutputs(node, *op, loc);
+  SmallVector<NamedAttribute> indexAttrs(*attrs);
+  if (const ox::Attribute *so = node.getAttribute("storage_order")) {
+    if (so->i != 0 && so->i != 1)
+      return emitError(loc) << "MaxPool storage_order " << so->i << " is not valid (0 or 1)";
+    indexAttrs.push_back(builder.getNamedAttr("storage_order", builder.getI64IntegerAttr(so->i)));
+  }
+  auto indices = createOp(node, loc, "max_pool_indices", operands, indexAttrs, 1, {},
+                          /*producesNodeOutputs=*/false);
+  if (failed(indices))
+    return failure();
+  bindValue(node.outputs[0], (*op)->getResult(0));
+  bindValue(node.outputs[1], (*indices)->getResult(0));
+  return success();
 }
 
 /// ConvTranspose as a convolution: the input gets s-1 zeros between

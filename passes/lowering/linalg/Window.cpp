@@ -15,6 +15,7 @@
 #include "passes/lowering/linalg/Utils.h"
 
 #include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
 
 using namespace mlir;
 using namespace mlir::glm;
@@ -368,6 +369,115 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
   }
 };
 
+/// MaxPool's indices: a generic over the padded input carrying (max, index)
+/// through the window dims; a tap replaces the running max only when
+/// greater, so the first maximum in window order wins. The index is the
+/// tap's position in the unpadded input, flattened row- or column-major.
+struct MaxPoolIndicesToLinalg : OpConversionPattern<MaxPoolIndicesOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(MaxPoolIndicesOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    if (!rt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    SmallVector<int64_t> kernel = toI64(op.getKernelShape());
+    unsigned s = kernel.size();
+    if (s < 1 || s > 3)
+      return op.emitOpError("only 1-d, 2-d and 3-d pooling is supported, this one has ")
+             << s << " spatial dims";
+    auto x0t = cast<RankedTensorType>(adaptor.getX().getType());
+    if (llvm::any_of(x0t.getShape().drop_front(2), ShapedType::isDynamic))
+      return op.emitOpError("needs static spatial dims");
+    Type et = x0t.getElementType();
+    SmallVector<int64_t> strides = op.getStridesOrDefault(), dil = op.getDilationsOrDefault(),
+                         pads = op.getPadsOrDefault();
+    Value x = adaptor.getX();
+    RankedTensorType outT = rt;
+    if (s == 1) {
+      x = addUnitHeight(rewriter, loc, x);
+      kernel.insert(kernel.begin(), 1);
+      strides.insert(strides.begin(), 1);
+      dil.insert(dil.begin(), 1);
+      pads = {0, pads[0], 0, pads[1]};
+      outT = RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)},
+                                   rt.getElementType());
+    }
+    unsigned n = kernel.size();
+    auto xt = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> inSize(xt.getShape().drop_front(2));
+    SmallVector<int64_t> padBegin(ArrayRef<int64_t>(pads).take_front(n)),
+        paddedEnd(ArrayRef<int64_t>(pads).drop_front(n));
+    SmallVector<OpFoldResult> outSizes = {getDim(rewriter, loc, x, 0), getDim(rewriter, loc, x, 1)};
+    for (unsigned i = 0; i < n; ++i) {
+      outSizes.push_back(rewriter.getIndexAttr(outT.getDimSize(2 + i)));
+      int64_t need = (outT.getDimSize(2 + i) - 1) * strides[i] + dil[i] * (kernel[i] - 1) + 1;
+      int64_t have = inSize[i] + padBegin[i] + paddedEnd[i];
+      if (need > have)
+        paddedEnd[i] += need - have;
+    }
+    Value lowest = lowestValue(rewriter, loc, et);
+    Value xp = padSpatial(rewriter, loc, x, padBegin, paddedEnd, lowest);
+    auto valT = RankedTensorType::get(outT.getShape(), et);
+    Value initV = createFilled(rewriter, loc, valT, outSizes, lowest);
+    Value initI = createFilled(rewriter, loc, outT, outSizes, scalarConstant(rewriter, loc, outT.getElementType(), 0));
+    Value window = tensor::EmptyOp::create(rewriter, loc, kernel, et);
+    Value channels = toIndexValue(rewriter, loc, getDim(rewriter, loc, x, 1));
+    MLIRContext *ctx = rewriter.getContext();
+    unsigned loops = 2 + 2 * n;
+    SmallVector<AffineExpr> xExprs{getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, wExprs, oExprs;
+    for (unsigned i = 0; i < n; ++i) {
+      xExprs.push_back(getAffineDimExpr(2 + i, ctx) * strides[i] + getAffineDimExpr(2 + n + i, ctx) * dil[i]);
+      wExprs.push_back(getAffineDimExpr(2 + n + i, ctx));
+    }
+    for (unsigned i = 0; i < 2 + n; ++i)
+      oExprs.push_back(getAffineDimExpr(i, ctx));
+    AffineMap oMap = AffineMap::get(loops, 0, oExprs, ctx);
+    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, xExprs, ctx), AffineMap::get(loops, 0, wExprs, ctx),
+                                oMap, oMap};
+    SmallVector<utils::IteratorType> iters(2 + n, utils::IteratorType::parallel);
+    iters.append(n, utils::IteratorType::reduction);
+    bool columnMajor = op.getStorageOrder() != 0;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valT, outT}, ValueRange{xp, window}, ValueRange{initV, initI}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          auto cidx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v).getResult(); };
+          auto add = [&](Value p, Value q) { return arith::AddIOp::create(b, l, p, q).getResult(); };
+          auto mul = [&](Value p, Value q) { return arith::MulIOp::create(b, l, p, q).getResult(); };
+          // Unpadded spatial positions of this tap.
+          SmallVector<Value> pos;
+          for (unsigned i = 0; i < n; ++i) {
+            Value o = linalg::IndexOp::create(b, l, 2 + i), k = linalg::IndexOp::create(b, l, 2 + n + i);
+            pos.push_back(arith::SubIOp::create(b, l, add(mul(o, cidx(strides[i])), mul(k, cidx(dil[i]))),
+                                                cidx(padBegin[i])));
+          }
+          int64_t plane = 1;
+          for (int64_t d : inSize)
+            plane *= d;
+          Value nc = add(mul(linalg::IndexOp::create(b, l, 0), channels), linalg::IndexOp::create(b, l, 1));
+          Value flat = cidx(0);
+          if (!columnMajor) {
+            for (unsigned i = 0; i < n; ++i)
+              flat = add(mul(flat, cidx(inSize[i])), pos[i]);
+          } else {
+            for (int i = n - 1; i >= 0; --i)
+              flat = add(mul(flat, cidx(inSize[i])), pos[i]);
+          }
+          flat = add(mul(nc, cidx(plane)), flat);
+          Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(), flat);
+          Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[0], args[2]);
+          linalg::YieldOp::create(b, l,
+                                  ValueRange{arith::SelectOp::create(b, l, greater, args[0], args[2]),
+                                             arith::SelectOp::create(b, l, greater, idx, args[3])});
+        });
+    Value result = generic.getResult(1);
+    if (s == 1)
+      result = dropUnitHeight(rewriter, loc, result, rt);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 template <typename GlobalOp>
 struct GlobalPoolToLinalg : OpConversionPattern<GlobalOp> {
   using OpConversionPattern<GlobalOp>::OpConversionPattern;
@@ -422,7 +532,7 @@ struct GlobalPoolToLinalg : OpConversionPattern<GlobalOp> {
 
 void mlir::glm::populateWindowToLinalgPatterns(const TypeConverter &converter,
                                                RewritePatternSet &patterns) {
-  patterns.add<ConvToLinalg, PoolToLinalg<MaxPoolOp>, PoolToLinalg<AveragePoolOp>,
+  patterns.add<ConvToLinalg, PoolToLinalg<MaxPoolOp>, PoolToLinalg<AveragePoolOp>, MaxPoolIndicesToLinalg,
                GlobalPoolToLinalg<GlobalAveragePoolOp>, GlobalPoolToLinalg<GlobalMaxPoolOp>>(
       converter, patterns.getContext());
 }

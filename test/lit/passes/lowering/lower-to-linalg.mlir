@@ -426,3 +426,22 @@ func.func @resize_crop(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32> {
   %0 = glm.resize %x {mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", extrapolation_value = 1.0e+01 : f32, roi = [0.0 : f32, 0.0 : f32, 0.4 : f32, 0.6 : f32, 1.0 : f32, 1.0 : f32, 1.2 : f32, 1.7 : f32], scales = [1.0 : f32, 1.0 : f32, 0.75 : f32, 0.75 : f32], sizes = [1, 1, 3, 3]} : (tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32>
   return %0 : tensor<1x1x3x3xf32>
 }
+
+// -----
+
+// MaxPool indices: (max, index) carried through the window dims; the index
+// of a tap is its unpadded position flattened over [N, C, H, W], here
+// column-major over H, W (storage_order 1): (n * C + c) * H * W + w * H + h.
+// CHECK-LABEL: func.func @max_pool_indices
+func.func @max_pool_indices(%x: tensor<1x2x5x4xf32>) -> tensor<1x2x3x2xi64> {
+  // CHECK: tensor.pad %arg0 low[0, 0, 1, 0] high[0, 0, 0, 0]
+  // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x2x3x2xf32>, tensor<1x2x3x2xi64>)
+  // CHECK: arith.muli %{{.*}}, %c4
+  // CHECK: arith.addi
+  // CHECK: arith.muli %{{.*}}, %c5
+  // CHECK: %[[GT:.+]] = arith.cmpf ogt
+  // CHECK: arith.select %[[GT]]
+  // CHECK: arith.select %[[GT]]
+  %0 = glm.max_pool_indices %x {kernel_shape = [2, 2], strides = [2, 2], pads = [1, 0, 0, 0], storage_order = 1 : i64} : (tensor<1x2x5x4xf32>) -> tensor<1x2x3x2xi64>
+  return %0 : tensor<1x2x3x2xi64>
+}
