@@ -432,9 +432,16 @@ LogicalResult GraphExporter::exportOp(Operation *op) {
     return success();
   }
   if (auto resize = dyn_cast<glm::ResizeOp>(op)) {
-    // Scales or sizes are inputs 2 and 3 (roi stays empty).
+    // Roi, scales and sizes are inputs 1, 2 and 3.
     inputs.resize(1);
-    inputs.push_back("");
+    if (auto roi = resize.getRoi()) {
+      SmallVector<float> values;
+      for (Attribute a : *roi)
+        values.push_back((float)cast<FloatAttr>(a).getValueAsDouble());
+      inputs.push_back(addF32Initializer(nodeName + "_roi", values));
+    } else {
+      inputs.push_back("");
+    }
     if (resize.getSizes()) {
       inputs.push_back("");
       inputs.push_back(addI64Initializer(nodeName + "_sizes", glm::toI64(resize.getSizes())));
@@ -448,6 +455,7 @@ LogicalResult GraphExporter::exportOp(Operation *op) {
     }
     dropAttr("scales");
     dropAttr("sizes");
+    dropAttr("roi");
   }
   // Opset 13+: axes and split sizes are inputs.
   auto axesToInput = [&](StringRef attrName) {

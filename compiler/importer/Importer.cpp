@@ -1165,9 +1165,8 @@ LogicalResult GraphImporter::importDepthSpace(const ox::Node &node, Location loc
 }
 
 /// Conv, MaxPool, AveragePool: resolve auto_pad into explicit pads.
+/// MaxPool's indices output is a glm.max_pool_indices beside the pool.
 LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) {
-  if (node.opType == "MaxPool" && failed(importSingleOutput(node, loc, "indices")))
-    return failure();
   SmallVector<Value> operands;
   for (unsigned i = 0; i < node.inputs.size(); ++i) {
     auto v = input(node, i, loc);
@@ -1187,7 +1186,21 @@ LogicalResult GraphImporter::importWindowOp(const ox::Node &node, Location loc) 
   auto op = createOp(node, loc, name, operands, *attrs, 1);
   if (failed(op))
     return failure();
-  return bindOutputs(node, *op, loc);
+  if (node.opType != "MaxPool" || node.outputs.size() < 2 || node.outputs[1].empty())
+    return bindOutputs(node, *op, loc);
+  SmallVector<NamedAttribute> indexAttrs(*attrs);
+  if (const ox::Attribute *so = node.getAttribute("storage_order")) {
+    if (so->i != 0 && so->i != 1)
+      return emitError(loc) << "MaxPool storage_order " << so->i << " is not valid (0 or 1)";
+    indexAttrs.push_back(builder.getNamedAttr("storage_order", builder.getI64IntegerAttr(so->i)));
+  }
+  auto indices = createOp(node, loc, "max_pool_indices", operands, indexAttrs, 1, {},
+                          /*producesNodeOutputs=*/false);
+  if (failed(indices))
+    return failure();
+  bindValue(node.outputs[0], (*op)->getResult(0));
+  bindValue(node.outputs[1], (*indices)->getResult(0));
+  return success();
 }
 
 FailureOr<SmallVector<NamedAttribute>>
@@ -1256,9 +1269,9 @@ LogicalResult GraphImporter::importConvTranspose(const ox::Node &node, Location 
     return emitError(loc) << "ConvTranspose needs ranked X and W of equal rank >= 3, got "
                           << (*x).getType() << " and " << (*w).getType();
   int64_t s = xt.getRank() - 2;
-  if (s > 2)
+  if (s > 3)
     return emitError(loc) << "ConvTranspose with " << s
-                          << " spatial dims is not supported; glmc lowers 1-d and 2-d convolutions";
+                          << " spatial dims is not supported; glmc lowers 1-d, 2-d and 3-d convolutions";
   for (int64_t i = 1; i < xt.getRank(); ++i)
     if (xt.isDynamicDim(i))
       return emitError(loc) << "ConvTranspose needs static channel and spatial dims, got " << xt;
@@ -1980,15 +1993,8 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
   std::string nearest = strAttr("nearest_mode", "round_prefer_floor");
   if (mode == "bilinear" || mode == "trilinear") // Upsample-7 spellings
     mode = "linear";
-  if (mode == "cubic")
-    return emitError(loc) << node.opType
-                          << " with mode 'cubic' is not supported; glmc resizes with nearest or linear";
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return emitError(loc) << node.opType << " mode '" << mode << "' is not supported";
-  if (ct == "tf_crop_and_resize")
-    return emitError(loc) << node.opType
-                          << " with coordinate_transformation_mode 'tf_crop_and_resize' is not "
-                             "supported";
   if (intAttr("antialias", 0) != 0)
     return emitError(loc) << node.opType << " with antialias = 1 is not supported";
 
@@ -2029,6 +2035,19 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
   }
   if (bool(scales) == bool(sizes))
     return emitError(loc) << node.opType << " needs exactly one of scales and sizes";
+  // tf_crop_and_resize: roi (input 1) [start..., end...] per axis, constant.
+  std::optional<SmallVector<double>> roi;
+  if (ct == "tf_crop_and_resize") {
+    auto v = node.opType == "Resize" && opset >= 11 ? input(node, 1, loc) : FailureOr<Value>(Value());
+    if (failed(v))
+      return failure();
+    ElementsAttr c = *v ? glm::getConstantElements(*v) : ElementsAttr();
+    roi = c ? glm::getValuesAsDouble(c) : std::nullopt;
+    if (!roi)
+      return emitError(loc) << node.opType
+                            << " with coordinate_transformation_mode 'tf_crop_and_resize' needs a "
+                               "constant roi input; glmc reads it at compile time";
+  }
   // Opset 18: scales/sizes may cover only `axes`.
   SmallVector<int64_t> axes;
   if (const ox::Attribute *a = node.getAttribute("axes")) {
@@ -2046,6 +2065,20 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
   if (given != axes.size())
     return emitError(loc) << node.opType << " has " << given << (scales ? " scales" : " sizes")
                           << " for " << axes.size() << " axes";
+  SmallVector<Attribute> roiAttrs;
+  if (roi) {
+    if (roi->size() != 2 * axes.size())
+      return emitError(loc) << node.opType << " roi has " << roi->size() << " values for "
+                            << axes.size() << " axes; it needs a start and an end per axis";
+    SmallVector<float> full(rank, 0.0f);
+    full.append(rank, 1.0f);
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      full[d] = (float)(*roi)[k];
+      full[rank + d] = (float)(*roi)[axes.size() + k];
+    }
+    for (float f : full)
+      roiAttrs.push_back(builder.getF32FloatAttr(f));
+  }
   SmallVector<Attribute> scaleAttrs(rank, builder.getF32FloatAttr(1.0f));
   SmallVector<int64_t> outSizes(xt.getShape());
   if (scales) {
@@ -2109,6 +2142,17 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
       builder.getNamedAttr("nearest_mode", builder.getStringAttr(nearest))};
   if (sizes)
     attrs.push_back(builder.getNamedAttr("sizes", builder.getI64ArrayAttr(outSizes)));
+  if (mode == "cubic") {
+    if (const ox::Attribute *a = node.getAttribute("cubic_coeff_a"))
+      attrs.push_back(builder.getNamedAttr("cubic_coeff_a", builder.getF32FloatAttr(a->f)));
+    if (intAttr("exclude_outside", 0) != 0)
+      attrs.push_back(builder.getNamedAttr("exclude_outside", builder.getI64IntegerAttr(1)));
+  }
+  if (roi) {
+    attrs.push_back(builder.getNamedAttr("roi", builder.getArrayAttr(roiAttrs)));
+    if (const ox::Attribute *a = node.getAttribute("extrapolation_value"))
+      attrs.push_back(builder.getNamedAttr("extrapolation_value", builder.getF32FloatAttr(a->f)));
+  }
   auto op = createOp(node, loc, "resize", {*x}, attrs, 1);
   if (failed(op))
     return failure();

@@ -401,8 +401,13 @@ void ChannelGroups::visit(Operation *op) {
     // a pruned channel interpolates zeros and stays zero.
     const ChannelLayout *in = layoutOf(resize.getX());
     auto t = rankedOrNull(resize.getX()), rt = rankedOrNull(resize.getY());
+    auto roiOn = [&](int64_t d) { // tf_crop_and_resize crops that dim
+      std::optional<ArrayAttr> roi = resize.getRoi();
+      return roi && (cast<FloatAttr>((*roi)[d]).getValueAsDouble() != 0.0 ||
+                     cast<FloatAttr>((*roi)[t.getRank() + d]).getValueAsDouble() != 1.0);
+    };
     if (!in || !t || !rt || in->dim >= t.getRank() ||
-        t.getDimSize(in->dim) != rt.getDimSize(in->dim))
+        t.getDimSize(in->dim) != rt.getDimSize(in->dim) || roiOn(in->dim))
       return opaque("resize of an untracked input or along the channels");
     setLayout(op->getResult(0), *in);
     return;

@@ -317,6 +317,8 @@ template <typename PoolOp>
 static LogicalResult inferPool(PoolOp op, SmallVectorImpl<Type> &types) {
   auto x = rankedOrNull(op.getX());
   Type et = elementTypeOf(op.getX());
+  if constexpr (std::is_same_v<PoolOp, MaxPoolIndicesOp>)
+    et = IntegerType::get(op.getContext(), 64);
   if (!x) {
     types.push_back(UnrankedTensorType::get(et));
     return success();
@@ -348,6 +350,7 @@ static LogicalResult inferPool(PoolOp op, SmallVectorImpl<Type> &types) {
 
 GLM_POOL_METHODS(MaxPoolOp)
 GLM_POOL_METHODS(AveragePoolOp)
+GLM_POOL_METHODS(MaxPoolIndicesOp)
 
 static LogicalResult inferGlobalPool(Operation *op, Value x, SmallVectorImpl<Type> &types) {
   auto xt = rankedOrNull(x);

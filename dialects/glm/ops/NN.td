@@ -38,7 +38,7 @@ def GLM_GemmOp : GLM_Op<"gemm", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpI
 }
 
 def GLM_ConvOp : GLM_Op<"conv", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpInterface>]> {
-  let summary = "N-d convolution (2-d supported by lowering)";
+  let summary = "N-d convolution (1-d to 3-d lowered)";
   let description = [{
     ONNX `Conv` (opset 11) on NCHW data with FCHW weights, optional bias [F],
     `group` groups. `pads` are explicit [begin..., end...]; the importer
@@ -105,6 +105,30 @@ class GLM_PoolOp<string mnemonic, string what> : GLM_Op<mnemonic, [Pure]> {
 }
 def GLM_MaxPoolOp : GLM_PoolOp<"max_pool", "max">;
 def GLM_AveragePoolOp : GLM_PoolOp<"average_pool", "average">;
+
+def GLM_MaxPoolIndicesOp : GLM_Op<"max_pool_indices", [Pure]> {
+  let summary = "where each max pooling window's maximum is";
+  let description = [{
+    ONNX `MaxPool` output 1: for every window of `glm.max_pool` with the same
+    attributes, the index of its (first) maximum in the flattened input
+    [N, C, D...], padding not counted. `storage_order` 0 flattens row-major,
+    1 column-major over the spatial dims (N and C stay outermost).
+  }];
+  let arguments = (ins GLM_FloatTensor:$X,
+                       DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                       OptionalAttr<I64ArrayAttr>:$dilations,
+                       I64ArrayAttr:$kernel_shape,
+                       OptionalAttr<I64ArrayAttr>:$pads,
+                       OptionalAttr<I64ArrayAttr>:$strides,
+                       DefaultValuedAttr<I64Attr, "0">:$storage_order);
+  let results = (outs TensorOf<[I64]>:$Indices);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    llvm::SmallVector<int64_t> getStridesOrDefault();
+    llvm::SmallVector<int64_t> getDilationsOrDefault();
+    llvm::SmallVector<int64_t> getPadsOrDefault();
+  }];
+}
 
 def GLM_GlobalAveragePoolOp : GLM_Op<"global_average_pool", [Pure, SameOperandsAndResultElementType]> {
   let summary = "mean over all spatial dims";

@@ -671,12 +671,17 @@ LogicalResult ResizeOp::verify() {
     for (int64_t n : toI64(*getSizes()))
       if (n < 1 && !ShapedType::isDynamic(n)) // dynamic: a dim that is not resized
         return emitOpError("sizes must be positive, got ") << *getSizes();
-  if (getMode() != "nearest" && getMode() != "linear")
-    return emitOpError("mode must be nearest or linear, got '") << getMode() << "'";
+  if (getMode() != "nearest" && getMode() != "linear" && getMode() != "cubic")
+    return emitOpError("mode must be nearest, linear or cubic, got '") << getMode() << "'";
   StringRef ct = getCoordinateTransformationMode();
   if (ct != "half_pixel" && ct != "half_pixel_symmetric" && ct != "pytorch_half_pixel" &&
-      ct != "align_corners" && ct != "asymmetric")
+      ct != "align_corners" && ct != "asymmetric" && ct != "tf_crop_and_resize")
     return emitOpError("coordinate_transformation_mode '") << ct << "' is not supported";
+  if (ct == "tf_crop_and_resize") {
+    auto rank = getScales().size();
+    if (!getRoi() || getRoi()->size() != 2 * rank)
+      return emitOpError("tf_crop_and_resize needs a roi of ") << 2 * rank << " values (start and end per dim)";
+  }
   StringRef nm = getNearestMode();
   if (nm != "round_prefer_floor" && nm != "round_prefer_ceil" && nm != "floor" && nm != "ceil")
     return emitOpError("nearest_mode '") << nm << "' is not supported";

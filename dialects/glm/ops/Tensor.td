@@ -226,23 +226,32 @@ def GLM_PadOp : GLM_Op<"pad", [Pure]> {
 }
 
 def GLM_ResizeOp : GLM_Op<"resize", [Pure]> {
-  let summary = "nearest or linear resampling";
+  let summary = "nearest, linear or cubic resampling";
   let description = [{
     ONNX `Resize` (opsets 10-19) and `Upsample` with compile-time scales or
     sizes: `scales` has one factor per dim (1 where a dim keeps its size);
     `sizes`, where the model gave sizes, the exact output dims (the scale is
     then size / input size, as ONNX computes it). Otherwise an output dim is
-    floor(input dim * scale). `mode` is "nearest" or "linear" (n-linear
-    over the resized dims), `coordinate_transformation_mode` one of
+    floor(input dim * scale). `mode` is "nearest", "linear" (n-linear over
+    the resized dims) or "cubic" (4 taps per resized dim, Keys kernel with
+    `cubic_coeff_a`; `exclude_outside` = 1 drops the taps outside the input
+    and renormalises the others), `coordinate_transformation_mode` one of
     half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners,
-    asymmetric; `nearest_mode` one of round_prefer_floor,
-    round_prefer_ceil, floor, ceil. Source coordinates are clamped to the
-    input (edge values beyond it, as ONNX Runtime reads them).
+    asymmetric, tf_crop_and_resize; `nearest_mode` one of
+    round_prefer_floor, round_prefer_ceil, floor, ceil. Source coordinates
+    are clamped to the input (edge values beyond it, as ONNX Runtime reads
+    them). tf_crop_and_resize reads `roi` ([start..., end...], one pair per
+    dim, normalised) and writes `extrapolation_value` where a source
+    coordinate falls outside the input.
   }];
   let arguments = (ins GLM_FloatTensor:$X, F32ArrayAttr:$scales, OptionalAttr<I64ArrayAttr>:$sizes,
                        DefaultValuedStrAttr<StrAttr, "nearest">:$mode,
                        DefaultValuedStrAttr<StrAttr, "half_pixel">:$coordinate_transformation_mode,
-                       DefaultValuedStrAttr<StrAttr, "round_prefer_floor">:$nearest_mode);
+                       DefaultValuedStrAttr<StrAttr, "round_prefer_floor">:$nearest_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       DefaultValuedAttr<I64Attr, "0">:$exclude_outside,
+                       OptionalAttr<F32ArrayAttr>:$roi,
+                       DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value);
   let results = (outs GLM_FloatTensor:$Y);
   let hasVerifier = 1;
 }

@@ -410,7 +410,9 @@ struct GatherElementsToLinalg : OpConversionPattern<GatherElementsOp> {
 
 /// Resize: every output element reads its source coordinates, computed per
 /// resized dim from the output coordinate (f32, as ONNX Runtime does);
-/// nearest reads one element, linear the 2^k corners around the point.
+/// nearest reads one element, linear the 2^k corners around the point,
+/// cubic 4^k taps (Keys kernel). tf_crop_and_resize writes the
+/// extrapolation value where a source coordinate leaves the input.
 struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -418,6 +420,7 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
     int64_t dim;
     Value inSize, outSize; // index
     Value inF, outF, scale; // f32
+    float roiStart = 0.0f, roiEnd = 1.0f;
   };
 
   LogicalResult matchAndRewrite(ResizeOp op, OpAdaptor adaptor,
@@ -443,19 +446,35 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
     std::optional<SmallVector<int64_t>> sizes;
     if (op.getSizes())
       sizes = toI64(op.getSizes());
+    StringRef mode = op.getMode(), ct = op.getCoordinateTransformationMode(),
+              nm = op.getNearestMode();
+    bool crop = ct == "tf_crop_and_resize";
+    SmallVector<float> roi;
+    if (crop) {
+      ArrayAttr roiAttr = *op.getRoi();
+      for (Attribute a : roiAttr)
+        roi.push_back((float)cast<FloatAttr>(a).getValueAsDouble());
+    }
+    int64_t rank = xt.getRank();
     SmallVector<OpFoldResult> outSizes;
     SmallVector<Axis> axes;
-    for (int64_t d = 0; d < xt.getRank(); ++d) {
+    for (int64_t d = 0; d < rank; ++d) {
       OpFoldResult in = getDim(b, loc, x, d);
       // With sizes, a dynamic entry is a dim that keeps its (dynamic) size.
       bool resized = sizes ? !ShapedType::isDynamic((*sizes)[d]) && (*sizes)[d] != xt.getDimSize(d)
                            : scales[d] != 1.0f;
+      // A cropped dim is resampled even where its size stays.
+      resized |= crop && (roi[d] != 0.0f || roi[rank + d] != 1.0f);
       if (!resized) {
         outSizes.push_back(in);
         continue;
       }
       Axis a;
       a.dim = d;
+      if (crop) {
+        a.roiStart = roi[d];
+        a.roiEnd = roi[rank + d];
+      }
       a.inSize = toIndexValue(b, loc, in);
       a.inF = toF32(b, loc, a.inSize);
       if (!rt.isDynamicDim(d)) {
@@ -476,26 +495,29 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
       outSizes.push_back(a.outSize);
       axes.push_back(a);
     }
-    StringRef mode = op.getMode(), ct = op.getCoordinateTransformationMode(),
-              nm = op.getNearestMode();
-    bool linear = mode == "linear";
+    bool nearest = mode == "nearest", cubic = mode == "cubic";
+    double coeffA = op.getCubicCoeffA().convertToDouble();
+    bool excludeOutside = op.getExcludeOutside() != 0;
     Value result = buildParallelGeneric(
         rewriter, loc, rt, outSizes, ValueRange{}, {},
         [&](OpBuilder &bb, Location l, ValueRange) -> Value {
           Value zeroI = arith::ConstantIndexOp::create(bb, l, 0),
                 oneI = arith::ConstantIndexOp::create(bb, l, 1);
           Value zeroF = cf(bb, l, 0.0), oneF = cf(bb, l, 1.0), halfF = cf(bb, l, 0.5);
+          auto add = [&](Value p, Value q) { return arith::AddFOp::create(bb, l, p, q).getResult(); };
+          auto sub = [&](Value p, Value q) { return arith::SubFOp::create(bb, l, p, q).getResult(); };
+          auto mul = [&](Value p, Value q) { return arith::MulFOp::create(bb, l, p, q).getResult(); };
+          auto div = [&](Value p, Value q) { return arith::DivFOp::create(bb, l, p, q).getResult(); };
           SmallVector<Value> base;
-          for (int64_t d = 0; d < xt.getRank(); ++d)
+          for (int64_t d = 0; d < rank; ++d)
             base.push_back(linalg::IndexOp::create(bb, l, d));
-          // Per resized axis: nearest index, or the two corners and weights.
-          SmallVector<std::array<Value, 2>> corners, weights;
+          // Per resized axis: the taps (indices) and their weights; nearest
+          // has one tap and no weight.
+          SmallVector<SmallVector<Value>> taps, weights;
+          Value outside; // i1: some source coordinate beyond the input
           for (const Axis &a : axes) {
             Value o = toF32(bb, l, base[a.dim]);
-            auto add = [&](Value p, Value q) { return arith::AddFOp::create(bb, l, p, q).getResult(); };
-            auto sub = [&](Value p, Value q) { return arith::SubFOp::create(bb, l, p, q).getResult(); };
-            auto mul = [&](Value p, Value q) { return arith::MulFOp::create(bb, l, p, q).getResult(); };
-            auto div = [&](Value p, Value q) { return arith::DivFOp::create(bb, l, p, q).getResult(); };
+            Value lastF = sub(a.inF, oneF);
             Value halfPixel = sub(div(add(o, halfF), a.scale), halfF);
             Value src;
             if (ct == "half_pixel") {
@@ -511,17 +533,32 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
               Value one = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, a.outF, oneF);
               Value r = div(mul(o, sub(a.inF, oneF)), sub(a.outF, oneF));
               src = arith::SelectOp::create(bb, l, one, zeroF, r);
+            } else if (crop) {
+              // start * (in - 1) + o * (end - start) * (in - 1) / (out - 1);
+              // one output: the middle of the box.
+              Value span = cf(bb, l, a.roiEnd - a.roiStart);
+              Value start = mul(cf(bb, l, a.roiStart), lastF);
+              Value one = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, a.outF, oneF);
+              Value r = add(start, div(mul(mul(o, span), lastF), sub(a.outF, oneF)));
+              Value mid = mul(cf(bb, l, 0.5 * (a.roiStart + a.roiEnd)), lastF);
+              src = arith::SelectOp::create(bb, l, one, mid, r);
+              Value lo = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OLT, src, zeroF);
+              Value hi = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OGT, src, lastF);
+              Value out = arith::OrIOp::create(bb, l, lo, hi);
+              outside = outside ? arith::OrIOp::create(bb, l, outside, out).getResult() : out;
             } else { // asymmetric
               src = div(o, a.scale);
             }
             Value last = arith::SubIOp::create(bb, l, a.inSize, oneI);
-            auto clampIndex = [&](Value f) -> Value {
+            auto toIndex = [&](Value f) -> Value {
               Value i = arith::FPToSIOp::create(bb, l, bb.getI64Type(), f);
-              i = arith::IndexCastOp::create(bb, l, bb.getIndexType(), i);
+              return arith::IndexCastOp::create(bb, l, bb.getIndexType(), i);
+            };
+            auto clampIndex = [&](Value i) -> Value {
               i = arith::MaxSIOp::create(bb, l, i, zeroI);
               return arith::MinSIOp::create(bb, l, i, last);
             };
-            if (!linear) {
+            if (nearest) {
               Value r;
               if (nm == "floor")
                 r = math::FloorOp::create(bb, l, src);
@@ -534,43 +571,103 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
               // Far below 0 the float may not fit an int: clamp it first.
               r = arith::MaximumFOp::create(bb, l, r, cf(bb, l, -1.0));
               r = arith::MinimumFOp::create(bb, l, r, a.inF);
-              base[a.dim] = clampIndex(r);
+              taps.push_back({clampIndex(toIndex(r))});
+              weights.push_back({});
               continue;
             }
-            Value xc = arith::MaximumFOp::create(bb, l, src, zeroF);
-            xc = arith::MinimumFOp::create(bb, l, xc, toF32(bb, l, last));
-            Value x0f = math::FloorOp::create(bb, l, xc);
-            Value x0 = clampIndex(x0f);
-            Value x1 = arith::MinSIOp::create(bb, l, arith::AddIOp::create(bb, l, x0, oneI), last);
-            Value w1 = sub(xc, x0f);
-            corners.push_back({x0, x1});
-            weights.push_back({sub(oneF, w1), w1});
-          }
-          if (!linear)
-            return tensor::ExtractOp::create(bb, l, x, base);
-          // f16/bf16 accumulate in f32, f64 in f64.
-          Type et = rt.getElementType();
-          Type acct = et.getIntOrFloatBitWidth() < 32 ? f32 : et;
-          Value acc;
-          for (unsigned mask = 0; mask < (1u << axes.size()); ++mask) {
-            SmallVector<Value> at(base);
-            Value w;
-            for (auto [k, a] : llvm::enumerate(axes)) {
-              unsigned bit = (mask >> k) & 1;
-              at[a.dim] = corners[k][bit];
-              w = w ? arith::MulFOp::create(bb, l, w, weights[k][bit]).getResult() : weights[k][bit];
+            if (!cubic) {
+              Value xc = arith::MaximumFOp::create(bb, l, src, zeroF);
+              xc = arith::MinimumFOp::create(bb, l, xc, lastF);
+              Value x0f = math::FloorOp::create(bb, l, xc);
+              Value x0 = clampIndex(toIndex(x0f));
+              Value x1 = arith::MinSIOp::create(bb, l, arith::AddIOp::create(bb, l, x0, oneI), last);
+              Value w1 = sub(xc, x0f);
+              taps.push_back({x0, x1});
+              weights.push_back({sub(oneF, w1), w1});
+              continue;
             }
-            if (acct != f32)
-              w = arith::ExtFOp::create(bb, l, acct, w);
-            Value v = tensor::ExtractOp::create(bb, l, x, at);
-            if (et != acct)
-              v = arith::ExtFOp::create(bb, l, acct, v);
-            Value term = arith::MulFOp::create(bb, l, w, v);
-            acc = acc ? arith::AddFOp::create(bb, l, acc, term).getResult() : term;
+            // Cubic: taps floor(src) - 1 .. floor(src) + 2 (edge values
+            // beyond the input), Keys weights of t = src - floor(src).
+            Value x0f = math::FloorOp::create(bb, l, src);
+            Value t = sub(src, x0f);
+            x0f = arith::MaximumFOp::create(bb, l, x0f, cf(bb, l, -4.0));
+            x0f = arith::MinimumFOp::create(bb, l, x0f, add(a.inF, cf(bb, l, 4.0)));
+            Value x0 = toIndex(x0f);
+            Value A = cf(bb, l, coeffA);
+            auto far = [&](Value d) { // 1 < d < 2: ((A d - 5A) d + 8A) d - 4A
+              Value r = sub(mul(A, d), mul(cf(bb, l, 5.0), A));
+              r = add(mul(r, d), mul(cf(bb, l, 8.0), A));
+              return sub(mul(r, d), mul(cf(bb, l, 4.0), A));
+            };
+            auto near = [&](Value d) { // d <= 1: ((A + 2) d - (A + 3)) d d + 1
+              Value r = sub(mul(add(A, cf(bb, l, 2.0)), d), add(A, cf(bb, l, 3.0)));
+              return add(mul(mul(r, d), d), oneF);
+            };
+            Value u = sub(oneF, t);
+            SmallVector<Value> w{far(add(t, oneF)), near(t), near(u), far(add(u, oneF))};
+            SmallVector<Value> idx;
+            for (int64_t k = 0; k < 4; ++k) {
+              Value i = arith::AddIOp::create(bb, l, x0, arith::ConstantIndexOp::create(bb, l, k - 1));
+              if (excludeOutside) {
+                Value in = arith::AndIOp::create(
+                    bb, l, arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sge, i, zeroI),
+                    arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sle, i, last));
+                w[k] = arith::SelectOp::create(bb, l, in, w[k], zeroF);
+              }
+              idx.push_back(clampIndex(i));
+            }
+            if (excludeOutside) {
+              Value sum = add(add(w[0], w[1]), add(w[2], w[3]));
+              for (Value &wk : w)
+                wk = div(wk, sum);
+            }
+            taps.push_back(idx);
+            weights.push_back(w);
           }
-          if (et != acct)
-            acc = arith::TruncFOp::create(bb, l, et, acc);
-          return acc;
+          Type et = rt.getElementType();
+          Value result;
+          if (nearest) {
+            SmallVector<Value> at(base);
+            for (auto [k, a] : llvm::enumerate(axes))
+              at[a.dim] = taps[k][0];
+            result = tensor::ExtractOp::create(bb, l, x, at);
+          } else {
+            // Sum over every combination of taps; f16/bf16 accumulate in
+            // f32, f64 in f64.
+            Type acct = et.getIntOrFloatBitWidth() < 32 ? f32 : et;
+            Value acc;
+            SmallVector<size_t> pick(axes.size(), 0);
+            while (true) {
+              SmallVector<Value> at(base);
+              Value w;
+              for (auto [k, a] : llvm::enumerate(axes)) {
+                at[a.dim] = taps[k][pick[k]];
+                Value wk = weights[k][pick[k]];
+                w = w ? arith::MulFOp::create(bb, l, w, wk).getResult() : wk;
+              }
+              if (w && acct != f32)
+                w = arith::ExtFOp::create(bb, l, acct, w);
+              Value v = tensor::ExtractOp::create(bb, l, x, at);
+              if (et != acct)
+                v = arith::ExtFOp::create(bb, l, acct, v);
+              Value term = w ? arith::MulFOp::create(bb, l, w, v).getResult() : v;
+              acc = acc ? arith::AddFOp::create(bb, l, acc, term).getResult() : term;
+              size_t k = 0;
+              while (k < pick.size() && ++pick[k] == taps[k].size())
+                pick[k++] = 0;
+              if (k == pick.size())
+                break;
+            }
+            if (et != acct)
+              acc = arith::TruncFOp::create(bb, l, et, acc);
+            result = acc;
+          }
+          if (outside) {
+            Value ev = arith::ConstantOp::create(
+                bb, l, bb.getFloatAttr(et, op.getExtrapolationValue().convertToDouble()));
+            result = arith::SelectOp::create(bb, l, outside, ev, result);
+          }
+          return result;
         });
     rewriter.replaceOp(op, result);
     return success();

@@ -336,3 +336,112 @@ func.func @pad_reflect(%x: tensor<2x3xf32>) -> tensor<2x5xf32> {
   %0 = glm.pad %x, %p {mode = "reflect"} : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
 }
+
+// -----
+
+// 3-d convolution: conv_3d_ncdhw_fcdhw on the padded input, the bias
+// broadcast into the accumulator.
+// CHECK-LABEL: func.func @conv_3d
+func.func @conv_3d(%x: tensor<1x2x4x5x6xf32>, %w: tensor<3x2x3x3x3xf32>, %b: tensor<3xf32>) -> tensor<1x3x2x3x3xf32> {
+  // CHECK: tensor.pad %arg0 low[0, 0, 1, 1, 1] high[0, 0, 1, 1, 1]
+  // CHECK: linalg.generic {{.*}} ins(%arg2 : tensor<3xf32>)
+  // CHECK: linalg.conv_3d_ncdhw_fcdhw {dilations = dense<[1, 1, 2]> : tensor<3xi64>, strides = dense<[2, 2, 1]> : tensor<3xi64>} ins({{.*}} : tensor<1x2x6x7x8xf32>, tensor<3x2x3x3x3xf32>) outs({{.*}} : tensor<1x3x2x3x3xf32>)
+  %0 = glm.conv %x, %w, %b {pads = [1, 1, 1, 1, 1, 1], strides = [2, 2, 1], dilations = [1, 1, 2]} : (tensor<1x2x4x5x6xf32>, tensor<3x2x3x3x3xf32>, tensor<3xf32>) -> tensor<1x3x2x3x3xf32>
+  return %0 : tensor<1x3x2x3x3xf32>
+}
+
+// -----
+
+// Depthwise 3-d convolution: weight [C, 1, k...] collapsed to [C, k...].
+// CHECK-LABEL: func.func @conv_3d_depthwise
+func.func @conv_3d_depthwise(%x: tensor<1x4x3x3x3xf32>, %w: tensor<4x1x2x2x2xf32>) -> tensor<1x4x2x2x2xf32> {
+  // CHECK: tensor.collapse_shape %arg1 {{\[}}[0, 1], [2], [3], [4]] : tensor<4x1x2x2x2xf32> into tensor<4x2x2x2xf32>
+  // CHECK: linalg.depthwise_conv_3d_ncdhw_cdhw
+  %0 = glm.conv %x, %w {group = 4 : i64} : (tensor<1x4x3x3x3xf32>, tensor<4x1x2x2x2xf32>) -> tensor<1x4x2x2x2xf32>
+  return %0 : tensor<1x4x2x2x2xf32>
+}
+
+// -----
+
+// 3-d max pooling: linalg has no NCDHW pooling, so a generic reduces the
+// window (strided, dilated input map) over the input padded with the lowest
+// value; ceil_mode pads the end further so the last window fits.
+// CHECK-DAG: #[[X3:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2 * 2 + d5, d3 * 2 + d6 * 2, d4 + d7)>
+// CHECK-DAG: #[[K3:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d5, d6, d7)>
+// CHECK-LABEL: func.func @max_pool_3d
+func.func @max_pool_3d(%x: tensor<1x2x5x5x4xf32>) -> tensor<1x2x3x2x5xf32> {
+  // CHECK: tensor.pad %arg0 low[0, 0, 0, 0, 1] high[0, 0, 1, 0, 1]
+  // CHECK: linalg.generic {indexing_maps = [#[[X3]], #[[K3]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+  // CHECK: arith.maximumf
+  %0 = glm.max_pool %x {kernel_shape = [2, 2, 2], strides = [2, 2, 1], dilations = [1, 2, 1], pads = [0, 0, 1, 0, 0, 1], ceil_mode = 1 : i64} : (tensor<1x2x5x5x4xf32>) -> tensor<1x2x3x2x5xf32>
+  return %0 : tensor<1x2x3x2x5xf32>
+}
+
+// -----
+
+// 3-d average pooling excluding the padding: the window sum is scaled by
+// 1 / count per output element, the counts a product over the spatial dims.
+// CHECK-LABEL: func.func @avg_pool_3d_exclude_pad
+func.func @avg_pool_3d_exclude_pad(%x: tensor<1x1x2x2x2xf32>) -> tensor<1x1x2x2x2xf32> {
+  // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+  // CHECK: arith.addf
+  // CHECK: arith.constant dense<{{\[}}{{\[}}[1.000000e+00, 5.000000e-01], [5.000000e-01, 2.500000e-01]], {{\[}}[5.000000e-01, 2.500000e-01], [2.500000e-01, 1.250000e-01]]]> : tensor<2x2x2xf32>
+  %0 = glm.average_pool %x {kernel_shape = [2, 2, 2], pads = [1, 1, 1, 0, 0, 0]} : (tensor<1x1x2x2x2xf32>) -> tensor<1x1x2x2x2xf32>
+  return %0 : tensor<1x1x2x2x2xf32>
+}
+
+// -----
+
+// Cubic resize: per resized dim 4 taps around floor(src), Keys weights of
+// the fraction; exclude_outside zeroes the taps beyond the input and
+// renormalises. Two resized dims read 16 elements.
+// CHECK-LABEL: func.func @resize_cubic
+func.func @resize_cubic(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x6xf32> {
+  // CHECK: linalg.generic
+  // CHECK: math.floor
+  // CHECK: arith.constant -5.000000e-01 : f32
+  // CHECK: arith.cmpi sge
+  // CHECK: arith.select
+  // CHECK-COUNT-16: tensor.extract %arg0
+  // CHECK-NOT: tensor.extract
+  // CHECK: linalg.yield
+  %0 = glm.resize %x {mode = "cubic", cubic_coeff_a = -5.000000e-01 : f32, exclude_outside = 1 : i64, scales = [1.0 : f32, 1.0 : f32, 2.0 : f32, 1.5 : f32]} : (tensor<1x1x4x4xf32>) -> tensor<1x1x8x6xf32>
+  return %0 : tensor<1x1x8x6xf32>
+}
+
+// -----
+
+// tf_crop_and_resize: src = start * (in - 1) + o * (end - start) * (in - 1)
+// / (out - 1); outside [0, in - 1] the output is extrapolation_value.
+// CHECK-LABEL: func.func @resize_crop
+func.func @resize_crop(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32> {
+  // CHECK: linalg.generic
+  // CHECK: arith.cmpf olt
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.ori
+  // CHECK-COUNT-4: tensor.extract %arg0
+  // CHECK: %[[E:.+]] = arith.constant 1.000000e+01 : f32
+  // CHECK: %[[R:.+]] = arith.select %{{.*}}, %[[E]], %{{.*}} : f32
+  // CHECK: linalg.yield %[[R]]
+  %0 = glm.resize %x {mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", extrapolation_value = 1.0e+01 : f32, roi = [0.0 : f32, 0.0 : f32, 0.4 : f32, 0.6 : f32, 1.0 : f32, 1.0 : f32, 1.2 : f32, 1.7 : f32], scales = [1.0 : f32, 1.0 : f32, 0.75 : f32, 0.75 : f32], sizes = [1, 1, 3, 3]} : (tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
+}
+
+// -----
+
+// MaxPool indices: (max, index) carried through the window dims; the index
+// of a tap is its unpadded position flattened over [N, C, H, W], here
+// column-major over H, W (storage_order 1): (n * C + c) * H * W + w * H + h.
+// CHECK-LABEL: func.func @max_pool_indices
+func.func @max_pool_indices(%x: tensor<1x2x5x4xf32>) -> tensor<1x2x3x2xi64> {
+  // CHECK: tensor.pad %arg0 low[0, 0, 1, 0] high[0, 0, 0, 0]
+  // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x2x3x2xf32>, tensor<1x2x3x2xi64>)
+  // CHECK: arith.muli %{{.*}}, %c4
+  // CHECK: arith.addi
+  // CHECK: arith.muli %{{.*}}, %c5
+  // CHECK: %[[GT:.+]] = arith.cmpf ogt
+  // CHECK: arith.select %[[GT]]
+  // CHECK: arith.select %[[GT]]
+  %0 = glm.max_pool_indices %x {kernel_shape = [2, 2], strides = [2, 2], pads = [1, 0, 0, 0], storage_order = 1 : i64} : (tensor<1x2x5x4xf32>) -> tensor<1x2x3x2xi64>
+  return %0 : tensor<1x2x3x2xi64>
+}
