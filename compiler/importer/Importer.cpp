@@ -773,7 +773,12 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   // An additive float mask: bool masks select 0 or the lowest float, the
   // causal mask (query i sees keys j <= i + past) is added to it.
   auto scalarF = RankedTensorType::get({}, et);
-  Value lowest = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -3.4028234663852886e38));
+  // The lowest finite value of the element type (-3.4e38 overflows f16 to
+  // -inf, which turns a fully masked row into NaN).
+  Value lowest = scalarConstant(
+      loc, scalarF,
+      builder.getFloatAttr(et, APFloat::getLargest(cast<FloatType>(et).getFloatSemantics(),
+                                                   /*Negative=*/true)));
   Value zero = scalarConstant(loc, scalarF, builder.getFloatAttr(et, 0.0));
   Value m = *mask;
   Value causalAllowed; // i1 [S, T] with is_causal
@@ -839,8 +844,7 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   auto attnAttr = builder.getNamedAttr("scale", builder.getF32FloatAttr(scale));
   // A query row whose keys a bool mask (and the causal frontier) all hide
   // attends to nothing: ONNX gives 0 there (softmax over -inf only), where
-  // the additive lowest-float mask above averages V. Rows that see a key
-  // are multiplied by 1.
+  // the additive lowest-float mask above averages V.
   Value rowSeesKey;
   if (*mask && getElementTypeOrSelf((*mask).getType()).isInteger(1)) {
     Value allowed = *mask;
@@ -867,7 +871,11 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
     return failure();
   Value y = (*attn)->getResult(0);
   if (rowSeesKey) {
-    auto masked = stepValue(node, loc, "mul", {y, rowSeesKey});
+    auto sees = stepValue(node, loc, "cast", {rowSeesKey},
+                          {builder.getNamedAttr("to", TypeAttr::get(builder.getI1Type()))});
+    if (failed(sees))
+      return failure();
+    auto masked = stepValue(node, loc, "where", {*sees, y, zero});
     if (failed(masked))
       return failure();
     y = *masked;

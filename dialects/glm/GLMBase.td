@@ -38,7 +38,7 @@ def GLM_Dialect : Dialect {
 //===----------------------------------------------------------------------===//
 
 def GLM_FloatTensor : TensorOf<[F16, BF16, F32, F64]>;
-def GLM_IntTensor : TensorOf<[I8, UI8, I16, I32, I64, SI8, SI32, SI64, UI32, UI64]>;
+def GLM_IntTensor : TensorOf<[I8, UI8, I16, UI16, I32, I64, SI8, SI32, SI64, UI32, UI64]>;
 def GLM_IndexTensor : TensorOf<[I32, I64]>;
 def GLM_BoolTensor : TensorOf<[I1]>;
 def GLM_NumericTensor : TensorOf<[F16, BF16, F32, F64, I8, UI8, I16, UI16, I32, UI32, I64, UI64]>;
