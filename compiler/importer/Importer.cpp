@@ -94,6 +94,8 @@ private:
   FailureOr<Value> lookup(StringRef name, Location loc);
   /// Operand `i` of the node, or null if absent/omitted.
   FailureOr<Value> input(const ox::Node &node, unsigned i, Location loc);
+  /// Inputs 0 .. n-1 (null where absent).
+  FailureOr<SmallVector<Value>> inputs(const ox::Node &node, unsigned n, Location loc);
   /// Constant integer values of operand `i` (e.g. opset 13 axes).
   FailureOr<std::optional<SmallVector<int64_t>>> constantInts(const ox::Node &node, unsigned i,
                                                               Location loc, StringRef what);
@@ -348,6 +350,18 @@ FailureOr<Value> GraphImporter::input(const ox::Node &node, unsigned i, Location
   if (i >= node.inputs.size())
     return Value();
   return lookup(node.inputs[i], loc);
+}
+
+FailureOr<SmallVector<Value>> GraphImporter::inputs(const ox::Node &node, unsigned n,
+                                                    Location loc) {
+  SmallVector<Value> in;
+  for (unsigned i = 0; i < n; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    in.push_back(*v);
+  }
+  return in;
 }
 
 FailureOr<std::optional<SmallVector<int64_t>>>
@@ -3082,13 +3096,10 @@ LogicalResult GraphImporter::importConvInteger(const ox::Node &node, Location lo
 }
 
 LogicalResult GraphImporter::importQLinearMatMul(const ox::Node &node, Location loc) {
-  SmallVector<Value, 8> in;
-  for (unsigned i = 0; i < 8; ++i) {
-    auto v = input(node, i, loc);
-    if (failed(v))
-      return failure();
-    in.push_back(*v);
-  }
+  auto all = inputs(node, 8, loc);
+  if (failed(all))
+    return failure();
+  SmallVector<Value> &in = *all;
   // a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point
   if (llvm::any_of(ArrayRef<Value>(in).take_front(7), [](Value v) { return !v; }))
     return emitError(loc) << "QLinearMatMul needs its first seven inputs";
@@ -3119,13 +3130,10 @@ LogicalResult GraphImporter::importQLinearMatMul(const ox::Node &node, Location 
 }
 
 LogicalResult GraphImporter::importQLinearConv(const ox::Node &node, Location loc) {
-  SmallVector<Value, 9> in;
-  for (unsigned i = 0; i < 9; ++i) {
-    auto v = input(node, i, loc);
-    if (failed(v))
-      return failure();
-    in.push_back(*v);
-  }
+  auto all = inputs(node, 9, loc);
+  if (failed(all))
+    return failure();
+  SmallVector<Value> &in = *all;
   // x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B
   if (!in[0] || !in[1] || !in[3] || !in[4] || !in[6])
     return emitError(loc) << "QLinearConv needs x, x_scale, w, w_scale and y_scale";
