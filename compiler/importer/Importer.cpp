@@ -209,10 +209,14 @@ private:
   LogicalResult importRMSNormalization(const ox::Node &node, Location loc);
   LogicalResult importRotaryEmbedding(const ox::Node &node, Location loc);
   LogicalResult importAttention(const ox::Node &node, Location loc);
-  /// Attention's qk_matmul_output: Q K^T * scale [b, q_heads, S, T], plus
-  /// the masks (mode 1, 2) and softmax (mode 3).
+  /// Attention's scores as qk_matmul_output `mode` defines them (0: Q K^T
+  /// scale, softcapped; 1: with the masks, or softcapped only with a
+  /// softcap, as the ONNX reference does; 2: with the masks; 3: softmax,
+  /// fully masked rows 0), K's heads repeated for grouped queries.
   FailureOr<Value> attentionScores(const ox::Node &node, Location loc, Value Q, Value K, Value mask,
-                                   Value causalAllowed, float scale);
+                                   Value causalAllowed, float scale, int64_t mode, float softcap);
+  /// K or V [b, kv_heads, t, d] with each head repeated for `qHeads` query heads.
+  FailureOr<Value> repeatKVHeads(const ox::Node &node, Location loc, Value K, int64_t qHeads);
   /// A scalar constant of `type`'s element type with `type`'s shape.
   Value scalarConstant(Location loc, RankedTensorType type, Attribute value);
   Value i64Constant(Location loc, ArrayRef<int64_t> values, bool scalar = false);
@@ -740,8 +744,11 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   if (!*q || !*k || !*v)
     return emitError(loc) << "Attention needs Q, K and V";
   bool wantQK = node.outputs.size() > 3 && !node.outputs[3].empty();
-  if (const ox::Attribute *a = node.getAttribute("softcap"); a && a->f != 0.0f)
-    return emitError(loc) << "Attention with softcap is not supported";
+  float softcap = 0.0f;
+  if (const ox::Attribute *a = node.getAttribute("softcap"))
+    softcap = a->f;
+  if (softcap < 0.0f)
+    return emitError(loc) << "Attention softcap " << softcap << " is negative";
   if (bool(*pastK) != bool(*pastV))
     return emitError(loc) << "Attention needs both past_key and past_value, or neither";
   auto attrInt = [&](StringRef name, int64_t dflt) {
@@ -878,12 +885,29 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
       return failure();
     rowSeesKey = *any;
   }
-  FailureOr<Operation *> attn = threeD || rowSeesKey
-                                    ? createStep(node, loc, "attention", operands, {attnAttr})
-                                    : createOp(node, loc, "attention", operands, {attnAttr}, 1);
-  if (failed(attn))
-    return failure();
-  Value y = (*attn)->getResult(0);
+  Value y;
+  if (softcap > 0.0f) {
+    // Softcap is not part of glm.attention: scores, softcap, masks and
+    // softmax step by step (fully masked rows 0), then P V.
+    auto p = attentionScores(node, loc, Q, K, *mask, causalAllowed, scale, 3, softcap);
+    if (failed(p))
+      return failure();
+    auto rv = repeatKVHeads(node, loc, V, q4.getDimSize(1));
+    if (failed(rv))
+      return failure();
+    auto pv = stepValue(node, loc, "mat_mul", {*p, *rv});
+    if (failed(pv))
+      return failure();
+    y = *pv;
+    rowSeesKey = Value();
+  } else {
+    FailureOr<Operation *> attn = threeD || rowSeesKey
+                                      ? createStep(node, loc, "attention", operands, {attnAttr})
+                                      : createOp(node, loc, "attention", operands, {attnAttr}, 1);
+    if (failed(attn))
+      return failure();
+    y = (*attn)->getResult(0);
+  }
   if (rowSeesKey) {
     auto sees = stepValue(node, loc, "cast", {rowSeesKey},
                           {builder.getNamedAttr("to", TypeAttr::get(builder.getI1Type()))});
@@ -902,7 +926,10 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
   }
   bindValue(node.outputs.at(0), y);
   if (wantQK) {
-    auto qk = attentionScores(node, loc, Q, K, *mask, causalAllowed, scale);
+    int64_t mode = 0;
+    if (const ox::Attribute *a = node.getAttribute("qk_matmul_output_mode"))
+      mode = a->i;
+    auto qk = attentionScores(node, loc, Q, K, *mask, causalAllowed, scale, mode, softcap);
     if (failed(qk))
       return failure();
     bindValue(node.outputs[3], *qk);
@@ -916,38 +943,16 @@ LogicalResult GraphImporter::importAttention(const ox::Node &node, Location loc)
 }
 
 FailureOr<Value> GraphImporter::attentionScores(const ox::Node &node, Location loc, Value Q, Value K,
-                                                Value mask, Value causalAllowed, float scale) {
-  int64_t mode = 0;
-  if (const ox::Attribute *a = node.getAttribute("qk_matmul_output_mode"))
-    mode = a->i;
+                                                Value mask, Value causalAllowed, float scale,
+                                                int64_t mode, float softcap) {
   if (mode < 0 || mode > 3)
     return emitError(loc) << "Attention qk_matmul_output_mode " << mode << " is not valid (0 to 3)";
   auto qt = cast<RankedTensorType>(Q.getType());
-  auto kt = dyn_cast<RankedTensorType>(K.getType());
-  if (!kt || kt.getRank() != 4)
-    return emitError(loc) << "Attention output 3 (qk_matmul_output) needs 4-d K, got " << K.getType();
   Type et = qt.getElementType();
-  int64_t qHeads = qt.getDimSize(1), kvHeads = kt.getDimSize(1), d = kt.getDimSize(3);
-  if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads) || qHeads % kvHeads != 0)
-    return emitError(loc) << "Attention output 3 (qk_matmul_output) needs static head counts, Q's a "
-                             "multiple of K's; got "
-                          << Q.getType() << " and " << K.getType();
-  if (qHeads != kvHeads) {
-    // Grouped-query: each K head serves qHeads / kvHeads query heads.
-    if (ShapedType::isDynamic(d))
-      return emitError(loc) << "Attention output 3 (qk_matmul_output) with grouped K heads needs a "
-                               "static head size";
-    auto u = stepValue(node, loc, "unsqueeze", {K}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr({2}))});
-    if (failed(u))
-      return failure();
-    auto e = stepValue(node, loc, "expand", {*u, i64Constant(loc, {1, 1, qHeads / kvHeads, 1, 1})});
-    if (failed(e))
-      return failure();
-    auto r = stepValue(node, loc, "reshape", {*e, i64Constant(loc, {0, qHeads, -1, d})});
-    if (failed(r))
-      return failure();
-    K = *r;
-  }
+  auto rk = repeatKVHeads(node, loc, K, qt.getDimSize(1));
+  if (failed(rk))
+    return failure();
+  K = *rk;
   auto t = stepValue(node, loc, "transpose", {K},
                      {builder.getNamedAttr("perm", builder.getI64ArrayAttr({0, 1, 3, 2}))});
   if (failed(t))
@@ -957,7 +962,19 @@ FailureOr<Value> GraphImporter::attentionScores(const ox::Node &node, Location l
     return failure();
   auto scalarF = RankedTensorType::get({}, et);
   auto qk = stepValue(node, loc, "mul", {*mm, scalarConstant(loc, scalarF, builder.getFloatAttr(et, scale))});
-  if (failed(qk) || mode == 0)
+  if (failed(qk))
+    return failure();
+  if (softcap > 0.0f) {
+    // softcap * tanh(scores / softcap), before the masks (so that masked
+    // keys stay -inf).
+    Value c = scalarConstant(loc, scalarF, builder.getFloatAttr(et, softcap));
+    auto div = stepValue(node, loc, "div", {*qk, c});
+    auto th = succeeded(div) ? stepValue(node, loc, "tanh", {*div}) : FailureOr<Value>(failure());
+    qk = succeeded(th) ? stepValue(node, loc, "mul", {*th, c}) : FailureOr<Value>(failure());
+    if (failed(qk))
+      return failure();
+  }
+  if (mode == 0 || (mode == 1 && softcap > 0.0f))
     return qk;
   // The additive mask as ONNX writes it: -inf where a key is masked.
   Value ninf = scalarConstant(loc, scalarF, builder.getFloatAttr(et, -INFINITY));
@@ -988,6 +1005,31 @@ FailureOr<Value> GraphImporter::attentionScores(const ox::Node &node, Location l
   if (failed(nan))
     return failure();
   return stepValue(node, loc, "where", {*nan, zero, *sm});
+}
+
+FailureOr<Value> GraphImporter::repeatKVHeads(const ox::Node &node, Location loc, Value K,
+                                              int64_t qHeads) {
+  auto kt = dyn_cast<RankedTensorType>(K.getType());
+  if (!kt || kt.getRank() != 4)
+    return emitError(loc) << "Attention computed step by step needs 4-d K and V, got " << K.getType();
+  int64_t kvHeads = kt.getDimSize(1), d = kt.getDimSize(3);
+  if (ShapedType::isDynamic(qHeads) || ShapedType::isDynamic(kvHeads) || qHeads % kvHeads != 0)
+    return emitError(loc) << "Attention computed step by step (qk_matmul_output, softcap) needs "
+                             "static head counts, Q's a multiple of K's; got "
+                          << qHeads << " and " << K.getType();
+  if (qHeads == kvHeads)
+    return K;
+  // Grouped-query: each K/V head serves qHeads / kvHeads query heads.
+  if (ShapedType::isDynamic(d))
+    return emitError(loc) << "Attention computed step by step with grouped K/V heads needs a "
+                             "static head size";
+  auto u = stepValue(node, loc, "unsqueeze", {K}, {builder.getNamedAttr("axes", builder.getI64ArrayAttr({2}))});
+  if (failed(u))
+    return failure();
+  auto e = stepValue(node, loc, "expand", {*u, i64Constant(loc, {1, 1, qHeads / kvHeads, 1, 1})});
+  if (failed(e))
+    return failure();
+  return stepValue(node, loc, "reshape", {*e, i64Constant(loc, {0, qHeads, -1, d})});
 }
 
 LogicalResult GraphImporter::importIdentity(const ox::Node &node, Location loc) {
