@@ -59,6 +59,19 @@ def vit_model():
     return ViTModel(cfg).eval(), "image-feature-extraction"
 
 
+def whisper_model():
+    from transformers import WhisperConfig, WhisperForConditionalGeneration
+    # The zoo's Whisper sizes, but the standard 1500 source positions: optimum's
+    # dummy inputs are 3000 mel frames.
+    cfg = WhisperConfig(d_model=64, encoder_layers=2, encoder_attention_heads=4,
+                        encoder_ffn_dim=128, num_mel_bins=80, max_source_positions=1500,
+                        decoder_layers=2, decoder_attention_heads=4, decoder_ffn_dim=128,
+                        vocab_size=512, pad_token_id=0, bos_token_id=1, eos_token_id=2,
+                        decoder_start_token_id=1, suppress_tokens=[], begin_suppress_tokens=[])
+    G.seed_all(G.name_seed("whisper_encoder"))
+    return WhisperForConditionalGeneration(cfg).eval(), "automatic-speech-recognition"
+
+
 MODELS = {
     "llama_decode": lambda: lm_model("llama"),
     "glm_decode": lambda: lm_model("glm"),
@@ -66,7 +79,12 @@ MODELS = {
     "qwen2_decode": lambda: lm_model("qwen2"),
     "bert": bert_model,
     "vit": vit_model,
+    # one export, two files: encoder_model.onnx and decoder_model.onnx
+    "whisper": whisper_model,
 }
+# Files of a multi-file export: zoo name -> file in optimum's output folder.
+FILES = {"whisper": {"whisper_encoder": "encoder_model.onnx",
+                     "whisper_decoder": "decoder_model.onnx"}}
 
 
 def lm_sample(sess, family):
@@ -104,16 +122,20 @@ def other_sample(base, names):
         tt[1, 8:] = 0
         by = {"input_ids": ids, "attention_mask": mask, "token_type_ids": tt}
         return [by[n].numpy() for n in names]
+    if base == "whisper_encoder":
+        g = torch.Generator().manual_seed(G.name_seed("whisper_encoder") + 3)
+        return [torch.randn(1, 80, 3000, generator=g).numpy()]
+    if base == "whisper_decoder":
+        g = torch.Generator().manual_seed(G.name_seed("whisper_encoder") + 4)
+        by = {"input_ids": torch.randint(3, 512, (2, 6), generator=g),
+              "encoder_hidden_states": torch.randn(2, 1500, 64, generator=g)}
+        return [by[n].numpy() for n in names]
     g = torch.Generator().manual_seed(G.name_seed("vit") + 3)
     return [torch.randn(2, 3, 32, 32, generator=g).numpy()]
 
 
 def main():
-    import onnx
-    import onnxruntime
-    import optimum
     import torch
-    import transformers
     from optimum.exporters.onnx import main_export
     torch.set_num_threads(1)
     outdir = os.path.join(HERE, "models")
@@ -128,14 +150,16 @@ def main():
         "models: optimum-onnx 0.1.0, optimum 2.1.0, transformers 4.57.3 "
         "(test/zoo/generate_optimum.py)")
     only = sys.argv[1:]
-    for base, build in MODELS.items():
-        if only and base not in only:
+    for export, build in MODELS.items():
+        if only and export not in only:
             continue
-        name = f"{base}.optimum"
-        manifest["models"].pop(name, None)
-        for f in os.listdir(outdir):
-            if f.startswith(name + "."):
-                os.remove(os.path.join(outdir, f))
+        files = FILES.get(export, {export: "model.onnx"})
+        for base in files:
+            name = f"{base}.optimum"
+            manifest["models"].pop(name, None)
+            for f in os.listdir(outdir):
+                if f.startswith(name + "."):
+                    os.remove(os.path.join(outdir, f))
         model, task = build()
         work = tempfile.mkdtemp()
         t0 = time.time()
@@ -145,51 +169,63 @@ def main():
                         do_validation=False, no_post_process=True)
         except Exception as e:  # noqa: BLE001
             err = G.first_line(e)
-            print(f"zoo: {name}: export failed: {err}", flush=True)
-            manifest["export_failures"].append(dict(model=base, exporter="optimum", name=name,
-                                                    error=err))
+            print(f"zoo: {export}.optimum: export failed: {err}", flush=True)
+            manifest["export_failures"].append(dict(model=export, exporter="optimum",
+                                                    name=f"{export}.optimum", error=err))
             shutil.rmtree(work)
             continue
-        path = os.path.join(outdir, name + ".onnx")
-        shutil.copy(os.path.join(work, "onnx", "model.onnx"), path)
-        assert not os.path.exists(os.path.join(work, "onnx", "model.onnx_data"))
+        for base, file in files.items():
+            name = f"{base}.optimum"
+            path = os.path.join(outdir, name + ".onnx")
+            shutil.copy(os.path.join(work, "onnx", file), path)
+            assert not os.path.exists(os.path.join(work, "onnx", file + "_data"))
+            add_entry(manifest, outdir, base, name, path, task, model, t0)
         shutil.rmtree(work)
-        m = onnx.load(path)
-        sess = G.ort_session(path)
-        names = [i.name for i in sess.get_inputs()]
-        sample = (lm_sample(sess, base.split("_")[0]) if task == "text-generation-with-past"
-                  else other_sample(base, names))
-        outs = sess.run(None, dict(zip(names, sample)))
-        for k, a in enumerate(sample):
-            np.save(os.path.join(outdir, f"{name}.in.{k}.npy"), a)
-        for k, a in enumerate(outs):
-            np.save(os.path.join(outdir, f"{name}.out.{k}.npy"), a)
-        import collections
-        counts = collections.Counter()
-        G.walk_ops(m.graph, counts)
-        opset = {(o.domain or "ai.onnx"): o.version for o in m.opset_import}
-        manifest["models"][name] = dict(
-            file=name + ".onnx", external_data=None,
-            doc=("KV-cache decode step (1 token on an 11-token past computed by ORT)"
-                 if task == "text-generation-with-past" else "optimum " + task),
-            inputs=G.io_desc(m.graph.input, sample), outputs=G.io_desc(m.graph.output, outs),
-            ops=sorted(counts), op_counts=dict(sorted(counts.items())),
-            tolerance={"rtol": 1e-4, "atol": 1e-4}, exporter="optimum",
-            exporter_call=f"main_export(<save_pretrained dir>, task='{task}', "
-                          "no_post_process=True)",
-            opset=opset.get("ai.onnx"), opsets=opset, ir_version=m.ir_version,
-            producer=f"{m.producer_name} {m.producer_version}".strip(), model=base,
-            source=f"transformers {transformers.__version__} {type(model).__name__}, "
-                   f"optimum {optimum.__version__ if hasattr(optimum, '__version__') else '2.1'}",
-            size_bytes=os.path.getsize(path), nodes=sum(counts.values()),
-            initializers=len(m.graph.initializer), references="onnxruntime " + onnxruntime.__version__)
-        print(f"zoo: {name}: opset {opset.get('ai.onnx')}, {sum(counts.values())} nodes, "
-              f"{time.time() - t0:.1f}s", flush=True)
     manifest["models"] = dict(sorted(manifest["models"].items()))
     with open(man_path, "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
     return 0
+
+
+def add_entry(manifest, outdir, base, name, path, task, model, t0):
+    """ORT references for one exported file and its manifest entry."""
+    import collections
+
+    import onnx
+    import onnxruntime
+    import optimum
+    import transformers
+    m = onnx.load(path)
+    sess = G.ort_session(path)
+    names = [i.name for i in sess.get_inputs()]
+    sample = (lm_sample(sess, base.split("_")[0]) if task == "text-generation-with-past"
+              else other_sample(base, names))
+    outs = sess.run(None, dict(zip(names, sample)))
+    for k, a in enumerate(sample):
+        np.save(os.path.join(outdir, f"{name}.in.{k}.npy"), a)
+    for k, a in enumerate(outs):
+        np.save(os.path.join(outdir, f"{name}.out.{k}.npy"), a)
+    counts = collections.Counter()
+    G.walk_ops(m.graph, counts)
+    opset = {(o.domain or "ai.onnx"): o.version for o in m.opset_import}
+    manifest["models"][name] = dict(
+        file=name + ".onnx", external_data=None,
+        doc=("KV-cache decode step (1 token on an 11-token past computed by ORT)"
+             if task == "text-generation-with-past" else "optimum " + task),
+        inputs=G.io_desc(m.graph.input, sample), outputs=G.io_desc(m.graph.output, outs),
+        ops=sorted(counts), op_counts=dict(sorted(counts.items())),
+        tolerance={"rtol": 1e-4, "atol": 1e-4}, exporter="optimum",
+        exporter_call=f"main_export(<save_pretrained dir>, task='{task}', "
+                      "no_post_process=True)",
+        opset=opset.get("ai.onnx"), opsets=opset, ir_version=m.ir_version,
+        producer=f"{m.producer_name} {m.producer_version}".strip(), model=base,
+        source=f"transformers {transformers.__version__} {type(model).__name__}, "
+               f"optimum {optimum.__version__ if hasattr(optimum, '__version__') else '2.1'}",
+        size_bytes=os.path.getsize(path), nodes=sum(counts.values()),
+        initializers=len(m.graph.initializer), references="onnxruntime " + onnxruntime.__version__)
+    print(f"zoo: {name}: opset {opset.get('ai.onnx')}, {sum(counts.values())} nodes, "
+          f"{time.time() - t0:.1f}s", flush=True)
 
 
 if __name__ == "__main__":
