@@ -56,6 +56,22 @@ Value addUnitHeight(OpBuilder &b, Location loc, Value x) {
                                        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}}, sizes);
 }
 
+/// A 1-d pooling window as a 2-d one of height 1: `x` gets a unit height,
+/// the window attributes a leading 1 (pads [b, e] -> [0, b, 0, e]); returns
+/// the 2-d result type of `rt`.
+RankedTensorType liftPoolWindowTo2d(OpBuilder &b, Location loc, Value &x,
+                                    SmallVector<int64_t> &kernel, SmallVector<int64_t> &strides,
+                                    SmallVector<int64_t> &dil, SmallVector<int64_t> &pads,
+                                    RankedTensorType rt) {
+  x = addUnitHeight(b, loc, x);
+  kernel.insert(kernel.begin(), 1);
+  strides.insert(strides.begin(), 1);
+  dil.insert(dil.begin(), 1);
+  pads = {0, pads[0], 0, pads[1]};
+  return RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)},
+                               rt.getElementType());
+}
+
 Value dropUnitHeight(OpBuilder &b, Location loc, Value x, RankedTensorType resultType) {
   return tensor::CollapseShapeOp::create(b, loc, resultType, x,
                                          ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -247,14 +263,8 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
                          pads = op.getPadsOrDefault();
     Value x = adaptor.getX();
     RankedTensorType outT = rt;
-    if (s == 1) {
-      x = addUnitHeight(rewriter, loc, x);
-      kernel.insert(kernel.begin(), 1);
-      strides.insert(strides.begin(), 1);
-      dil.insert(dil.begin(), 1);
-      pads = {0, pads[0], 0, pads[1]};
-      outT = RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)}, et);
-    }
+    if (s == 1)
+      outT = liftPoolWindowTo2d(rewriter, loc, x, kernel, strides, dil, pads, rt);
     unsigned n = kernel.size(); // 2 or 3 spatial dims from here on
     auto xt = cast<RankedTensorType>(x.getType());
     // ceil_mode: extra end padding so the last window fits; never counted.
@@ -394,15 +404,8 @@ struct MaxPoolIndicesToLinalg : OpConversionPattern<MaxPoolIndicesOp> {
                          pads = op.getPadsOrDefault();
     Value x = adaptor.getX();
     RankedTensorType outT = rt;
-    if (s == 1) {
-      x = addUnitHeight(rewriter, loc, x);
-      kernel.insert(kernel.begin(), 1);
-      strides.insert(strides.begin(), 1);
-      dil.insert(dil.begin(), 1);
-      pads = {0, pads[0], 0, pads[1]};
-      outT = RankedTensorType::get({rt.getDimSize(0), rt.getDimSize(1), 1, rt.getDimSize(2)},
-                                   rt.getElementType());
-    }
+    if (s == 1)
+      outT = liftPoolWindowTo2d(rewriter, loc, x, kernel, strides, dil, pads, rt);
     unsigned n = kernel.size();
     auto xt = cast<RankedTensorType>(x.getType());
     SmallVector<int64_t> inSize(xt.getShape().drop_front(2));
