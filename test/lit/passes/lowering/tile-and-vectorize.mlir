@@ -22,11 +22,16 @@ func.func @matmul(%a: tensor<?x512xf32>, %b: tensor<512x256xf32>, %c: tensor<?x2
 
 // A convolution becomes an im2col matrix [K, P] (K = 8*3*3, P = 8*8
 // output pixels) written one row of OW pixels at a time with vector
-// copies, and the contraction W[16, 72] x col[72, 64] on the matmul path.
+// copies, one parallel task per input channel (its 9 rows), and the contraction W[16, 72] x col[72, 64] on the matmul path.
+// The matmul with the remainder tile below keeps its accumulator in
+// registers across the K loop (a padded tile's bounds fold first).
 // AVX2-LABEL: func.func @conv
 // AVX2-NOT: linalg.conv_2d_nchw_fchw
-// AVX2: %[[ROW:.+]] = vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<1x8x10x10xf32>, vector<8xf32>
-// AVX2: vector.transfer_write %[[ROW]], {{.*}} : vector<8xf32>, tensor<72x64xf32>
+// AVX2: scf.forall (%[[C:.+]]) in (8) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<72x64xf32>)
+// AVX2: tensor.extract_slice {{.*}} [9, 64] [1, 1] : tensor<72x64xf32> to tensor<9x64xf32>
+// AVX2: %[[ROW:.+]] = vector.transfer_read %arg0[%c0, %[[C]], {{.*}} {in_bounds = [true]} : tensor<1x8x10x10xf32>, vector<8xf32>
+// AVX2: vector.transfer_write %[[ROW]], {{.*}} : vector<8xf32>, tensor<9x64xf32>
+// AVX2: tensor.parallel_insert_slice
 // AVX2: vector.fma {{.*}} : vector<16xf32>
 // AVX2-NOT: linalg.generic
 func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
@@ -34,25 +39,26 @@ func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<
   return %r : tensor<1x16x8x8xf32>
 }
 
-// A stride-2 convolution whose 7x7 output is not a whole number of register
-// tiles: each im2col row is a load of the strided span (13 elements) and a
-// shuffle picking every second one; the pixels are padded from 49 to 64
-// columns (NR = 16 on AVX2), so that no register tile is a remainder, and the
-// output is cut back to 49.
+// A stride-2 convolution whose 7x7 output (49 columns) is not a whole
+// number of register tiles: each im2col row is a load of the strided span
+// (13 elements) and a shuffle picking every second one; the last 1 of the
+// 49 columns (three 16-wide tiles on AVX2, and a remainder) is a remainder tile
+// padded to a whole vector, its accumulator kept in registers across K.
 // AVX2-LABEL: func.func @conv_stride2
 // AVX2: %[[SPAN:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x15x15xf32>, vector<13xf32>
 // AVX2: vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
-// AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<36x64xf32>
-// AVX2: tensor.pad {{.*}} high[0, 15]
+// AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<9x49xf32>
 // AVX2: vector.fma {{.*}} : vector<16xf32>
-// AVX2: tensor.extract_slice {{.*}}[0, 0] [16, 49] [1, 1] : tensor<16x64xf32> to tensor<16x49xf32>
+// AVX2: %[[ACC:.+]] = vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x1xf32>, vector<6x16xf32>
+// AVX2: scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<6x16xf32>)
+// AVX2: vector.transfer_read {{.*}} : tensor<1x1xf32>, vector<16xf32>
 func.func @conv_stride2(%x: tensor<1x4x15x15xf32>, %w: tensor<16x4x3x3xf32>, %o: tensor<1x16x7x7xf32>) -> tensor<1x16x7x7xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x4x15x15xf32>, tensor<16x4x3x3xf32>) outs(%o : tensor<1x16x7x7xf32>) -> tensor<1x16x7x7xf32>
   return %r : tensor<1x16x7x7xf32>
 }
 
-// A 1x1 stride-1 convolution over whole register tiles reads its input as
-// the B matrix directly: no im2col copy.
+// A 1x1 stride-1 convolution reads its input as the B matrix directly: no
+// im2col copy.
 // AVX2-LABEL: func.func @conv_1x1
 // AVX2: tensor.collapse_shape %arg0 {{\[}}[0, 1], [2, 3]] : tensor<1x8x8x8xf32> into tensor<8x64xf32>
 // AVX2-NOT: tensor.empty() : tensor<8x64xf32>
@@ -62,15 +68,37 @@ func.func @conv_1x1(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x1x1xf32>, %o: tenso
   return %r : tensor<1x16x8x8xf32>
 }
 
+// A depthwise convolution is a direct kernel: one parallel task per
+// channel, the channel's 9 weights broadcast once, and per output row one
+// accumulator vector of OW = 6 pixels updated by 9 FMAs over input rows
+// (stride 2: a span load and a shuffle).
+// AVX2-LABEL: func.func @depthwise
+// AVX2: scf.forall (%[[C:.+]]) in (8)
+// AVX2-COUNT-9: vector.broadcast {{.*}} : f32 to vector<6xf32>
+// AVX2: scf.for
+// AVX2: vector.transfer_read %{{.*}} : tensor<6x6xf32>, vector<6xf32>
+// AVX2: vector.transfer_read %arg0[%c0, %[[C]], {{.*}} : tensor<1x8x13x13xf32>, vector<11xf32>
+// AVX2: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10]
+// AVX2-COUNT-9: vector.fma {{.*}} : vector<6xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<6xf32>, tensor<6x6xf32>
+// AVX2: tensor.parallel_insert_slice
+// AVX2-NOT: linalg.depthwise_conv_2d_nchw_chw
+func.func @depthwise(%x: tensor<1x8x13x13xf32>, %w: tensor<8x3x3xf32>, %o: tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> {
+  %r = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x8x13x13xf32>, tensor<8x3x3xf32>) outs(%o : tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  return %r : tensor<1x8x6x6xf32>
+}
+
 // A matmul whose N (20) leaves a remainder of 4 columns after a 16-wide
 // register tile: the remainder tile (its extent bounded by the tile's 16
 // when it is padded) is padded to whole vectors and vectorized
 // (out-of-bounds transfers: masked loads and stores), not left as scalar
 // code.
 // AVX2-LABEL: func.func @matmul_column_remainder
+// AVX2: %[[ACC:.+]] = vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x4xf32>, vector<6x16xf32>
+// AVX2: scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<6x16xf32>)
 // AVX2: vector.transfer_read %{{.*}}, %{{.*}} : tensor<1x4xf32>, vector<16xf32>
-// AVX2: vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x4xf32>, vector<6x16xf32>
 // AVX2-COUNT-6: vector.fma {{.*}} : vector<16xf32>
+// AVX2: scf.yield
 // AVX2: vector.transfer_write {{.*}} {in_bounds = [true, false]} : vector<6x16xf32>, tensor<6x4xf32>
 func.func @matmul_column_remainder(%a: tensor<48x64xf32>, %b: tensor<64x20xf32>, %c: tensor<48x20xf32>) -> tensor<48x20xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<48x64xf32>, tensor<64x20xf32>) outs(%c : tensor<48x20xf32>) -> tensor<48x20xf32>
@@ -79,12 +107,12 @@ func.func @matmul_column_remainder(%a: tensor<48x64xf32>, %b: tensor<64x20xf32>,
 
 // Element-wise generics (here a bias broadcast over NCHW, as a conv's
 // output init) are tiled to rows of the innermost dim and vectorized; a
-// dynamic batch becomes a loop.
+// dynamic batch becomes a loop. The bias read is hoisted out of the rows.
 // AVX2-LABEL: func.func @bias_broadcast
 // AVX2: scf.for
 // AVX2: scf.for
-// AVX2: scf.for
 // AVX2: vector.transfer_read %arg0
+// AVX2: scf.for
 // AVX2: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<?x4x8x8xf32>
 // AVX2-NOT: linalg.generic
 // AVX2-LABEL: func.func @relu_rows
