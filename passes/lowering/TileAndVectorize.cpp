@@ -85,6 +85,9 @@ int64_t packedPanel(linalg::LinalgOp op, const linalg::ContractionDimensions &di
 constexpr llvm::StringLiteral kRegisterTile = "glm.register_tile";
 constexpr llvm::StringLiteral kRemainderTile = "glm.remainder_tile";
 constexpr llvm::StringLiteral kDropUnitDims = "glm.drop_unit_dims";
+/// An element-wise generic to fuse into a contraction's parallel tiles: a
+/// convolution's bias init (producer) or its epilogue (consumer).
+constexpr llvm::StringLiteral kFusedTile = "glm.fused_tile";
 
 /// insert_slice(transfer_write(v, extract_slice(X)[0...]), X) where v
 /// covers the whole slice (unit leading dims aside) is transfer_write(v, X)
@@ -272,6 +275,75 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
   return forall.getResult(0);
 }
 
+/// Whether `g` broadcasts a per-channel vector over an NCHW tensor (a
+/// convolution's bias as its output init): one rank-1 input read at the
+/// channel dim, yielded as is.
+bool isChannelBroadcast(linalg::GenericOp g) {
+  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
+      g.getNumLoops() != 4)
+    return false;
+  MLIRContext *ctx = g.getContext();
+  AffineMap in = g.getIndexingMapsArray()[0], out = g.getIndexingMapsArray()[1];
+  if (in != AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx) || !out.isIdentity())
+    return false;
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  return g.getBody()->getOperations().size() == 1 && yield.getValues().size() == 1 &&
+         yield.getValues()[0] == g.getBody()->getArgument(0);
+}
+
+/// The same all-parallel generic on [F, P] instead of [1, F, OH, OW]:
+/// operands read whole (identity map) are collapsed, per-channel ones
+/// (map to d1) and scalars kept. Empty when `g` is of another form (a
+/// body that reads linalg.index, or other maps).
+linalg::GenericOp collapseToChannelsPixels(RewriterBase &rewriter, linalg::GenericOp g,
+                                           const DenseMap<Value, Value> &collapsed) {
+  if (g.getNumReductionLoops() != 0 || g.getNumLoops() != 4 || g.getNumResults() != 1 ||
+      !g.getBody()->getOps<linalg::IndexOp>().empty())
+    return {};
+  MLIRContext *ctx = g.getContext();
+  AffineExpr f = getAffineDimExpr(0, ctx), pe = getAffineDimExpr(1, ctx);
+  AffineMap channel4 = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<Value> ins, outs;
+  SmallVector<AffineMap> maps;
+  Location loc = g.getLoc();
+  SmallVector<ReassociationIndices> flat{{0, 1}, {2, 3}};
+  for (OpOperand &o : g->getOpOperands()) {
+    AffineMap m = g.getMatchingIndexingMap(&o);
+    Value v = o.get();
+    Value nv;
+    AffineMap nm;
+    if (m.isIdentity()) {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!t.hasStaticShape() || t.getDimSize(0) != 1)
+        return {};
+      auto it = collapsed.find(v);
+      nv = it != collapsed.end()
+               ? it->second
+               : tensor::CollapseShapeOp::create(
+                     rewriter, loc,
+                     RankedTensorType::get({t.getDimSize(1), t.getDimSize(2) * t.getDimSize(3)}, t.getElementType()),
+                     v, flat)
+                     .getResult();
+      nm = AffineMap::get(2, 0, {f, pe}, ctx);
+    } else if (m == channel4) {
+      nv = v;
+      nm = AffineMap::get(2, 0, {f}, ctx);
+    } else if (m.getNumResults() == 0) {
+      nv = v;
+      nm = AffineMap::get(2, 0, {}, ctx);
+    } else {
+      return {};
+    }
+    (g.isDpsInit(&o) ? outs : ins).push_back(nv);
+    maps.push_back(nm);
+  }
+  auto resT = cast<RankedTensorType>(outs[0].getType());
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  auto n = linalg::GenericOp::create(rewriter, loc, TypeRange{resT}, ins, outs, maps, iters);
+  rewriter.cloneRegionBefore(g.getRegion(), n.getRegion(), n.getRegion().end());
+  return n;
+}
+
 /// A unit-batch, static conv_2d_nchw_fchw as out[F, P] += W[F, K] *
 /// col[K, P] (buildIm2Col) on the matmul path; P = OH*OW need not be a
 /// whole number of register tiles (remainder tiles are padded vectors).
@@ -295,9 +367,42 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   Value w2 = tensor::CollapseShapeOp::create(rewriter, loc, w2t, w, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
   auto o2t = RankedTensorType::get({f, p}, ot.getElementType());
   SmallVector<ReassociationIndices> flat{{0, 1}, {2, 3}};
-  Value init = tensor::CollapseShapeOp::create(rewriter, loc, o2t, out, flat);
+  // The bias init as a [F, P] broadcast, which the contraction's parallel
+  // tiles compute for themselves (fused producer) instead of a pass over
+  // the whole output before the contraction.
+  Value init;
+  auto bias = out.getDefiningOp<linalg::GenericOp>();
+  if (bias && isChannelBroadcast(bias) && out.hasOneUse()) {
+    Value empty = tensor::EmptyOp::create(rewriter, loc, o2t.getShape(), o2t.getElementType());
+    SmallVector<AffineMap> maps{AffineMap::get(2, 0, {rewriter.getAffineDimExpr(0)}, rewriter.getContext()),
+                                AffineMap::getMultiDimIdentityMap(2, rewriter.getContext())};
+    auto b2 = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{o2t}, ValueRange{bias.getDpsInputs()[0]}, ValueRange{empty}, maps,
+        SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location l, ValueRange a) { linalg::YieldOp::create(nb, l, a[0]); });
+    b2->setAttr(kFusedTile, rewriter.getUnitAttr());
+    init = b2.getResult(0);
+  } else {
+    init = tensor::CollapseShapeOp::create(rewriter, loc, o2t, out, flat);
+  }
   auto mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{o2t}, ValueRange{w2, col}, ValueRange{init});
-  rewriter.replaceOp(conv, tensor::ExpandShapeOp::create(rewriter, loc, ot, mm.getResult(0), flat).getResult());
+  Value res4 = tensor::ExpandShapeOp::create(rewriter, loc, ot, mm.getResult(0), flat);
+  rewriter.replaceOp(conv, res4);
+  // The element-wise op after the convolution (activation, residual add,
+  // the bias of a bias-free init) on [F, P]: the contraction's parallel
+  // tiles apply it to their own tile while it is in cache (fused consumer).
+  if (res4.hasOneUse()) {
+    if (auto epi = dyn_cast<linalg::GenericOp>(*res4.getUsers().begin())) {
+      rewriter.setInsertionPoint(epi);
+      DenseMap<Value, Value> collapsed{{res4, mm.getResult(0)}};
+      if (linalg::GenericOp e2 = collapseToChannelsPixels(rewriter, epi, collapsed)) {
+        e2->setAttr(kFusedTile, rewriter.getUnitAttr());
+        rewriter.replaceOp(epi, tensor::ExpandShapeOp::create(rewriter, loc, cast<RankedTensorType>(epi.getResult(0).getType()),
+                                                              e2.getResult(0), flat)
+                                     .getResult());
+      }
+    }
+  }
   return success();
 }
 
@@ -521,7 +626,8 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
   /// vector speed and took most of ResNet-50's time in its 7x7 stage.
   std::optional<unsigned> partialColumns(linalg::LinalgOp l) {
     int64_t lanes = std::max<int64_t>(vectorBits / 32, 4);
-    if (l->getNumResults() != 1 || failed(linalg::inferContractionDims(l)))
+    bool elementwise = l.getNumReductionLoops() == 0 && isa<linalg::GenericOp>(l);
+    if (l->getNumResults() != 1 || (!elementwise && failed(linalg::inferContractionDims(l))))
       return std::nullopt;
     AffineMap out = l.getIndexingMapMatchingResult(cast<OpResult>(l->getResult(0)));
     if (out.getNumResults() == 0)
@@ -628,11 +734,47 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       scf::SCFTilingOptions parOpts;
       parOpts.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
       parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0, panel));
-      auto par = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), parOpts);
+      // A fusable init (a convolution's bias) is computed by each tile.
+      scf::SCFTileAndFuseOptions fuseOpts;
+      fuseOpts.setTilingOptions(parOpts);
+      fuseOpts.setFusionControlFn([](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+                                      -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (!isDestination || !producer.getOwner()->hasAttr(kFusedTile))
+          return std::nullopt;
+        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+      });
+      Value result = op->getResult(0);
+      auto par = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
+                                                           fuseOpts);
       if (failed(par))
         return;
-      rewriter.replaceOp(op, par->replacements);
-      tile = cast<linalg::LinalgOp>(par->tiledOps.back());
+      auto it = par->replacements.find(result);
+      if (it == par->replacements.end())
+        return;
+      rewriter.replaceAllUsesWith(result, it->second);
+      rewriter.eraseOp(op);
+      tile = cast<linalg::LinalgOp>(par->tiledAndFusedOps.front());
+      // An element-wise consumer marked for fusion runs on each tile too.
+      // (Fusing it rebuilds the loop with one more shared output: `loops`
+      // is updated.)
+      Value tiled = it->second;
+      SmallVector<LoopLikeOpInterface> loops = par->loops;
+      if (tiled.hasOneUse()) {
+        Operation *user = *tiled.getUsers().begin();
+        if (user->hasAttr(kFusedTile))
+          (void)scf::tileAndFuseConsumer(rewriter, user, loops);
+      }
+      // The fused element-wise tiles: rows of NR columns, vectorized with
+      // the register tiles (a partial row padded to whole vectors).
+      if (!loops.empty()) {
+        SmallVector<linalg::GenericOp> fused;
+        loops.front()->walk([&](linalg::GenericOp g) {
+          if (g->hasAttr(kFusedTile) && g.getNumLoops() == 2)
+            fused.push_back(g);
+        });
+        for (linalg::GenericOp g : fused)
+          tileFusedRows(rewriter, g, t.nr);
+      }
     }
     // Level 2: K in cache-sized slices. Over a packed weight, also one
     // panel at a time: the panel dim is then a unit dim, and dropping it
@@ -683,6 +825,26 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
         if (auto l = dyn_cast<linalg::LinalgOp>(op))
           tileRegisterOp(rewriter, l, *dims, t.mr, t.nr, kRegisterTile);
     }
+  }
+
+  /// Tiles a fused element-wise [rows, cols] tile to [1, NR] rows, the
+  /// column loop peeled; the pieces are register tiles to vectorize.
+  void tileFusedRows(IRRewriter &rewriter, linalg::GenericOp g, int64_t nr) {
+    g->removeAttr(kFusedTile);
+    rewriter.setInsertionPoint(g);
+    scf::SCFTilingOptions opts;
+    opts.setTileSizes({rewriter.getIndexAttr(1), rewriter.getIndexAttr(nr)});
+    auto rows = scf::tileUsingSCF(rewriter, cast<TilingInterface>(g.getOperation()), opts);
+    if (failed(rows))
+      return;
+    rewriter.replaceOp(g, rows->replacements);
+    for (Operation *op : rows->tiledOps)
+      op->setAttr(kRegisterTile, rewriter.getUnitAttr());
+    if (rows->loops.size() == 2)
+      if (auto cols = dyn_cast<scf::ForOp>(rows->loops.back().getOperation())) {
+        scf::ForOp partial;
+        (void)scf::peelForLoopAndSimplifyBounds(rewriter, cols, partial);
+      }
   }
 
   /// Drops the unit panel dims (all N dims but the innermost) of `op`, a

@@ -68,6 +68,38 @@ func.func @conv_1x1(%x: tensor<1x8x8x8xf32>, %w: tensor<16x8x1x1xf32>, %o: tenso
   return %r : tensor<1x16x8x8xf32>
 }
 
+// A convolution's bias init (a per-channel broadcast) and its element-wise
+// consumer (here ReLU) are fused into the contraction's parallel tiles:
+// each tile writes its bias, accumulates over K and applies the ReLU while
+// the tile is in cache, vectorized; no separate pass over the output.
+// AVX2-LABEL: func.func @conv_bias_relu
+// AVX2: vector.transfer_read %arg2{{.*}} : tensor<32xf32>, vector<1xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<16xf32>
+// AVX2: scf.for {{.*}} -> (vector<6x16xf32>)
+// AVX2-COUNT-6: vector.fma {{.*}} : vector<16xf32>
+// AVX2: arith.maximumf {{.*}} : vector<16xf32>
+// AVX2-NOT: linalg.generic
+// AVX2: return
+#bias_c = affine_map<(n, c, h, w) -> (c)>
+#id_4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @conv_bias_relu(%x: tensor<1x8x10x10xf32>, %w: tensor<32x8x3x3xf32>, %b: tensor<32xf32>) -> tensor<1x32x8x8xf32> {
+  %e = tensor.empty() : tensor<1x32x8x8xf32>
+  %init = linalg.generic {indexing_maps = [#bias_c, #id_4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : tensor<32xf32>) outs(%e : tensor<1x32x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x32x8x8xf32>
+  %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x10x10xf32>, tensor<32x8x3x3xf32>) outs(%init : tensor<1x32x8x8xf32>) -> tensor<1x32x8x8xf32>
+  %r = linalg.generic {indexing_maps = [#id_4, #id_4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : tensor<1x32x8x8xf32>) outs(%e : tensor<1x32x8x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %z = arith.constant 0.0 : f32
+    %m = arith.maximumf %in, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<1x32x8x8xf32>
+  return %r : tensor<1x32x8x8xf32>
+}
+
 // A depthwise convolution is a direct kernel: one parallel task per
 // channel, the channel's 9 weights broadcast once, and per output row one
 // accumulator vector of OW = 6 pixels updated by 9 FMAs over input rows
