@@ -21,6 +21,8 @@
 #include "passes/lowering/ContractionTiles.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -154,6 +156,102 @@ Value loadPixelRow(OpBuilder &b, Location loc, Value x, Value c, Value ih, Value
   return vector::ShuffleOp::create(b, loc, row, row, pick);
 }
 
+/// Whether `g` broadcasts a per-channel vector over an NCHW tensor (a
+/// convolution's bias as its output init): one rank-1 input read at the
+/// channel dim, yielded as is.
+bool isChannelBroadcast(linalg::GenericOp g) {
+  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
+      g.getNumLoops() != 4)
+    return false;
+  MLIRContext *ctx = g.getContext();
+  AffineMap in = g.getIndexingMapsArray()[0], out = g.getIndexingMapsArray()[1];
+  if (in != AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx) || !out.isIdentity())
+    return false;
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  return g.getBody()->getOperations().size() == 1 && yield.getValues().size() == 1 &&
+         yield.getValues()[0] == g.getBody()->getArgument(0);
+}
+
+/// An element-wise op after a depthwise convolution that its kernel can
+/// apply to each accumulator row: all parallel over [1, C, OH, OW], one
+/// result of the convolution's type, the convolution read whole (identity
+/// map), other operands whole, per channel (d1) or scalar, a body of
+/// arith/math ops on scalars that does not read its init.
+bool isRowEpilogue(linalg::GenericOp g, Value conv) {
+  if (g.getNumReductionLoops() != 0 || g.getNumLoops() != 4 || g.getNumResults() != 1 ||
+      g.getNumDpsInits() != 1 || g.getResult(0).getType() != conv.getType())
+    return false;
+  MLIRContext *ctx = g.getContext();
+  AffineMap channel4 = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  bool readsConv = false;
+  for (OpOperand *o : g.getDpsInputOperands()) {
+    AffineMap m = g.getMatchingIndexingMap(o);
+    if (!m.isIdentity() && m != channel4 && m.getNumResults() != 0)
+      return false;
+    readsConv |= o->get() == conv && m.isIdentity();
+  }
+  if (!readsConv || !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
+      !g.getRegionOutputArgs()[0].use_empty())
+    return false;
+  for (Operation &op : g.getBody()->without_terminator()) {
+    if (op.getNumRegions() != 0 || !isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
+      return false;
+    for (Type t : llvm::concat<Type>(op.getOperandTypes(), op.getResultTypes()))
+      if (!t.isIntOrIndexOrFloat() || t.isIndex())
+        return false;
+  }
+  return true;
+}
+
+/// Applies `g`'s body (isRowEpilogue) to the row `acc` of channel `ch`,
+/// output row `y`: the scalar ops become the same ops on vectors.
+Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value conv, Value acc, Value ch, Value y) {
+  auto rowT = cast<VectorType>(acc.getType());
+  int64_t ow = rowT.getDimSize(0);
+  IRMapping map;
+  auto zero = arith::ConstantIndexOp::create(b, loc, 0);
+  for (OpOperand *o : g.getDpsInputOperands()) {
+    Value arg = g.getMatchingBlockArgument(o);
+    AffineMap m = g.getMatchingIndexingMap(o);
+    Type et = getElementTypeOrSelf(o->get().getType());
+    Value v;
+    if (o->get() == conv && m.isIdentity()) {
+      v = acc;
+    } else if (m.isIdentity()) {
+      Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
+      v = vector::TransferReadOp::create(b, loc, VectorType::get({ow}, et), o->get(), ValueRange{zero, ch, y, zero},
+                                         pad, ArrayRef<bool>{true});
+    } else {
+      SmallVector<Value> idx;
+      if (m.getNumResults() == 1)
+        idx.push_back(ch);
+      Value sc = tensor::ExtractOp::create(b, loc, o->get(), idx);
+      v = vector::BroadcastOp::create(b, loc, VectorType::get({ow}, et), sc);
+    }
+    map.map(arg, v);
+  }
+  for (Operation &op : g.getBody()->without_terminator()) {
+    if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+      Value sc = arith::ConstantOp::create(b, loc, c.getValue());
+      map.map(c.getResult(), vector::BroadcastOp::create(b, loc, VectorType::get({ow}, c.getType()), sc).getResult());
+      continue;
+    }
+    SmallVector<Value> operands;
+    for (Value v : op.getOperands()) {
+      Value mv = map.lookupOrNull(v);
+      if (!mv) // a value from outside the body: broadcast it
+        mv = vector::BroadcastOp::create(b, loc, VectorType::get({ow}, v.getType()), v);
+      operands.push_back(mv);
+    }
+    SmallVector<Type> types;
+    for (Type t : op.getResultTypes())
+      types.push_back(VectorType::get({ow}, t));
+    Operation *n = b.create(loc, op.getName().getIdentifier(), operands, types, op.getAttrs());
+    map.map(op.getResults(), n->getResults());
+  }
+  return map.lookup(cast<linalg::YieldOp>(g.getBody()->getTerminator()).getValues()[0]);
+}
+
 /// A static, unit-batch depthwise_conv_2d_nchw_chw as a direct kernel: one
 /// parallel task per channel, and per output row one accumulator vector
 /// of OW pixels updated by KH*KW broadcast-weight FMAs over input rows
@@ -175,10 +273,24 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
   Type et = ot.getElementType();
   auto rowT = VectorType::get({ow}, et);
   auto planeT = RankedTensorType::get({oh, ow}, et);
-  rewriter.setInsertionPoint(conv);
+  // The bias init (a per-channel broadcast) starts each accumulator row
+  // instead of a pass over the output; an element-wise consumer (the
+  // activation) is applied to each row before it is stored.
+  Value bias, dest = out;
+  auto init = out.getDefiningOp<linalg::GenericOp>();
+  if (init && isChannelBroadcast(init) && out.hasOneUse()) {
+    bias = init.getDpsInputs()[0];
+    dest = init.getDpsInits()[0];
+  }
+  linalg::GenericOp epilogue;
+  Value result = conv.getResult(0);
+  if (result.hasOneUse())
+    if (auto g = dyn_cast<linalg::GenericOp>(*result.getUsers().begin()); g && isRowEpilogue(g, result))
+      epilogue = g;
+  rewriter.setInsertionPoint(epilogue ? epilogue.getOperation() : conv.getOperation());
   auto cst = [&](OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
   auto forall = scf::ForallOp::create(rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(c)},
-                                      ValueRange{out}, std::nullopt);
+                                      ValueRange{dest}, std::nullopt);
   {
     OpBuilder::InsertionGuard guard(rewriter);
     OpBuilder &b = rewriter;
@@ -189,6 +301,9 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(oh), b.getIndexAttr(ow)};
     SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
     Value plane = tensor::ExtractSliceOp::create(b, l, planeT, o, offs, sizes, ones);
+    Value biasRow;
+    if (bias)
+      biasRow = vector::BroadcastOp::create(b, l, rowT, tensor::ExtractOp::create(b, l, bias, ValueRange{ch}));
     // The channel's KH*KW weights, broadcast once.
     SmallVector<Value> wv;
     for (int64_t i = 0; i < kh; ++i)
@@ -201,8 +316,10 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
         [&](OpBuilder &nb, Location nl, Value y, ValueRange it) {
           Value pad = arith::ConstantOp::create(nb, nl, nb.getZeroAttr(et));
           Value zero = cst(nb, 0);
-          Value acc = vector::TransferReadOp::create(nb, nl, rowT, it[0], ValueRange{y, zero}, pad,
-                                                     ArrayRef<bool>{true});
+          Value acc = biasRow ? biasRow
+                              : vector::TransferReadOp::create(nb, nl, rowT, it[0], ValueRange{y, zero}, pad,
+                                                               ArrayRef<bool>{true})
+                                    .getResult();
           Value ybase = strides[0] == 1 ? y : arith::MulIOp::create(nb, nl, y, cst(nb, strides[0])).getResult();
           for (int64_t i = 0; i < kh; ++i) {
             Value ih = arith::AddIOp::create(nb, nl, ybase, cst(nb, i * dilations[0]));
@@ -211,6 +328,8 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
               acc = vector::FMAOp::create(nb, nl, row, wv[i * kw + j], acc);
             }
           }
+          if (epilogue)
+            acc = applyRowEpilogue(nb, nl, epilogue, result, acc, ch, y);
           Value wr = vector::TransferWriteOp::create(nb, nl, acc, it[0], ValueRange{y, zero}, ArrayRef<bool>{true})
                          .getResult();
           scf::YieldOp::create(nb, nl, wr);
@@ -218,7 +337,14 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
     b.setInsertionPointToEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, l, rows.getResult(0), o, offs, sizes, ones);
   }
-  rewriter.replaceOp(conv, forall.getResults());
+  if (epilogue) {
+    rewriter.replaceOp(epilogue, forall.getResults());
+    rewriter.eraseOp(conv);
+  } else {
+    rewriter.replaceOp(conv, forall.getResults());
+  }
+  if (bias && init->use_empty())
+    rewriter.eraseOp(init);
   return success();
 }
 
@@ -273,22 +399,6 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
   tensor::ParallelInsertSliceOp::create(b, loc, nest.results.front(), forall.getRegionIterArgs()[0], offs, sizes,
                                         ones);
   return forall.getResult(0);
-}
-
-/// Whether `g` broadcasts a per-channel vector over an NCHW tensor (a
-/// convolution's bias as its output init): one rank-1 input read at the
-/// channel dim, yielded as is.
-bool isChannelBroadcast(linalg::GenericOp g) {
-  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
-      g.getNumLoops() != 4)
-    return false;
-  MLIRContext *ctx = g.getContext();
-  AffineMap in = g.getIndexingMapsArray()[0], out = g.getIndexingMapsArray()[1];
-  if (in != AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx) || !out.isIdentity())
-    return false;
-  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
-  return g.getBody()->getOperations().size() == 1 && yield.getValues().size() == 1 &&
-         yield.getValues()[0] == g.getBody()->getArgument(0);
 }
 
 /// The same all-parallel generic on [F, P] instead of [1, F, OH, OW]:

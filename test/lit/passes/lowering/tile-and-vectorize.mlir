@@ -120,6 +120,42 @@ func.func @depthwise(%x: tensor<1x8x13x13xf32>, %w: tensor<8x3x3xf32>, %o: tenso
   return %r : tensor<1x8x6x6xf32>
 }
 
+// A depthwise convolution's bias init starts each accumulator row (no
+// pass over the output before it) and its element-wise consumer (ReLU6
+// here) is applied to each row before the store; neither stays a generic.
+// AVX2-LABEL: func.func @depthwise_bias_relu6
+// AVX2: scf.forall (%[[C:.+]]) in (8)
+// AVX2: %[[B:.+]] = tensor.extract %arg2[%[[C]]] : tensor<8xf32>
+// AVX2: %[[ROW:.+]] = vector.broadcast %[[B]] : f32 to vector<6xf32>
+// AVX2: scf.for
+// AVX2-NOT: vector.transfer_read %{{.*}} : tensor<6x6xf32>
+// AVX2: vector.fma {{.*}}, %[[ROW]] : vector<6xf32>
+// AVX2-COUNT-8: vector.fma {{.*}} : vector<6xf32>
+// AVX2: arith.maximumf {{.*}} : vector<6xf32>
+// AVX2: arith.minimumf {{.*}} : vector<6xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<6xf32>, tensor<6x6xf32>
+// AVX2-NOT: linalg.generic
+// AVX2: return
+func.func @depthwise_bias_relu6(%x: tensor<1x8x8x8xf32>, %w: tensor<8x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
+  %e = tensor.empty() : tensor<1x8x6x6xf32>
+  %init = linalg.generic {indexing_maps = [#bias_c, #id_4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : tensor<8xf32>) outs(%e : tensor<1x8x6x6xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x8x6x6xf32>
+  %c = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x8x8xf32>, tensor<8x3x3xf32>) outs(%init : tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %r = linalg.generic {indexing_maps = [#id_4, #id_4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : tensor<1x8x6x6xf32>) outs(%e : tensor<1x8x6x6xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %z = arith.constant 0.0 : f32
+    %six = arith.constant 6.0 : f32
+    %lo = arith.maximumf %in, %z : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  } -> tensor<1x8x6x6xf32>
+  return %r : tensor<1x8x6x6xf32>
+}
+
 // A matmul whose N (20) leaves a remainder of 4 columns after a 16-wide
 // register tile: the remainder tile (its extent bounded by the tile's 16
 // when it is padded) is padded to whole vectors and vectorized
