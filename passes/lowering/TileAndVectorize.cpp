@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -138,22 +139,80 @@ struct FoldInsertOfCoveringWrite : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// A convolution input x = tensor.pad(src) with zeros around H and W only:
+/// the kernels read src and supply the zeros themselves, so the padded
+/// copy of the activation (a memset and a copy per convolution) is never
+/// made.
+struct ZeroPadded {
+  Value src;
+  int64_t top = 0, left = 0, h = 0, w = 0;
+};
+
+std::optional<ZeroPadded> zeroPaddedInput(Value x) {
+  auto pad = x.getDefiningOp<tensor::PadOp>();
+  if (!pad || pad.getNofold())
+    return std::nullopt;
+  Value v = pad.getConstantPaddingValue();
+  if (!v || !matchPattern(v, m_AnyZeroFloat()))
+    return std::nullopt;
+  auto st = dyn_cast<RankedTensorType>(pad.getSource().getType());
+  if (!st || !st.hasStaticShape() || st.getRank() != 4)
+    return std::nullopt;
+  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
+  for (ArrayRef<int64_t> side : {low, high})
+    for (int64_t d : side)
+      if (ShapedType::isDynamic(d) || d < 0)
+        return std::nullopt;
+  if (low[0] || low[1] || high[0] || high[1])
+    return std::nullopt;
+  return ZeroPadded{pad.getSource(), low[2], low[3], st.getDimSize(2), st.getDimSize(3)};
+}
+
 /// A vector of `n` pixels of row `ih` of channel `c` of x [1, C, H, W],
 /// starting at column `iw`, `stride` apart: one contiguous load, or a load
 /// of the strided span and a shuffle that keeps every stride-th element.
-Value loadPixelRow(OpBuilder &b, Location loc, Value x, Value c, Value ih, Value iw, int64_t n, int64_t stride) {
+/// With `zp`, x is zp->src and `iw` a column of the padded input: only the
+/// columns inside src are loaded, and the shuffle puts zeros where the
+/// padding was (`ih` is then a row of src, which the caller checks).
+Value loadPixelRow(OpBuilder &b, Location loc, Value x, Value c, Value ih, int64_t iw, int64_t n, int64_t stride,
+                   const ZeroPadded *zp = nullptr) {
   Type et = cast<RankedTensorType>(x.getType()).getElementType();
   int64_t span = (n - 1) * stride + 1;
+  int64_t lo = 0, hi = 0;
+  if (zp) {
+    iw -= zp->left;
+    lo = std::max<int64_t>(0, -iw);
+    hi = std::max<int64_t>(0, iw + span - zp->w);
+  }
+  int64_t len = span - lo - hi;
+  auto rowT = VectorType::get({n}, et);
+  if (len <= 0)
+    return arith::ConstantOp::create(b, loc, rowT, DenseElementsAttr::get(rowT, b.getZeroAttr(et)));
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
-  Value row = vector::TransferReadOp::create(b, loc, VectorType::get({span}, et), x, ValueRange{zero, c, ih, iw}, pad,
-                                             ArrayRef<bool>{true});
-  if (stride == 1)
+  Value row = vector::TransferReadOp::create(b, loc, VectorType::get({len}, et), x,
+                                             ValueRange{zero, c, ih, arith::ConstantIndexOp::create(b, loc, iw + lo)},
+                                             pad, ArrayRef<bool>{true});
+  if (stride == 1 && lo == 0 && hi == 0)
     return row;
+  // Lane `len` of the shuffle's inputs is the zero of `z`.
+  auto oneT = VectorType::get({1}, et);
+  Value z = arith::ConstantOp::create(b, loc, oneT, DenseElementsAttr::get(oneT, b.getZeroAttr(et)));
   SmallVector<int64_t> pick;
-  for (int64_t i = 0; i < n; ++i)
-    pick.push_back(i * stride);
-  return vector::ShuffleOp::create(b, loc, row, row, pick);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t q = i * stride;
+    pick.push_back(q < lo || q >= lo + len ? len : q - lo);
+  }
+  return vector::ShuffleOp::create(b, loc, row, z, pick);
+}
+
+/// Whether padded-input row `ih` lies inside zp->src: 0 <= ih - top < h.
+Value rowInside(OpBuilder &b, Location loc, Value ih, const ZeroPadded &zp) {
+  Value top = arith::ConstantIndexOp::create(b, loc, zp.top);
+  Value end = arith::ConstantIndexOp::create(b, loc, zp.top + zp.h);
+  Value ge = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ih, top);
+  Value lt = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, ih, end);
+  return arith::AndIOp::create(b, loc, ge, lt);
 }
 
 /// Whether `g` broadcasts a per-channel vector over an NCHW tensor (a
@@ -276,6 +335,8 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
   // The bias init (a per-channel broadcast) starts each accumulator row
   // instead of a pass over the output; an element-wise consumer (the
   // activation) is applied to each row before it is stored.
+  std::optional<ZeroPadded> zp = zeroPaddedInput(x);
+  Value src = zp ? zp->src : x;
   Value bias, dest = out;
   auto init = out.getDefiningOp<linalg::GenericOp>();
   if (init && isChannelBroadcast(init) && out.hasOneUse()) {
@@ -323,10 +384,24 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
           Value ybase = strides[0] == 1 ? y : arith::MulIOp::create(nb, nl, y, cst(nb, strides[0])).getResult();
           for (int64_t i = 0; i < kh; ++i) {
             Value ih = arith::AddIOp::create(nb, nl, ybase, cst(nb, i * dilations[0]));
-            for (int64_t j = 0; j < kw; ++j) {
-              Value row = loadPixelRow(nb, nl, x, ch, ih, cst(nb, j * dilations[1]), ow, strides[1]);
-              acc = vector::FMAOp::create(nb, nl, row, wv[i * kw + j], acc);
+            auto kernelRow = [&](OpBuilder &rb, Value a) {
+              Value sih = zp ? arith::SubIOp::create(rb, nl, ih, cst(rb, zp->top)).getResult() : ih;
+              for (int64_t j = 0; j < kw; ++j) {
+                Value row = loadPixelRow(rb, nl, src, ch, sih, j * dilations[1], ow, strides[1], zp ? &*zp : nullptr);
+                a = vector::FMAOp::create(rb, nl, row, wv[i * kw + j], a);
+              }
+              return a;
+            };
+            if (!zp) {
+              acc = kernelRow(nb, acc);
+              continue;
             }
+            // A kernel row over the top or bottom padding adds nothing.
+            auto inside = scf::IfOp::create(
+                nb, nl, rowInside(nb, nl, ih, *zp),
+                [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, kernelRow(tb, acc)); },
+                [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
+            acc = inside.getResult(0);
           }
           if (epilogue)
             acc = applyRowEpilogue(nb, nl, epilogue, result, acc, ch, y);
@@ -345,6 +420,8 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
   }
   if (bias && init->use_empty())
     rewriter.eraseOp(init);
+  if (zp && x.use_empty())
+    rewriter.eraseOp(x.getDefiningOp());
   return success();
 }
 
@@ -366,6 +443,8 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
     return tensor::CollapseShapeOp::create(b, loc, colT, x, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
   Value col = tensor::EmptyOp::create(b, loc, colT.getShape(), et);
   auto cst = [&](OpBuilder &nb, int64_t v) { return arith::ConstantIndexOp::create(nb, loc, v).getResult(); };
+  std::optional<ZeroPadded> zp = zeroPaddedInput(x);
+  Value src = zp ? zp->src : x;
   // One parallel task per input channel: its KH*KW rows of col.
   int64_t rows = kh * kw;
   auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c)}, ValueRange{col},
@@ -379,8 +458,9 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
   SmallVector<OpFoldResult> ones(2, b.getIndexAttr(1));
   auto blockT = RankedTensorType::get({rows, p}, et);
   Value block = tensor::ExtractSliceOp::create(b, loc, blockT, forall.getRegionIterArgs()[0], offs, sizes, ones);
-  SmallVector<Value> lbs(3, cst(b, 0)), steps(3, cst(b, 1));
-  SmallVector<Value> ubs{cst(b, kh), cst(b, kw), cst(b, oh)};
+  SmallVector<Value> lbs(2, cst(b, 0)), steps(2, cst(b, 1));
+  SmallVector<Value> ubs{cst(b, kh), cst(b, oh)};
+  auto rowT = VectorType::get({ow}, et);
   scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, ValueRange{block},
       [&](OpBuilder &nb, Location l, ValueRange iv, ValueRange args) -> scf::ValueVector {
@@ -388,12 +468,36 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
           return f == 1 ? v : arith::MulIOp::create(nb, l, v, cst(nb, f)).getResult();
         };
         auto add = [&](Value u, Value v) -> Value { return arith::AddIOp::create(nb, l, u, v); };
-        Value r = add(mul(iv[0], kw), iv[1]);
-        Value ih = add(mul(iv[2], strides[0]), mul(iv[0], dilations[0]));
-        Value row = loadPixelRow(nb, l, x, ch, ih, mul(iv[1], dilations[1]), ow, strides[1]);
-        return {vector::TransferWriteOp::create(nb, l, row, args[0], ValueRange{r, mul(iv[2], ow)},
+        Value ih = add(mul(iv[1], strides[0]), mul(iv[0], dilations[0]));
+        // The KW rows of this (kh, oh): zeros where the row is padding.
+        auto load = [&](OpBuilder &rb) {
+          SmallVector<Value> rowsKw;
+          Value sih = zp ? arith::SubIOp::create(rb, l, ih, cst(rb, zp->top)).getResult() : ih;
+          for (int64_t j = 0; j < kw; ++j)
+            rowsKw.push_back(loadPixelRow(rb, l, src, ch, sih, j * dilations[1], ow, strides[1], zp ? &*zp : nullptr));
+          return rowsKw;
+        };
+        SmallVector<Value> rowsKw;
+        if (zp) {
+          SmallVector<Type> types(kw, rowT);
+          auto inside = scf::IfOp::create(
+              nb, l, rowInside(nb, l, ih, *zp),
+              [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, load(tb)); },
+              [&](OpBuilder &eb, Location el) {
+                Value z = arith::ConstantOp::create(eb, el, rowT, DenseElementsAttr::get(rowT, eb.getZeroAttr(et)));
+                scf::YieldOp::create(eb, el, SmallVector<Value>(kw, z));
+              });
+          rowsKw.assign(inside.getResults().begin(), inside.getResults().end());
+        } else {
+          rowsKw = load(nb);
+        }
+        Value acc = args[0];
+        for (int64_t j = 0; j < kw; ++j)
+          acc = vector::TransferWriteOp::create(nb, l, rowsKw[j], acc,
+                                                ValueRange{add(mul(iv[0], kw), cst(nb, j)), mul(iv[1], ow)},
                                                 ArrayRef<bool>{true})
-                    .getResult()};
+                    .getResult();
+        return {acc};
       });
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, nest.results.front(), forall.getRegionIterArgs()[0], offs, sizes,

@@ -46,7 +46,7 @@ func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<
 // padded to a whole vector, its accumulator kept in registers across K.
 // AVX2-LABEL: func.func @conv_stride2
 // AVX2: %[[SPAN:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x15x15xf32>, vector<13xf32>
-// AVX2: vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
+// AVX2: vector.shuffle %[[SPAN]], %{{.*}} [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<1xf32>
 // AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<9x49xf32>
 // AVX2: vector.fma {{.*}} : vector<16xf32>
 // AVX2: %[[ACC:.+]] = vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x1xf32>, vector<6x16xf32>
@@ -154,6 +154,43 @@ func.func @depthwise_bias_relu6(%x: tensor<1x8x8x8xf32>, %w: tensor<8x3x3xf32>, 
     linalg.yield %hi : f32
   } -> tensor<1x8x6x6xf32>
   return %r : tensor<1x8x6x6xf32>
+}
+
+// A zero tensor.pad of a convolution's input is not materialized: the
+// kernels read the unpadded input, skip kernel rows over the top and bottom
+// padding (scf.if) and shuffle zeros into the columns over the left and
+// right padding (lane 5 of a 5-wide load + 1 zero is the zero); a conv's
+// im2col writes zero rows where a kernel row lies over the padding.
+// AVX2-LABEL: func.func @depthwise_padded
+// AVX2-NOT: tensor.pad
+// AVX2: scf.forall
+// AVX2: scf.if
+// AVX2: %[[R:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x8x6x6xf32>, vector<5xf32>
+// AVX2: vector.shuffle %[[R]], %{{.*}} [5, 0, 1, 2, 3, 4] : vector<5xf32>, vector<1xf32>
+// AVX2: vector.transfer_read %arg0{{.*}} : tensor<1x8x6x6xf32>, vector<6xf32>
+// AVX2: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5] : vector<5xf32>, vector<1xf32>
+// AVX2-LABEL: func.func @conv_padded
+// AVX2-NOT: tensor.pad
+// AVX2: scf.if {{.*}} -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
+// AVX2: } else {
+// AVX2: scf.yield %[[Z:.+]], %[[Z]], %[[Z]] : vector<6xf32>, vector<6xf32>, vector<6xf32>
+func.func @depthwise_padded(%x: tensor<1x8x6x6xf32>, %w: tensor<8x3x3xf32>, %o: tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %z : f32
+  } : tensor<1x8x6x6xf32> to tensor<1x8x8x8xf32>
+  %r = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p, %w : tensor<1x8x8x8xf32>, tensor<8x3x3xf32>) outs(%o : tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  return %r : tensor<1x8x6x6xf32>
+}
+func.func @conv_padded(%x: tensor<1x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<1x16x6x6xf32>) -> tensor<1x16x6x6xf32> {
+  %z = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %z : f32
+  } : tensor<1x8x6x6xf32> to tensor<1x8x8x8xf32>
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p, %w : tensor<1x8x8x8xf32>, tensor<16x8x3x3xf32>) outs(%o : tensor<1x16x6x6xf32>) -> tensor<1x16x6x6xf32>
+  return %r : tensor<1x16x6x6xf32>
 }
 
 // A matmul whose N (20) leaves a remainder of 4 columns after a 16-wide
