@@ -620,6 +620,48 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   return success();
 }
 
+/// A static, unit-batch grouped convolution (conv_2d_ngchw_gfchw) as one
+/// batched contraction over the groups: the im2col matrix of the whole
+/// input (buildIm2Col) holds each group's rows contiguously, so
+/// out[G, F/G, P] = W[G, F/G, K/G] x col[G, K/G, P]. Left to linalg, the
+/// grouped convolutions of RegNet ran as scalar loops.
+LogicalResult rewriteGroupedConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp conv) {
+  Value xg = conv.getInputs()[0], wg = conv.getInputs()[1], out = conv.getOutputs()[0];
+  auto xt = cast<RankedTensorType>(xg.getType());
+  auto wt = cast<RankedTensorType>(wg.getType());
+  auto ot = cast<RankedTensorType>(out.getType());
+  if (!xt.hasStaticShape() || !wt.hasStaticShape() || !ot.hasStaticShape() || xt.getDimSize(0) != 1 ||
+      !xt.getElementType().isF32() || !wt.getElementType().isF32() || !ot.getElementType().isF32())
+    return failure();
+  SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
+  SmallVector<int64_t> dilations(conv.getDilations().getValues<int64_t>());
+  int64_t g = wt.getDimSize(0), fg = wt.getDimSize(1), cg = wt.getDimSize(2), kh = wt.getDimSize(3),
+          kw = wt.getDimSize(4);
+  int64_t oh = ot.getDimSize(3), ow = ot.getDimSize(4), p = oh * ow, kg = cg * kh * kw;
+  Location loc = conv.getLoc();
+  Type et = xt.getElementType();
+  rewriter.setInsertionPoint(conv);
+  // The [1, C, H, W] input (the grouped view's source when it is one).
+  Value x;
+  if (auto e = xg.getDefiningOp<tensor::ExpandShapeOp>(); e && e.getSrcType().getRank() == 4)
+    x = e.getSrc();
+  else
+    x = tensor::CollapseShapeOp::create(rewriter, loc,
+                                        RankedTensorType::get({1, g * cg, xt.getDimSize(3), xt.getDimSize(4)}, et),
+                                        xg, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  Value col = buildIm2Col(rewriter, loc, x, kh, kw, oh, ow, strides, dilations);
+  Value col3 = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get({g, kg, p}, et), col,
+                                             SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value w3 = tensor::CollapseShapeOp::create(rewriter, loc, RankedTensorType::get({g, fg, kg}, et), wg,
+                                             SmallVector<ReassociationIndices>{{0}, {1}, {2, 3, 4}});
+  auto o3t = RankedTensorType::get({g, fg, p}, et);
+  SmallVector<ReassociationIndices> grouped{{0, 1}, {2}, {3, 4}};
+  Value init = tensor::CollapseShapeOp::create(rewriter, loc, o3t, out, grouped);
+  auto mm = linalg::BatchMatmulOp::create(rewriter, loc, TypeRange{o3t}, ValueRange{w3, col3}, ValueRange{init});
+  rewriter.replaceOp(conv, tensor::ExpandShapeOp::create(rewriter, loc, ot, mm.getResult(0), grouped).getResult());
+  return success();
+}
+
 struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using TileAndVectorizePassBase::TileAndVectorizePassBase;
 
@@ -667,6 +709,12 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       if (failed(linalg::rewriteInIm2Col(rewriter, target)))
         LLVM_DEBUG(llvm::dbgs() << "im2col failed for " << target << "\n");
     }
+
+    // Grouped convolutions: one batched contraction over the groups.
+    SmallVector<linalg::Conv2DNgchwGfchwOp> grouped;
+    func.walk([&](linalg::Conv2DNgchwGfchwOp c) { grouped.push_back(c); });
+    for (auto conv : grouped)
+      (void)rewriteGroupedConvAsMatmul(rewriter, conv);
 
     // Depthwise convolutions: a direct vector kernel.
     SmallVector<linalg::DepthwiseConv2DNchwChwOp> depthwise;

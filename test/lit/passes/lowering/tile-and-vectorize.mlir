@@ -193,6 +193,24 @@ func.func @conv_padded(%x: tensor<1x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %o: te
   return %r : tensor<1x16x6x6xf32>
 }
 
+// A grouped convolution (2 groups of 8 input and 8 output channels) is one
+// batched contraction over the groups on the im2col matrix of the whole
+// input, whose rows [g*72, (g+1)*72) are group g's.
+// AVX2-LABEL: func.func @conv_grouped
+// AVX2-NOT: linalg.conv_2d_ngchw_gfchw
+// AVX2: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x8x10x10xf32> into tensor<1x16x10x10xf32>
+// AVX2: scf.forall {{.*}} -> (tensor<144x64xf32>)
+// AVX2: tensor.expand_shape {{.*}} : tensor<144x64xf32> into tensor<2x72x64xf32>
+// AVX2: scf.forall (%{{.*}}) in (2)
+// AVX2: scf.for {{.*}} -> (vector<6x16xf32>)
+// AVX2: vector.transfer_read {{.*}} : tensor<2x72x64xf32>, vector<16xf32>
+// AVX2-NOT: linalg.
+// AVX2: return
+func.func @conv_grouped(%x: tensor<1x2x8x10x10xf32>, %w: tensor<2x8x8x3x3xf32>, %o: tensor<1x2x8x8x8xf32>) -> tensor<1x2x8x8x8xf32> {
+  %r = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x2x8x10x10xf32>, tensor<2x8x8x3x3xf32>) outs(%o : tensor<1x2x8x8x8xf32>) -> tensor<1x2x8x8x8xf32>
+  return %r : tensor<1x2x8x8x8xf32>
+}
+
 // A matmul whose N (20) leaves a remainder of 4 columns after a 16-wide
 // register tile: the remainder tile (its extent bounded by the tile's 16
 // when it is padded) is padded to whole vectors and vectorized
