@@ -169,6 +169,7 @@ def main():
                 print(f"{name + label:26s} {th:3d} {gf:6.2f} {om:8.2f} {gm:8.2f} {om / gm:8.2f} "
                       f"{r['glmc_gflops']:9.1f} {ct:9.1f}   err {err:.2e}", flush=True)
     if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         json.dump({"target": a.target, "results": results}, open(a.json, "w"), indent=1)
     if a.markdown:
         write_markdown(a, results)

@@ -498,6 +498,27 @@ def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {
     register count, vectorizes the register tiles, hoists the accumulators
     out of the reduction loop, and tiles elementwise and reduction ops to
     vector-width strips. Ops it cannot vectorize are left to the scalar path.
+
+    Convolutions (static, unit batch): a dense NCHW convolution is a matmul
+    W[F, K] x col[K, P] over an im2col matrix written one row of OW pixels
+    per vector copy (one parallel task per input channel); a grouped one a
+    batched matmul over the groups on the same matrix; a depthwise one a
+    direct kernel (one task per channel, one accumulator vector per output
+    row, KH*KW broadcast-weight FMAs). A zero tensor.pad of the input is
+    not materialized (the loads skip and shuffle in the zeros). A bias init
+    and an element-wise consumer (activation, residual add) are fused: into
+    the matmul's parallel tiles, or into the depthwise kernel's rows.
+    Register tiles with fewer columns than NR are padded to whole vectors
+    (masked loads and stores) instead of running as scalar code.
+
+    ```mlir
+    %y = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<1x8x10x10xf32>, tensor<16x8x3x3xf32>) outs(%o : ...)
+    // becomes
+    %col = scf.forall (%c) in (8) shared_outs(%t = %empty : tensor<72x64xf32>) {
+      // 9 rows of col per channel: vector<8xf32> reads of x, writes into %t
+    }
+    %y2 = <register-tiled matmul> (collapse(%w) : tensor<16x72xf32>, %col) outs(collapse(%o) : tensor<16x64xf32>)
+    ```
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
