@@ -22,21 +22,33 @@ func.func @matmul(%a: tensor<?x512xf32>, %b: tensor<512x256xf32>, %c: tensor<?x2
 
 // A convolution becomes an im2col matrix [K, P] (K = 8*3*3, P = 8*8
 // output pixels) written one row of OW pixels at a time with vector
-// copies, one parallel task per input channel (its 9 rows), and the contraction W[16, 72] x col[72, 64] on the matmul path.
+// copies, and the contraction W[16, 72] x col[72, 64] on the matmul path.
+// This matrix is small (under 64K elements): one flat loop over the 576
+// rows (c, kh, kw, oh), not a parallel task per channel (@conv_large).
 // The matmul with the remainder tile below keeps its accumulator in
 // registers across the K loop (a padded tile's bounds fold first).
-// AVX2-LABEL: func.func @conv
+// AVX2-LABEL: func.func @conv(
 // AVX2-NOT: linalg.conv_2d_nchw_fchw
-// AVX2: scf.forall (%[[C:.+]]) in (8) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<72x64xf32>)
-// AVX2: tensor.extract_slice {{.*}} [9, 64] [1, 1] : tensor<72x64xf32> to tensor<9x64xf32>
-// AVX2: %[[ROW:.+]] = vector.transfer_read %arg0[%c0, %[[C]], {{.*}} {in_bounds = [true]} : tensor<1x8x10x10xf32>, vector<8xf32>
-// AVX2: vector.transfer_write %[[ROW]], {{.*}} : vector<8xf32>, tensor<9x64xf32>
-// AVX2: tensor.parallel_insert_slice
+// AVX2: scf.for %{{.*}} = %c0 to %c576 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (tensor<72x64xf32>)
+// AVX2: %[[ROW:.+]] = vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<1x8x10x10xf32>, vector<8xf32>
+// AVX2: vector.transfer_write %[[ROW]], {{.*}} : vector<8xf32>, tensor<72x64xf32>
 // AVX2: vector.fma {{.*}} : vector<16xf32>
 // AVX2-NOT: linalg.generic
 func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x10x10xf32>, tensor<16x8x3x3xf32>) outs(%o : tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
   return %r : tensor<1x16x8x8xf32>
+}
+
+// A large im2col matrix (16*9 rows of 32*32 pixels) is written by one
+// parallel task per input channel (its 9 rows).
+// AVX2-LABEL: func.func @conv_large
+// AVX2: scf.forall (%[[C:.+]]) in (16) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<144x1024xf32>)
+// AVX2: tensor.extract_slice {{.*}} [9, 1024] [1, 1] : tensor<144x1024xf32> to tensor<9x1024xf32>
+// AVX2: vector.transfer_read %arg0[%c0, %[[C]], {{.*}} {in_bounds = [true]} : tensor<1x16x34x34xf32>, vector<32xf32>
+// AVX2: tensor.parallel_insert_slice
+func.func @conv_large(%x: tensor<1x16x34x34xf32>, %w: tensor<16x16x3x3xf32>, %o: tensor<1x16x32x32xf32>) -> tensor<1x16x32x32xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x34x34xf32>, tensor<16x16x3x3xf32>) outs(%o : tensor<1x16x32x32xf32>) -> tensor<1x16x32x32xf32>
+  return %r : tensor<1x16x32x32xf32>
 }
 
 // A stride-2 convolution whose 7x7 output (49 columns) is not a whole
@@ -47,7 +59,7 @@ func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<
 // AVX2-LABEL: func.func @conv_stride2
 // AVX2: %[[SPAN:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x15x15xf32>, vector<13xf32>
 // AVX2: vector.shuffle %[[SPAN]], %{{.*}} [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<1xf32>
-// AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<9x49xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<36x49xf32>
 // AVX2: vector.fma {{.*}} : vector<16xf32>
 // AVX2: %[[ACC:.+]] = vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x1xf32>, vector<6x16xf32>
 // AVX2: scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<6x16xf32>)
@@ -199,7 +211,7 @@ func.func @conv_padded(%x: tensor<1x8x6x6xf32>, %w: tensor<16x8x3x3xf32>, %o: te
 // AVX2-LABEL: func.func @conv_grouped
 // AVX2-NOT: linalg.conv_2d_ngchw_gfchw
 // AVX2: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x8x10x10xf32> into tensor<1x16x10x10xf32>
-// AVX2: scf.forall {{.*}} -> (tensor<144x64xf32>)
+// AVX2: scf.for {{.*}} -> (tensor<144x64xf32>)
 // AVX2: tensor.expand_shape {{.*}} : tensor<144x64xf32> into tensor<2x72x64xf32>
 // AVX2: scf.forall (%{{.*}}) in (2)
 // AVX2: scf.for {{.*}} -> (vector<6x16xf32>)
@@ -230,12 +242,12 @@ func.func @matmul_column_remainder(%a: tensor<48x64xf32>, %b: tensor<64x20xf32>,
 
 // Element-wise generics (here a bias broadcast over NCHW, as a conv's
 // output init) are tiled to rows of the innermost dim and vectorized; a
-// dynamic batch becomes a loop. The bias read is hoisted out of the rows.
+// dynamic batch becomes a loop.
 // AVX2-LABEL: func.func @bias_broadcast
 // AVX2: scf.for
 // AVX2: scf.for
-// AVX2: vector.transfer_read %arg0
 // AVX2: scf.for
+// AVX2: vector.transfer_read %arg0
 // AVX2: vector.transfer_write %{{.*}} : vector<8xf32>, tensor<?x4x8x8xf32>
 // AVX2-NOT: linalg.generic
 // AVX2-LABEL: func.func @relu_rows
