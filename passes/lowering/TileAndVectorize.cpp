@@ -216,6 +216,9 @@ Value rowInside(OpBuilder &b, Location loc, Value ih, const ZeroPadded &zp) {
   return arith::AndIOp::create(b, loc, ge, lt);
 }
 
+/// (n, c, h, w) -> (c): a per-channel operand of an NCHW generic.
+AffineMap channelMap(MLIRContext *ctx) { return AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx); }
+
 /// Whether `g` broadcasts a per-channel vector over an NCHW tensor (a
 /// convolution's bias as its output init): one rank-1 input read at the
 /// channel dim, yielded as is.
@@ -223,9 +226,8 @@ bool isChannelBroadcast(linalg::GenericOp g) {
   if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 || g.getNumReductionLoops() != 0 ||
       g.getNumLoops() != 4)
     return false;
-  MLIRContext *ctx = g.getContext();
   AffineMap in = g.getIndexingMapsArray()[0], out = g.getIndexingMapsArray()[1];
-  if (in != AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx) || !out.isIdentity())
+  if (in != channelMap(g.getContext()) || !out.isIdentity())
     return false;
   auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
   return g.getBody()->getOperations().size() == 1 && yield.getValues().size() == 1 &&
@@ -242,7 +244,7 @@ bool isRowEpilogue(linalg::GenericOp g, Value conv) {
       g.getNumDpsInits() != 1 || g.getResult(0).getType() != conv.getType())
     return false;
   MLIRContext *ctx = g.getContext();
-  AffineMap channel4 = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  AffineMap channel4 = channelMap(ctx);
   bool readsConv = false;
   for (OpOperand *o : g.getDpsInputOperands()) {
     AffineMap m = g.getMatchingIndexingMap(o);
@@ -449,11 +451,15 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
 
 /// The im2col matrix of an NCHW convolution: col[K, P] with
 /// col[k, oh*OW + ow] = x[0, c, oh*sh + kh*dh, ow*sw + kw*dw] for
-/// k = (c*KH + kh)*KW + kw and P = OH*OW. One parallel task per channel
-/// c; one loop iteration per (kh, kw, oh) copies a row of OW pixels as one
-/// vector (loadPixelRow). Upstream's im2col is one generic with a floordiv/mod
-/// map per element, which stays scalar: it took more time than the
-/// contraction. A 1x1, stride-1 convolution reads x itself.
+/// k = (c*KH + kh)*KW + kw and P = OH*OW. One loop iteration copies a row
+/// of OW pixels as one vector (loadPixelRow); over a zero-padded input,
+/// the KW rows of one (c, kh, oh) together, as each needs its own static
+/// shuffle. A small matrix is written by one flat loop over the rows (a
+/// nest of short loops was fully unrolled by LLVM, and the code outweighed
+/// a small model's pruned weights), a large one by one parallel task per
+/// input channel. Upstream's im2col is one generic with a floordiv/mod map per
+/// element, which stays scalar: it took more time than the contraction.
+/// A 1x1, stride-1 convolution reads x itself.
 Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
                   ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
   auto xt = cast<RankedTensorType>(x.getType());
@@ -467,120 +473,89 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
   auto cst = [&](OpBuilder &nb, int64_t v) { return arith::ConstantIndexOp::create(nb, loc, v).getResult(); };
   std::optional<ZeroPadded> zp = zeroPaddedInput(x);
   Value src = zp ? zp->src : x;
-  int64_t rows = kh * kw;
   auto rowT = VectorType::get({ow}, et);
-  // Writes channel `ch`'s KH*KW rows into `dest` (from row `first` on).
-  auto channelRows = [&](OpBuilder &cb, Value ch, Value dest, Value first) -> Value {
-    SmallVector<Value> lbs(2, cst(cb, 0)), steps(2, cst(cb, 1));
-    SmallVector<Value> ubs{cst(cb, kh), cst(cb, oh)};
-    scf::LoopNest nest = scf::buildLoopNest(
-        cb, loc, lbs, ubs, steps, ValueRange{dest},
-        [&](OpBuilder &nb, Location l, ValueRange iv, ValueRange args) -> scf::ValueVector {
-          auto mul = [&](Value v, int64_t f) -> Value {
-            return f == 1 ? v : arith::MulIOp::create(nb, l, v, cst(nb, f)).getResult();
-          };
-          auto add = [&](Value u, Value v) -> Value { return arith::AddIOp::create(nb, l, u, v); };
-          Value ih = add(mul(iv[1], strides[0]), mul(iv[0], dilations[0]));
-          // The KW rows of this (kh, oh): zeros where the row is padding.
-          auto load = [&](OpBuilder &rb) {
-            SmallVector<Value> rowsKw;
-            Value sih = zp ? arith::SubIOp::create(rb, l, ih, cst(rb, zp->top)).getResult() : ih;
-            for (int64_t j = 0; j < kw; ++j)
-              rowsKw.push_back(
-                  loadPixelRow(rb, l, src, ch, sih, j * dilations[1], ow, strides[1], zp ? &*zp : nullptr));
-            return rowsKw;
-          };
+  // Writes the row of (ch, kh, kw, oh) into row `row` of `dest`; over a
+  // zero-padded input (kx null) the KW rows of (ch, kh, oh) from `row` on,
+  // zeros where the kernel row lies over the padding.
+  auto writeRows = [&](OpBuilder &wb, Location l, Value dest, Value ch, Value ky, Value kx, Value y,
+                       Value row) -> Value {
+    auto mul = [&](Value v, int64_t f) -> Value {
+      return f == 1 ? v : arith::MulIOp::create(wb, l, v, cst(wb, f)).getResult();
+    };
+    Value ih = arith::AddIOp::create(wb, l, mul(y, strides[0]), mul(ky, dilations[0]));
+    Value at = mul(y, ow);
+    if (!zp) {
+      Value v = loadPixelRow(wb, l, src, ch, ih, 0, ow, strides[1], nullptr, mul(kx, dilations[1]));
+      return vector::TransferWriteOp::create(wb, l, v, dest, ValueRange{row, at}, ArrayRef<bool>{true}).getResult();
+    }
+    auto inside = scf::IfOp::create(
+        wb, l, rowInside(wb, l, ih, *zp),
+        [&](OpBuilder &tb, Location tl) {
+          Value sih = arith::SubIOp::create(tb, tl, ih, cst(tb, zp->top));
           SmallVector<Value> rowsKw;
-          if (zp) {
-            auto inside = scf::IfOp::create(
-                nb, l, rowInside(nb, l, ih, *zp),
-                [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, load(tb)); },
-                [&](OpBuilder &eb, Location el) {
-                  Value z = arith::ConstantOp::create(eb, el, rowT, DenseElementsAttr::get(rowT, eb.getZeroAttr(et)));
-                  scf::YieldOp::create(eb, el, SmallVector<Value>(kw, z));
-                });
-            rowsKw.assign(inside.getResults().begin(), inside.getResults().end());
-          } else {
-            rowsKw = load(nb);
-          }
-          Value acc = args[0];
-          Value row0 = add(first, mul(iv[0], kw));
           for (int64_t j = 0; j < kw; ++j)
-            acc = vector::TransferWriteOp::create(nb, l, rowsKw[j], acc, ValueRange{add(row0, cst(nb, j)), mul(iv[1], ow)},
-                                                  ArrayRef<bool>{true})
-                      .getResult();
-          return {acc};
+            rowsKw.push_back(loadPixelRow(tb, tl, src, ch, sih, j * dilations[1], ow, strides[1], &*zp));
+          scf::YieldOp::create(tb, tl, rowsKw);
+        },
+        [&](OpBuilder &eb, Location el) {
+          Value z = arith::ConstantOp::create(eb, el, rowT, DenseElementsAttr::get(rowT, eb.getZeroAttr(et)));
+          scf::YieldOp::create(eb, el, SmallVector<Value>(kw, z));
         });
-    return nest.results.front();
+    for (int64_t j = 0; j < kw; ++j)
+      dest = vector::TransferWriteOp::create(wb, l, inside.getResult(j), dest,
+                                             ValueRange{arith::AddIOp::create(wb, l, row, cst(wb, j)), at},
+                                             ArrayRef<bool>{true})
+                 .getResult();
+    return dest;
   };
-  OpBuilder::InsertionGuard guard(b);
-  // A small matrix (a few hundred KB) is copied by one loop over the
-  // channels: a parallel task per channel would cost more to dispatch (and
-  // its outlined task more code) than the copy.
+  int64_t perRow = zp ? 1 : kw; // loop iterations per (c, kh, oh)
+  // A small matrix (under 64K elements) is copied by one loop: a parallel
+  // task per channel would cost more to dispatch (and its outlined task
+  // more code) than the copy.
   constexpr int64_t kParallelIm2ColElements = 1 << 16;
   if (k * p < kParallelIm2ColElements) {
-    // One flat loop over the rows (c, kh, kw, oh), or (c, kh, oh) with the
-    // KW rows unrolled over a padded input: a nest of short loops was fully
-    // unrolled by LLVM, and the code outweighed a small model's pruned
-    // weights.
-    int64_t perRow = zp ? 1 : kw;
-    int64_t trips = c * kh * perRow * oh;
+    // r = ((c * KH + kh) [* KW + kw]) * OH + oh.
     auto loop = scf::ForOp::create(
-        b, loc, cst(b, 0), cst(b, trips), cst(b, 1), ValueRange{col},
+        b, loc, cst(b, 0), cst(b, c * kh * perRow * oh), cst(b, 1), ValueRange{col},
         [&](OpBuilder &lb, Location l, Value r, ValueRange it) {
           auto div = [&](Value v, int64_t d) { return arith::DivUIOp::create(lb, l, v, cst(lb, d)).getResult(); };
           auto rem = [&](Value v, int64_t d) { return arith::RemUIOp::create(lb, l, v, cst(lb, d)).getResult(); };
-          auto mul = [&](Value v, int64_t f) -> Value {
-            return f == 1 ? v : arith::MulIOp::create(lb, l, v, cst(lb, f)).getResult();
-          };
-          auto add = [&](Value u, Value v) -> Value { return arith::AddIOp::create(lb, l, u, v); };
           Value y = rem(r, oh), t = div(r, oh);
           Value kx = zp ? Value() : rem(t, kw);
           Value t2 = zp ? t : div(t, kw);
-          Value ky = rem(t2, kh), ch = div(t2, kh);
-          Value ih = add(mul(y, strides[0]), mul(ky, dilations[0]));
-          Value at = mul(y, ow);
-          if (!zp) {
-            Value row = loadPixelRow(lb, l, src, ch, ih, 0, ow, strides[1], nullptr, mul(kx, dilations[1]));
-            scf::YieldOp::create(lb, l, vector::TransferWriteOp::create(lb, l, row, it[0], ValueRange{t, at},
-                                                                        ArrayRef<bool>{true})
-                                            .getResult());
-            return;
-          }
-          auto inside = scf::IfOp::create(
-              lb, l, rowInside(lb, l, ih, *zp),
-              [&](OpBuilder &tb, Location tl) {
-                Value sih = arith::SubIOp::create(tb, tl, ih, cst(tb, zp->top));
-                SmallVector<Value> rowsKw;
-                for (int64_t j = 0; j < kw; ++j)
-                  rowsKw.push_back(loadPixelRow(tb, tl, src, ch, sih, j * dilations[1], ow, strides[1], &*zp));
-                scf::YieldOp::create(tb, tl, rowsKw);
-              },
-              [&](OpBuilder &eb, Location el) {
-                Value z = arith::ConstantOp::create(eb, el, rowT, DenseElementsAttr::get(rowT, eb.getZeroAttr(et)));
-                scf::YieldOp::create(eb, el, SmallVector<Value>(kw, z));
-              });
-          Value acc = it[0], row0 = mul(t, kw);
-          for (int64_t j = 0; j < kw; ++j)
-            acc = vector::TransferWriteOp::create(lb, l, inside.getResult(j), acc,
-                                                  ValueRange{add(row0, cst(lb, j)), at}, ArrayRef<bool>{true})
-                      .getResult();
-          scf::YieldOp::create(lb, l, acc);
+          Value row = zp ? arith::MulIOp::create(lb, l, t, cst(lb, kw)).getResult() : t;
+          scf::YieldOp::create(lb, l, writeRows(lb, l, it[0], div(t2, kh), rem(t2, kh), kx, y, row));
         });
     return loop.getResult(0);
   }
   // One parallel task per input channel: its KH*KW rows of col.
+  OpBuilder::InsertionGuard guard(b);
   auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(c)}, ValueRange{col},
                                       std::nullopt);
   b.setInsertionPoint(forall.getTerminator());
   Value ch = forall.getInductionVar(0);
-  Value first = arith::MulIOp::create(b, loc, ch, cst(b, rows));
-  SmallVector<OpFoldResult> offs{first, b.getIndexAttr(0)};
+  int64_t rows = kh * kw;
+  SmallVector<OpFoldResult> offs{arith::MulIOp::create(b, loc, ch, cst(b, rows)).getResult(), b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes{b.getIndexAttr(rows), b.getIndexAttr(p)};
   SmallVector<OpFoldResult> ones(2, b.getIndexAttr(1));
-  auto blockT = RankedTensorType::get({rows, p}, et);
-  Value block = tensor::ExtractSliceOp::create(b, loc, blockT, forall.getRegionIterArgs()[0], offs, sizes, ones);
-  Value filled = channelRows(b, ch, block, cst(b, 0));
+  Value block = tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get({rows, p}, et),
+                                               forall.getRegionIterArgs()[0], offs, sizes, ones);
+  // Per channel a nest (kh, [kw], oh): the flat loop's index arithmetic
+  // made a 3x3 convolution over 64 channels 15 % slower.
+  SmallVector<Value> ubs{cst(b, kh)};
+  if (!zp)
+    ubs.push_back(cst(b, kw));
+  ubs.push_back(cst(b, oh));
+  SmallVector<Value> lbs(ubs.size(), cst(b, 0)), steps(ubs.size(), cst(b, 1));
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{block},
+      [&](OpBuilder &nb, Location l, ValueRange iv, ValueRange args) -> scf::ValueVector {
+        Value first = arith::MulIOp::create(nb, l, iv[0], cst(nb, kw));
+        Value kx = zp ? Value() : iv[1];
+        Value row = zp ? first : arith::AddIOp::create(nb, l, first, kx).getResult();
+        return {writeRows(nb, l, args[0], ch, iv[0], kx, iv.back(), row)};
+      });
+  Value filled = nest.results.front();
   b.setInsertionPointToEnd(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, filled, forall.getRegionIterArgs()[0], offs, sizes, ones);
   return forall.getResult(0);
@@ -597,7 +572,7 @@ linalg::GenericOp collapseToChannelsPixels(RewriterBase &rewriter, linalg::Gener
     return {};
   MLIRContext *ctx = g.getContext();
   AffineExpr f = getAffineDimExpr(0, ctx), pe = getAffineDimExpr(1, ctx);
-  AffineMap channel4 = AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  AffineMap channel4 = channelMap(ctx);
   SmallVector<Value> ins, outs;
   SmallVector<AffineMap> maps;
   Location loc = g.getLoc();
@@ -913,6 +888,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
       op->removeAttr(kRegisterTile);
       op->removeAttr(kRemainderTile);
       op->removeAttr(kDropUnitDims);
+      op->removeAttr(kFusedTile); // left where a fusion did not take
     });
     // 5. Element-wise ops (bias broadcasts, activations, residual adds):
     // rows of the innermost dim as vectors. Left as scalar loops, LLVM
