@@ -51,12 +51,19 @@ def cpu_name():
     return platform.processor()
 
 
-def ort_latency(onnx_path, inputs, threads, runs, warmup):
+def ort_session(onnx_path, threads):
+    """ORT's CPU session as the benchmarks compare with: default graph
+    optimizations, `threads` intra-op threads, one inter-op thread."""
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+
+
+def ort_times(sess, inputs, runs, warmup):
+    """Milliseconds of each of `runs` runs of `sess` on `inputs` (in its
+    inputs' order), after `warmup` untimed ones."""
     feed = {i.name: x for i, x in zip(sess.get_inputs(), inputs)}
     for _ in range(warmup):
         sess.run(None, feed)
@@ -65,6 +72,11 @@ def ort_latency(onnx_path, inputs, threads, runs, warmup):
         t = time.perf_counter()
         sess.run(None, feed)
         ts.append((time.perf_counter() - t) * 1e3)
+    return ts
+
+
+def ort_latency(onnx_path, inputs, threads, runs, warmup):
+    ts = ort_times(ort_session(onnx_path, threads), inputs, runs, warmup)
     return float(np.percentile(ts, 50)), float(np.percentile(ts, 90))
 
 

@@ -36,6 +36,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_bench import cpu_name, ort_session, ort_times, sh  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf",
           "convnext_tiny"]
@@ -51,18 +54,10 @@ torch.onnx.export(m, (x,), path, dynamo=False, opset_version=17,
 """
 
 
-def sh(cmd, **kw):
-    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        raise SystemExit(f"bench: failed: {' '.join(cmd)}")
-    return p.stdout
-
-
 def flops(onnx_path):
     """Multiply-add count x 2 of the Conv and Gemm/MatMul nodes (ONNX shape inference)."""
     import onnx
-    from onnx import shape_inference, numpy_helper
+    from onnx import shape_inference
     m = shape_inference.infer_shapes(onnx.load(onnx_path))
     shapes = {}
     for vi in list(m.graph.value_info) + list(m.graph.output) + list(m.graph.input):
@@ -82,25 +77,6 @@ def flops(onnx_path):
                 k = w[0] if n.op_type == "MatMul" else w[1]
                 total += 2 * int(np.prod(y)) * k
     return total
-
-
-def ort_session(path, threads):
-    import onnxruntime as ort
-    o = ort.SessionOptions()
-    o.intra_op_num_threads = threads
-    o.inter_op_num_threads = 1
-    return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
-
-
-def ort_times(sess, x, runs):
-    feed = {sess.get_inputs()[0].name: x}
-    sess.run(None, feed)
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sess.run(None, feed)
-        ts.append((time.perf_counter() - t) * 1e3)
-    return ts
 
 
 def glmc_times(run, so, xin, threads, runs, work):
@@ -160,7 +136,7 @@ def main():
                 o, g = [], []
                 for _ in range(a.rounds):
                     g.append(glmc_times(run, so, xin, th, a.runs, work))
-                    o.append(float(np.median(ort_times(sess, x, a.runs))))
+                    o.append(float(np.median(ort_times(sess, [x], a.runs, 1))))
                 om, gm = float(np.median(o)), float(np.median(g))
                 r = {"model": name + label, "threads": th, "gflop": gf, "ort_ms": om, "glmc_ms": gm,
                      "ratio": om / gm, "glmc_gflops": gf / gm * 1e3, "compile_s": ct,
@@ -175,24 +151,22 @@ def main():
         write_markdown(a, results)
 
 
-def cpu_info():
-    name, flags = "", set()
+def cpu_isa():
+    flags = set()
     try:
         for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and not name:
-                name = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
+            if line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
+                break
     except OSError:
         pass
-    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "?"
-    return name, isa, os.cpu_count()
+    return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "?"
 
 
 def write_markdown(a, results):
     import datetime
     import onnxruntime
-    name, isa, cpus = cpu_info()
+    name, isa, cpus = cpu_name(), cpu_isa(), os.cpu_count()
     cmd = "bench/run_cnn.py " + " ".join(
         x for x in sys.argv[1:] if x)
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True,
