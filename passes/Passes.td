@@ -325,6 +325,51 @@ def ApproximateMathPass : Pass<"glm-approximate-math", "func::FuncOp"> {
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect", "vector::VectorDialect"];
 }
 
+def AnnotateProfileLayersPass : Pass<"glm-annotate-profile-layers", "ModuleOp"> {
+  let summary = "Record each ONNX node's op, output shape, FLOPs and bytes for the profiler";
+  let description = [{
+    Runs on the glm dialect before lowering, for `glmc --profile`. Walks
+    the `glm.entry` functions and records, per ONNX node name (the op's
+    `NameLoc`; a fused op's first name), what the per-layer profile shows
+    next to its time: the glm op names, the output shape, the FLOPs
+    (2 x multiply-accumulates of conv, gemm, matmul, linear, gated_mlp and
+    attention) and the bytes read and written (operands and results).
+    Dynamic dims count as 1 (exact for the usual profiling run, batch 1;
+    the shape shows them as "?"). The result is the module attribute
+    `glm.profile_layers` = `{name = [op, shape, flops, bytes], ...}`, read
+    by glm-insert-profile-marks after lowering, when the ops are gone.
+
+    ```mlir
+    module attributes {glm.profile_layers = {"/conv1/Conv" = ["conv", "1x8x6x6", 7776, 1840]}}
+    ```
+  }];
+}
+
+def InsertProfileMarksPass : Pass<"glm-insert-profile-marks", "ModuleOp"> {
+  let summary = "Call glm_profile_mark(layer) where the model function moves to the next ONNX node";
+  let description = [{
+    Runs after bufferization and glm-outline-parallel-loops, for `glmc
+    --profile`. The ops at the top level of a `glm.entry` function that do
+    work (loops, dispatches, copies, calls, linalg ops) are grouped by the
+    ONNX node names of their locations and of the ops inside them (or, for
+    a dispatch, inside its parallel task): the nodes fused into one loop
+    nest, joined by " + ", make one layer. Where the group changes, a call `glm_profile_mark(i32 id)` goes
+    before the op, and `glm_profile_mark(-1)` before the return. Ops that
+    only describe memory (allocations, views, constants) belong to the
+    group around them. The runtime time-stamps each mark, so a layer's
+    time is from its mark to the next one; one call per layer, nothing in
+    the parallel tasks. A node whose ops are not contiguous keeps one id.
+
+    The layer table goes into the module attribute `glm.profile_table` =
+    `[[name, op, shape, flops, bytes], ...]` (indexed by id; op, shape,
+    FLOPs and bytes from `glm.profile_layers`, summed over a fused group's
+    names), which the packager writes into the artifact descriptor.
+    `glm_profile_mark` is declared here and defined by the artifact's host
+    glue on the runtime's host table.
+  }];
+  let dependentDialects = ["func::FuncDialect", "arith::ArithDialect"];
+}
+
 def EmitEntryPointPass : Pass<"glm-emit-entry-point", "ModuleOp"> {
   let summary = "Write the artifact ABI entry wrapper around the lowered model function";
   let description = [{

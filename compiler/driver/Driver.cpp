@@ -214,10 +214,31 @@ bool entrySpecOf(ModuleOp module, llvm::StringRef inputPath, package::EntrySpec 
 }
 
 /// glm on tensors -> LLVM dialect for `target`.
-LogicalResult lowerModule(ModuleOp module, const pipeline::TargetInfo &target) {
+LogicalResult lowerModule(ModuleOp module, const pipeline::TargetInfo &target,
+                          bool profile = false) {
   PassManager pm(module.getContext());
-  pipeline::buildLoweringPipeline(pm, target);
+  pipeline::buildLoweringPipeline(pm, target, profile);
   return pm.run(module);
+}
+
+/// The layer table glm-insert-profile-marks left on the lowered module
+/// (empty without --profile).
+std::vector<package::ProfileLayerSpec> profileLayersOf(ModuleOp module) {
+  std::vector<package::ProfileLayerSpec> layers;
+  auto table = module->getAttrOfType<ArrayAttr>("glm.profile_table");
+  if (!table)
+    return layers;
+  for (Attribute a : table) {
+    auto row = cast<ArrayAttr>(a);
+    package::ProfileLayerSpec l;
+    l.name = cast<StringAttr>(row[0]).str();
+    l.op = cast<StringAttr>(row[1]).str();
+    l.shape = cast<StringAttr>(row[2]).str();
+    l.flops = cast<IntegerAttr>(row[3]).getInt();
+    l.bytes = cast<IntegerAttr>(row[4]).getInt();
+    layers.push_back(std::move(l));
+  }
+  return layers;
 }
 
 /// Puts the weights laid out by glm-outline-weights where `placement` says
@@ -590,7 +611,7 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
 
   // 5. Lower to the LLVM dialect.
   progress.phase("lowering for " + target->name + " (" + target->cpu + ")");
-  if (failed(lowerModule(module, *target)))
+  if (failed(lowerModule(module, *target, options.profile)))
     return ExitCode::ModelError;
   if (options.emit == EmitKind::MLIR)
     return writeFile(options.outputPath, printModule(module), errs) ? ExitCode::Success
@@ -625,6 +646,7 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
   }
   meta["options"] = llvm::json::Object{{"opt_level", (int64_t)options.optLevel},
                                        {"fuse", options.fuse},
+                                       {"profile", options.profile},
                                        {"external_weights", external}};
   if (compress)
     meta["compression"] = package::summarize(report);
@@ -632,6 +654,7 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
   spec.modelName = modelName;
   spec.target = *target;
   spec.entries.push_back(entry);
+  spec.profileLayers = profileLayersOf(module);
   spec.weightsFile = llvm::sys::path::filename(options.outputPath).str() + ".weights";
   // Written next to the output under a temporary name, renamed with the
   // artifact; a failed compilation removes it.

@@ -34,6 +34,16 @@ struct EntrySpec {
   std::vector<TensorSpec> outputs;
 };
 
+/// One layer of the per-layer profile (glmc --profile): what the model's
+/// glm_profile_mark(id) calls stand for, indexed by id.
+struct ProfileLayerSpec {
+  std::string name;  ///< ONNX node names, " + " between those fused
+  std::string op;    ///< glm op names, "+" between them
+  std::string shape; ///< output shape, e.g. "1x64x56x56"
+  uint64_t flops = 0; ///< dynamic dims counted as 1
+  uint64_t bytes = 0;
+};
+
 struct ArtifactSpec {
   std::string modelName;
   pipeline::TargetInfo target;
@@ -56,6 +66,8 @@ struct ArtifactSpec {
   uint64_t weightsChecksum = 0;
   std::string weightsFile;
   std::string metadataJson;
+  /// Empty unless compiled with --profile.
+  std::vector<ProfileLayerSpec> profileLayers;
 
   bool externalWeights() const { return placement == Weights::External; }
 };

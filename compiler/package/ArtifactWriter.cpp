@@ -9,6 +9,7 @@
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 
+#include <cstddef>
 #include <cstring>
 
 using namespace glmc;
@@ -82,6 +83,24 @@ public:
     return gv;
   }
 
+  /// The glm_profile_layer_t array, or NULL when there are none.
+  llvm::Constant *profileLayers(const std::vector<ProfileLayerSpec> &layers) {
+    if (layers.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    // glm_profile_layer_t { ptr name; ptr op; ptr shape; u64 flops; u64 bytes; }
+    llvm::StructType *t = llvm::StructType::get(ctx, {ptr, ptr, ptr, i64, i64});
+    std::vector<llvm::Constant *> elems;
+    for (auto [i, l] : llvm::enumerate(layers)) {
+      std::string base = "glm_profile." + std::to_string(i);
+      elems.push_back(llvm::ConstantStruct::get(
+          t, {cstring(l.name, base + ".name"), cstring(l.op, base + ".op"),
+              cstring(l.shape, base + ".shape"), b.getInt64(l.flops), b.getInt64(l.bytes)}));
+    }
+    auto *arrTy = llvm::ArrayType::get(t, elems.size());
+    return new llvm::GlobalVariable(m, arrTy, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrTy, elems), "glm_profile_layers");
+  }
+
   llvm::Module &m;
   llvm::LLVMContext &ctx;
   llvm::IRBuilder<> b;
@@ -96,8 +115,10 @@ llvm::Function *addHostGlue(Writer &w) {
   llvm::Module &m = w.m;
   auto *hostVar = new llvm::GlobalVariable(m, w.ptr, false, llvm::GlobalValue::InternalLinkage,
                                            llvm::ConstantPointerNull::get(w.ptr), "glm_host");
-  // glm_host_table_t { u32 struct_size; u32 reserved; ptr alloc; ptr free; ptr parallel_for; }
-  llvm::StructType *hostTy = llvm::StructType::get(w.ctx, {w.i32, w.i32, w.ptr, w.ptr, w.ptr});
+  // glm_host_table_t { u32 struct_size; u32 reserved; ptr alloc; ptr free; ptr parallel_for;
+  //                     ptr profile_mark (ABI 1.1) }
+  llvm::StructType *hostTy =
+      llvm::StructType::get(w.ctx, {w.i32, w.i32, w.ptr, w.ptr, w.ptr, w.ptr});
   auto getOrDefine = [&](llvm::StringRef name, llvm::FunctionType *ty) {
     llvm::Function *f = m.getFunction(name);
     if (!f)
@@ -163,6 +184,30 @@ llvm::Function *addHostGlue(Writer &w) {
     b.SetInsertPoint(inl);
     b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.ptr, w.i64, w.i64}, false),
                  pfor->getArg(2), {pfor->getArg(3), b.getInt64(0), pfor->getArg(0)});
+    b.CreateRetVoid();
+  }
+  // void glm_profile_mark(i32 layer) (glm-insert-profile-marks): the host's
+  // profile_mark when its table has one, else nothing.
+  if (llvm::Function *markFn = m.getFunction("glm_profile_mark");
+      markFn && markFn->isDeclaration()) {
+    markFn->setLinkage(llvm::GlobalValue::InternalLinkage);
+    markFn->addFnAttr(llvm::Attribute::NoUnwind);
+    auto *entry = llvm::BasicBlock::Create(w.ctx, "entry", markFn);
+    auto *check = llvm::BasicBlock::Create(w.ctx, "check", markFn);
+    auto *call = llvm::BasicBlock::Create(w.ctx, "call", markFn);
+    auto *done = llvm::BasicBlock::Create(w.ctx, "done", markFn);
+    b.SetInsertPoint(entry);
+    llvm::Value *host = b.CreateLoad(w.ptr, hostVar);
+    llvm::Value *size = b.CreateLoad(w.i32, host);
+    uint64_t needed = offsetof(glm_host_table_t, profile_mark) + sizeof(void *);
+    b.CreateCondBr(b.CreateICmpUGE(size, b.getInt32(needed)), check, done);
+    b.SetInsertPoint(check);
+    llvm::Value *fn = b.CreateLoad(w.ptr, b.CreateStructGEP(hostTy, host, 5));
+    b.CreateCondBr(b.CreateIsNull(fn), done, call);
+    b.SetInsertPoint(call);
+    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.i32}, false), fn, {markFn->getArg(0)});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
     b.CreateRetVoid();
   }
   llvm::Function *bind = llvm::Function::Create(
@@ -254,16 +299,20 @@ bool glmc::package::addArtifactGlobals(llvm::Module &m, const ArtifactSpec &spec
   llvm::Function *bind = addHostGlue(w);
 
   // glm_model_descriptor_t { u32 magic; u16 major; u16 minor; u32 struct_size; u32 num_entries;
-  //   ptr header; ptr entries; ptr weights; ptr metadata_json; ptr bind_host; }
+  //   ptr header; ptr entries; ptr weights; ptr metadata_json; ptr bind_host;
+  //   u32 num_profile_layers; u32 reserved1; ptr profile_layers; }
   llvm::StructType *descTy = llvm::StructType::get(
-      w.ctx, {w.i32, w.i16, w.i16, w.i32, w.i32, w.ptr, w.ptr, w.ptr, w.ptr, w.ptr});
+      w.ctx, {w.i32, w.i16, w.i16, w.i32, w.i32, w.ptr, w.ptr, w.ptr, w.ptr, w.ptr, w.i32, w.i32,
+              w.ptr});
   auto *desc = new llvm::GlobalVariable(
       m, descTy, true, llvm::GlobalValue::ExternalLinkage,
       llvm::ConstantStruct::get(
           descTy, {b.getInt32(GLM_ABI_MAGIC), b.getInt16(GLM_ABI_VERSION_MAJOR),
                    b.getInt16(GLM_ABI_VERSION_MINOR), b.getInt32(sizeof(glm_model_descriptor_t)),
                    b.getInt32(entries.size()), header, entriesVar, weights,
-                   w.cstring(spec.metadataJson, "glm_metadata"), bind}),
+                   w.cstring(spec.metadataJson, "glm_metadata"), bind,
+                   b.getInt32(spec.profileLayers.size()), b.getInt32(0),
+                   w.profileLayers(spec.profileLayers)}),
       GLM_ABI_DESCRIPTOR_SYMBOL);
   desc->setVisibility(llvm::GlobalValue::DefaultVisibility);
   desc->setAlignment(llvm::Align(8));

@@ -32,6 +32,8 @@ struct CompileOptions {
   bool fuse = true;
   /// 2, not 3: as fast on the bench models and 1-7% smaller (docs/glmc.md).
   int optLevel = 2;
+  /// Per-layer profile marks in the artifact (glmrt-run --profile).
+  bool profile = false;
 
   /// Compression (docs/compression.md).
   struct Prune {

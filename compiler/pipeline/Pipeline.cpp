@@ -78,7 +78,10 @@ void glmc::pipeline::buildInputDimsPipeline(OpPassManager &pm) {
   fpm.addPass(createCanonicalizerPass());
 }
 
-void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target) {
+void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &target,
+                                           bool profile) {
+  if (profile)
+    pm.addPass(glm::createAnnotateProfileLayersPass());
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();
     fpm.addPass(glm::createLowerToLinalgPass());
@@ -124,6 +127,8 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(glm::createOutlineWeightsPass());
   pm.addPass(glm::createOutlineParallelLoopsPass());
+  if (profile)
+    pm.addPass(glm::createInsertProfileMarksPass());
   pm.addPass(createCanonicalizerPass());
   {
     OpPassManager &fpm = pm.nest<func::FuncOp>();

@@ -32,7 +32,11 @@ void buildDecoderFusionPipeline(mlir::OpPassManager &pm);
 /// model's signature is read.
 void buildInputDimsPipeline(mlir::OpPassManager &pm);
 
-void buildLoweringPipeline(mlir::OpPassManager &pm, const TargetInfo &target);
+/// With `profile`, the model function calls glm_profile_mark(layer) where
+/// it moves to the next ONNX node (glm-annotate-profile-layers,
+/// glm-insert-profile-marks; `glmc --profile`, docs/profiling.md).
+void buildLoweringPipeline(mlir::OpPassManager &pm, const TargetInfo &target,
+                           bool profile = false);
 
 } // namespace glmc::pipeline
 

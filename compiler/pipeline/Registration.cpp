@@ -85,6 +85,9 @@ namespace {
 struct LoweringPipelineOptions : public PassPipelineOptions<LoweringPipelineOptions> {
   Option<std::string> target{*this, "target", llvm::cl::desc("Target name (glmc --print-targets)"),
                              llvm::cl::init("host")};
+  Option<bool> profile{*this, "profile",
+                       llvm::cl::desc("Per-layer profile marks (glmc --profile)"),
+                       llvm::cl::init(false)};
 };
 } // namespace
 
@@ -108,6 +111,6 @@ void glmc::pipeline::registerPassesAndPipelines() {
       "glm-lowering-pipeline", "Lower glm on tensors to the LLVM dialect for a target",
       [](OpPassManager &pm, const LoweringPipelineOptions &opts) {
         auto target = lookupTarget(opts.target);
-        buildLoweringPipeline(pm, target ? *target : detectHostTarget());
+        buildLoweringPipeline(pm, target ? *target : detectHostTarget(), opts.profile);
       });
 }

@@ -64,12 +64,18 @@ static void host_parallel_for(int64_t n, int64_t grain, glm_task_fn fn,
   glmrt_thread_pool_parallel_for(s ? s->pool : NULL, n, grain, fn, arg);
 }
 
+static void host_profile_mark(int32_t layer) {
+  struct glmrt_session *s = current_session;
+  if (s && s->profiling) glmrt_profile_mark(s->profile, layer);
+}
+
 static const glm_host_table_t host_table = {
     .struct_size = sizeof(glm_host_table_t),
     .reserved = 0,
     .alloc = host_alloc,
     .free = host_free,
     .parallel_for = host_parallel_for,
+    .profile_mark = host_profile_mark,
 };
 
 const glm_host_table_t *glmrt_host_table(void) { return &host_table; }

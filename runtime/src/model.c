@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 /* The ABI 1.0 descriptor: the smallest struct_size this runtime accepts. */
-#define DESCRIPTOR_V1_SIZE sizeof(glm_model_descriptor_t)
+#define DESCRIPTOR_V1_SIZE GLM_ABI_DESCRIPTOR_V1_0_SIZE
 /* Sanity bounds on what a descriptor may declare. */
 #define MAX_ENTRIES 1024u
 #define MAX_TENSORS 65536u

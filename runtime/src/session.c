@@ -128,6 +128,7 @@ cleanup:
 GLMRT_API void glmrt_session_release(glmrt_session_t *session) {
   if (!session) return;
   glmrt_thread_pool_release(session->pool);
+  glmrt_profile_free(session->profile);
   glmrt_model_release(session->model);
   /* Output tensors still alive keep the cache until they are released. */
   glmrt_block_cache_close(session->cache);
@@ -365,7 +366,10 @@ glmrt_status_t *glmrt_session_run_refs(glmrt_session_t *session,
   call.outputs = out_refs;
   if (session->cache) glmrt_block_cache_begin_run(session->cache);
   struct glmrt_session *previous = glmrt_host_set_current_session(session);
+  glmrt_profile_t *profile = session->profiling ? session->profile : NULL;
+  if (profile) glmrt_profile_begin_run(profile);
   int32_t rc = entry->desc->fn(&call);
+  if (profile) glmrt_profile_end_run(profile);
   glmrt_host_set_current_session(previous);
   if (session->cache) glmrt_block_cache_end_run(session->cache);
   called = 1;

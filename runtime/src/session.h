@@ -3,6 +3,7 @@
 #define GLMRT_SRC_SESSION_H
 
 #include "block_cache.h"
+#include "profile.h"
 #include "thread_pool.h"
 
 #include <glmrt/artifact_abi.h>
@@ -17,6 +18,8 @@ struct glmrt_session {
   glmrt_allocator_t allocator; /* always set (block cache or caller's) */
   glmrt_block_cache_t *cache;  /* the default allocator's; NULL otherwise */
   atomic_int busy; /* 1 while a thread is inside glmrt_session_run */
+  glmrt_profile_t *profile; /* since glmrt_session_set_profiling, or NULL */
+  int profiling;            /* runs are timed into `profile` */
 };
 
 /* Checks a call's arguments as glmrt_session_run does (entry of the

@@ -107,6 +107,11 @@ static cl::opt<std::string> reportFile("report",
                                                 "for a page with a per-layer chart)"),
                                        cl::value_desc("path"), cl::cat(compressCategory));
 
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("Time every layer at run time: the artifact marks where each ONNX node starts, for "
+             "glmrt-run --profile (docs/profiling.md); without it the code has no marks"),
+    cl::cat(glmcCategory));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 2)"),
                                   cl::Prefix, cl::init(2), cl::cat(glmcCategory));
 
@@ -141,6 +146,7 @@ int main(int argc, char **argv) {
   options.externalWeights = externalWeights;
   options.modelName = modelName;
   options.optLevel = optLevel;
+  options.profile = profile;
   options.fuse = !noFuse;
   options.prune.trim = !pruneNoTrim;
 

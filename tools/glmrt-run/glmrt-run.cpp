@@ -3,6 +3,7 @@
 //   glmrt-run model.so --input x.npy [--input name=y.npy ...]
 //             [--output y.npy | --output name=y.npy ...] [--entry main]
 //             [--threads N] [--bench N [--warmup W] [--bench-json FILE]]
+//             [--profile [--profile-json FILE] [--trace FILE]]
 //             [--print] [--info] [--no-checksum] [--no-block-cache]
 //
 // Exit status: 0 on success, 1 on any failure (with a message on stderr).
@@ -45,6 +46,13 @@ const char kUsage[] =
     "                            min/max in ms\n"
     "  --warmup W                untimed runs before --bench (default 1)\n"
     "  --bench-json FILE         also write the --bench numbers as JSON\n"
+    "  --profile                 time every layer of a model compiled with\n"
+    "                            glmc --profile over the --bench runs (default\n"
+    "                            10 after 1 warmup); print them slowest first\n"
+    "                            with op, shape, share and GFLOP/s or GB/s\n"
+    "  --profile-json FILE       also write the layer times as JSON\n"
+    "  --trace FILE              also write a Chrome trace (Perfetto,\n"
+    "                            chrome://tracing) of the profiled runs\n"
     "  --no-checksum             do not verify the weights checksum on load\n"
     "  --no-block-cache          take every block from libc, keep none for\n"
     "                            later runs (GLMRT_SESSION_FLAG_NO_BLOCK_CACHE)\n"
@@ -64,6 +72,10 @@ struct Options {
   long warmup = 1;
   bool warmup_given = false;
   std::string bench_json;
+  bool bench_given = false;
+  bool profile = false;
+  std::string profile_json;
+  std::string trace;
 };
 
 int fail(const std::string &message) {
@@ -125,6 +137,7 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
     } else if (arg == "--bench") {
       if (!take_value(&v) || !parse_count(v, 1, 100000000, &o->bench))
         return "--bench needs a positive number of runs, got '" + v + "'";
+      o->bench_given = true;
     } else if (arg == "--warmup") {
       if (!take_value(&v) || !parse_count(v, 0, 100000000, &o->warmup))
         return "--warmup needs a number of runs, got '" + v + "'";
@@ -132,6 +145,14 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
     } else if (arg == "--bench-json") {
       if (!take_value(&v) || v.empty()) return "--bench-json needs a file";
       o->bench_json = v;
+    } else if (arg == "--profile" && no_value()) {
+      o->profile = true;
+    } else if (arg == "--profile-json") {
+      if (!take_value(&v) || v.empty()) return "--profile-json needs a file";
+      o->profile_json = v;
+    } else if (arg == "--trace") {
+      if (!take_value(&v) || v.empty()) return "--trace needs a file";
+      o->trace = v;
     } else if (arg == "--print" && no_value()) {
       o->print = true;
     } else if (arg == "--info" && no_value()) {
@@ -151,8 +172,15 @@ std::string parse_args(int argc, char **argv, Options *o, bool *help) {
   }
   if (*help) return "";
   if (o->model.empty()) return "no model given";
-  if ((o->warmup_given || !o->bench_json.empty()) && o->bench == 0)
+  if ((!o->profile_json.empty() || !o->trace.empty()) && !o->profile)
+    return "--profile-json and --trace need --profile";
+  if (o->profile && o->bench == 0) {
+    // Enough runs for stable layer times by default.
+    o->bench = 10;
+    if (!o->warmup_given) o->warmup = 1;
+  } else if ((o->warmup_given || !o->bench_json.empty()) && o->bench == 0) {
     return "--warmup and --bench-json need --bench";
+  }
   return "";
 }
 
@@ -382,6 +410,86 @@ std::string json_escape(const std::string &s) {
   return out;
 }
 
+/// Prints the session's per-layer profile (slowest first) and writes the
+/// --profile-json and --trace files. Returns "" or an error.
+std::string report_profile(const Options &o, const glmrt::Model &model,
+                           const glmrt::Session &session,
+                           const std::vector<double> &times_ms, bool rates) {
+  glmrt::ProfileSummary summary;
+  glmrt::Status status = session.profile_summary(&summary);
+  if (!status.ok()) return status.message();
+  std::vector<glmrt::ProfileLayerInfo> layers(summary.num_layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    status = session.profile_layer(i, &layers[i]);
+    if (!status.ok()) return status.message();
+  }
+  double runs = summary.runs ? double(summary.runs) : 1.0;
+  double measured = 0;
+  for (double t : times_ms) measured += t;
+  measured /= times_ms.empty() ? 1.0 : double(times_ms.size());
+  double layer_ms = summary.layer_ns / 1e6 / runs;
+  double run_ms = summary.run_ns / 1e6 / runs;
+  std::vector<size_t> order(layers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return layers[a].total_ns > layers[b].total_ns;
+  });
+  std::printf("profile: %" PRIu64 " runs, %u threads, entry '%s', %zu layers\n",
+              summary.runs, session.num_threads(), o.entry.c_str(), layers.size());
+  std::printf("measured %.4f ms/run, model %.4f ms/run, layers %.4f ms/run "
+              "(%.1f%% of measured)\n",
+              measured, run_ms, layer_ms, measured > 0 ? 100.0 * layer_ms / measured : 0.0);
+  std::printf("%10s %6s %6s %9s %8s  %-22s %-16s %s\n", "ms/run", "share", "cum%",
+              "GFLOP/s", "GB/s", "op", "shape", "layer");
+  double cumulative = 0;
+  for (size_t i : order) {
+    const glmrt::ProfileLayerInfo &l = layers[i];
+    double ms = l.total_ns / 1e6 / runs;
+    double share = layer_ms > 0 ? 100.0 * ms / layer_ms : 0.0;
+    cumulative += share;
+    double per_call_s = l.calls ? l.total_ns / 1e9 / double(l.calls) : 0.0;
+    char gflops[32] = "-", gbs[32] = "-";
+    if (rates && per_call_s > 0 && l.flops)
+      std::snprintf(gflops, sizeof(gflops), "%.1f", l.flops / per_call_s / 1e9);
+    if (rates && per_call_s > 0 && l.bytes)
+      std::snprintf(gbs, sizeof(gbs), "%.1f", l.bytes / per_call_s / 1e9);
+    std::printf("%10.4f %5.1f%% %5.1f%% %9s %8s  %-22s %-16s %s\n", ms, share,
+                cumulative, gflops, gbs, l.op, l.shape, l.name);
+  }
+  if (!rates)
+    std::printf("(no rates: FLOPs and bytes count dynamic dims as 1, and this "
+                "run's dynamic input dims are not all 1)\n");
+  if (!o.profile_json.empty()) {
+    FILE *f = std::fopen(o.profile_json.c_str(), "w");
+    if (!f) return "cannot write " + o.profile_json + ": " + std::strerror(errno);
+    std::fprintf(f,
+                 "{\n  \"format\": \"glmrt-profile-v1\",\n  \"model\": \"%s\",\n"
+                 "  \"entry\": \"%s\",\n  \"threads\": %u,\n  \"runs\": %" PRIu64 ",\n"
+                 "  \"measured_ms\": %.6f,\n  \"run_ms\": %.6f,\n  \"layers_ms\": %.6f,\n"
+                 "  \"rates_exact\": %s,\n  \"layers\": [",
+                 json_escape(model.name()).c_str(), json_escape(o.entry).c_str(),
+                 session.num_threads(), summary.runs, measured, run_ms, layer_ms,
+                 rates ? "true" : "false");
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const glmrt::ProfileLayerInfo &l = layers[i];
+      std::fprintf(f,
+                   "%s\n    {\"index\": %zu, \"name\": \"%s\", \"op\": \"%s\", "
+                   "\"shape\": \"%s\", \"flops\": %" PRIu64 ", \"bytes\": %" PRIu64
+                   ", \"calls\": %" PRIu64 ", \"ms\": %.6f}",
+                   i ? "," : "", i, json_escape(l.name).c_str(), json_escape(l.op).c_str(),
+                   json_escape(l.shape).c_str(), l.flops, l.bytes, l.calls,
+                   l.total_ns / 1e6 / runs);
+    }
+    std::fprintf(f, "\n  ]\n}\n");
+    if (std::fclose(f) != 0) return "cannot write " + o.profile_json;
+  }
+  if (!o.trace.empty()) {
+    status = session.write_profile_trace(o.trace.c_str());
+    if (!status.ok()) return status.message();
+  }
+  return "";
+}
+
 int run(const Options &o) {
   glmrt::LoadOptions load_options;
   if (o.no_checksum) load_options.flags |= GLMRT_LOAD_FLAG_SKIP_CHECKSUM;
@@ -446,7 +554,14 @@ int run(const Options &o) {
   std::vector<glmrt::Tensor> outputs;
   std::vector<double> times_ms;
   long total = o.bench > 0 ? o.warmup + o.bench : 1;
+  if (o.profile && model.profile_layer_count() == 0)
+    return fail("model '" + std::string(model.name()) +
+                "' has no profile marks; compile it with glmc --profile");
   for (long r = 0; r < total; ++r) {
+    if (o.profile && r == (o.bench > 0 ? o.warmup : 0)) {
+      status = session.set_profiling(true);
+      if (!status.ok()) return fail(status.message());
+    }
     auto start = std::chrono::steady_clock::now();
     status = session.run(entry, views, &outputs);
     auto stop = std::chrono::steady_clock::now();
@@ -483,6 +598,20 @@ int run(const Options &o) {
       std::printf("%s: %s %s\n", out_infos[i].name,
                   glmrt_dtype_name(outputs[i].dtype()),
                   shape_text(outputs[i].rank(), outputs[i].dims()).c_str());
+  }
+
+  if (o.profile) {
+    status = session.set_profiling(false);
+    if (!status.ok()) return fail(status.message());
+    // Rates are exact when every dynamic input dim was 1 in these runs
+    // (FLOPs and bytes count dynamic dims as 1).
+    bool unit_dynamic = true;
+    for (size_t i = 0; i < in_infos.size(); ++i)
+      for (uint32_t k = 0; k < in_infos[i].rank; ++k)
+        if (in_infos[i].dims[k] < 0 && views[i].dims[k] != 1) unit_dynamic = false;
+    error = report_profile(o, model, session, times_ms, unit_dynamic);
+    if (!error.empty()) return fail(error);
+    if (!o.bench_given) return 0; // else --bench's own report too
   }
 
   if (o.bench > 0) {

@@ -33,7 +33,7 @@ extern "C" {
 /* "GLMA" little-endian. */
 #define GLM_ABI_MAGIC 0x414D4C47u
 #define GLM_ABI_VERSION_MAJOR 1u
-#define GLM_ABI_VERSION_MINOR 0u
+#define GLM_ABI_VERSION_MINOR 1u
 
 #define GLM_ABI_HEADER_SECTION ".glm_header"
 #define GLM_ABI_WEIGHTS_SECTION ".glm_weights"
@@ -132,6 +132,12 @@ typedef struct glm_host_table {
   /* Runs fn over [0, n) split into chunks of at least `grain` iterations on
    * the calling session's threads and returns when all are done. */
   void (*parallel_for)(int64_t n, int64_t grain, glm_task_fn fn, void *arg);
+  /* ABI 1.1. A model compiled with `glmc --profile` calls this on the
+   * calling thread where it starts layer `layer` (an index into its
+   * descriptor's profile_layers) and with -1 where it returns. Models
+   * check struct_size and skip their marks when the table is older or
+   * the pointer is NULL. */
+  void (*profile_mark)(int32_t layer);
 } glm_host_table_t;
 
 /*--- tensors at a call ---------------------------------------------------*/
@@ -182,6 +188,15 @@ typedef struct glm_entry_desc {
   const glm_tensor_desc_t *outputs;
 } glm_entry_desc_t;
 
+/* One layer of a profiled model (glmc --profile). */
+typedef struct glm_profile_layer {
+  const char *name;  /* ONNX node names, " + " between fused ones */
+  const char *op;    /* glm op names, "+" between them */
+  const char *shape; /* output shape, e.g. "1x64x56x56" */
+  uint64_t flops;    /* per run, dynamic dims counted as 1 */
+  uint64_t bytes;    /* operands and results per run, likewise */
+} glm_profile_layer_t;
+
 typedef struct glm_model_descriptor {
   uint32_t magic;       /* GLM_ABI_MAGIC */
   uint16_t abi_major;
@@ -195,7 +210,16 @@ typedef struct glm_model_descriptor {
   /* Must be called once before any entry runs; the table must outlive every
    * call. Calling it again with the same table is harmless. */
   void (*bind_host)(const glm_host_table_t *host);
+  /* ABI 1.1 (present when struct_size covers them): the layers whose
+   * starts the model marks through host->profile_mark; 0 and NULL for a
+   * model compiled without --profile. */
+  uint32_t num_profile_layers;
+  uint32_t reserved1;
+  const glm_profile_layer_t *profile_layers;
 } glm_model_descriptor_t;
+
+/* The ABI 1.0 descriptor's size: the smallest a reader accepts. */
+#define GLM_ABI_DESCRIPTOR_V1_0_SIZE offsetof(glm_model_descriptor_t, num_profile_layers)
 
 /*--- checksum ------------------------------------------------------------*/
 /* 64-bit FNV-1a over 8-byte little-endian words, then the tail bytes. Both

@@ -485,6 +485,91 @@ glmrt_session_run(glmrt_session_t *session, const glmrt_entry_t *entry,
                   glmrt_tensor_t **out_outputs, size_t num_outputs);
 
 /*===----------------------------------------------------------------------===*
+ * Profiling: time per layer of a model compiled with `glmc --profile`
+ *===----------------------------------------------------------------------===*/
+
+/** A profiled model calls the runtime where each layer (one ONNX node, or
+ * the nodes fused into one loop nest) starts; with profiling enabled on a
+ * session, every run of it times its layers. A layer's time runs from its
+ * start to the next layer's, on the calling thread, so it includes the
+ * parallel work the layer hands to the session's threads. Models compiled
+ * without --profile have no layers and no overhead.
+ *
+ *   glmrt_session_set_profiling(session, 1);   // clears earlier counts
+ *   ... glmrt_session_run(...) as often as wanted ...
+ *   for (size_t i = 0; i < glmrt_model_profile_layer_count(model); ++i) {
+ *     glmrt_profile_layer_info_t info;
+ *     glmrt_profile_layer_info_init(&info);
+ *     glmrt_session_profile_layer(session, i, &info);  // name, time, ...
+ *   }
+ *   glmrt_session_write_profile_trace(session, "trace.json");  // Perfetto
+ */
+
+/** Layers a profiled model marks; 0 for a model without --profile. */
+GLMRT_API size_t glmrt_model_profile_layer_count(const glmrt_model_t *model);
+
+/** Starts (enabled != 0; clears what earlier runs recorded) or stops timing
+ *  the session's runs. UNAVAILABLE when the model has no profile layers. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_set_profiling(glmrt_session_t *session, int enabled);
+
+typedef struct glmrt_profile_layer_info {
+  uint32_t struct_size; /**< set by glmrt_profile_layer_info_init */
+  uint32_t reserved;
+  const char *name;  /**< ONNX node names, " + " between fused ones */
+  const char *op;    /**< glm op names, "+" between them */
+  const char *shape; /**< output shape, e.g. "1x64x56x56" */
+  uint64_t flops;    /**< per call, dynamic dims counted as 1 (shape "?") */
+  uint64_t bytes;    /**< operands and results per call, likewise */
+  uint64_t calls;    /**< times it ran since profiling started */
+  uint64_t total_ns; /**< its time over those calls */
+} glmrt_profile_layer_info_t;
+
+static inline void
+glmrt_profile_layer_info_init(glmrt_profile_layer_info_t *info) {
+  glmrt_profile_layer_info_t zero = GLMRT_ZERO_INIT;
+  *info = zero;
+  info->struct_size = (uint32_t)sizeof(*info);
+}
+
+/** Layer `index` of the session's profile (strings borrowed from the
+ *  model). UNAVAILABLE before glmrt_session_set_profiling, OUT_OF_RANGE
+ *  past glmrt_model_profile_layer_count(). */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_profile_layer(const glmrt_session_t *session, size_t index,
+                            glmrt_profile_layer_info_t *info);
+
+typedef struct glmrt_profile_summary {
+  uint32_t struct_size; /**< set by glmrt_profile_summary_init */
+  uint32_t reserved;
+  uint64_t num_layers;
+  uint64_t runs;     /**< entry calls timed */
+  uint64_t run_ns;   /**< their time, each from call to return */
+  uint64_t layer_ns; /**< the layers' time, summed */
+  uint64_t events;   /**< layer and run events kept for the trace */
+  uint64_t dropped_events; /**< events past the trace's limit (2^20) */
+} glmrt_profile_summary_t;
+
+static inline void
+glmrt_profile_summary_init(glmrt_profile_summary_t *summary) {
+  glmrt_profile_summary_t zero = GLMRT_ZERO_INIT;
+  *summary = zero;
+  summary->struct_size = (uint32_t)sizeof(*summary);
+}
+
+/** Totals of the session's profile (UNAVAILABLE before profiling). */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_profile_summary(const glmrt_session_t *session,
+                              glmrt_profile_summary_t *summary);
+
+/** Writes the recorded runs as a Chrome trace (JSON; chrome://tracing or
+ *  ui.perfetto.dev): one slice per run and, inside it, one per layer with
+ *  its op, shape and FLOPs. */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_write_profile_trace(const glmrt_session_t *session,
+                                  const char *path);
+
+/*===----------------------------------------------------------------------===*
  * Decoders: generation with a key/value cache
  *===----------------------------------------------------------------------===*/
 

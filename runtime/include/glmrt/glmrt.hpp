@@ -95,6 +95,16 @@ struct ModelInfo : glmrt_model_info_t {
   ModelInfo() { glmrt_model_info_init(this); }
 };
 
+/// glmrt_profile_layer_info_t, initialised.
+struct ProfileLayerInfo : glmrt_profile_layer_info_t {
+  ProfileLayerInfo() { glmrt_profile_layer_info_init(this); }
+};
+
+/// glmrt_profile_summary_t, initialised.
+struct ProfileSummary : glmrt_profile_summary_t {
+  ProfileSummary() { glmrt_profile_summary_init(this); }
+};
+
 /// An output tensor; owns its data.
 class Tensor {
 public:
@@ -205,6 +215,10 @@ public:
     return Status(glmrt_model_info(model_, info));
   }
   size_t entry_count() const { return glmrt_model_entry_count(model_); }
+  /// Layers a model compiled with glmc --profile marks (0 otherwise).
+  size_t profile_layer_count() const {
+    return glmrt_model_profile_layer_count(model_);
+  }
   /// Invalid Entry when out of range.
   Entry entry(size_t index) const {
     return Entry(glmrt_model_entry_at(model_, index));
@@ -260,6 +274,21 @@ public:
   bool valid() const { return session_ != nullptr; }
   uint32_t num_threads() const { return glmrt_session_num_threads(session_); }
   glmrt_session_t *get() const { return session_; }
+
+  /// Starts (clearing earlier counts) or stops per-layer timing.
+  Status set_profiling(bool enabled) {
+    return Status(glmrt_session_set_profiling(session_, enabled ? 1 : 0));
+  }
+  Status profile_layer(size_t index, ProfileLayerInfo *info) const {
+    return Status(glmrt_session_profile_layer(session_, index, info));
+  }
+  Status profile_summary(ProfileSummary *summary) const {
+    return Status(glmrt_session_profile_summary(session_, summary));
+  }
+  /// Chrome trace JSON of the profiled runs (Perfetto opens it).
+  Status write_profile_trace(const char *path) const {
+    return Status(glmrt_session_write_profile_trace(session_, path));
+  }
 
   /// Runs `entry` (invalid Entry: "main"); fills `outputs` with num_outputs
   /// tensors on success.
