@@ -353,7 +353,8 @@ def InsertProfileMarksPass : Pass<"glm-insert-profile-marks", "ModuleOp"> {
     work (loops, dispatches, copies, calls, linalg ops) are grouped by the
     ONNX node names of their locations and of the ops inside them (or, for
     a dispatch, inside its parallel task): the nodes fused into one loop
-    nest, joined by " + ", make one layer. Where the group changes, a call `glm_profile_mark(i32 id)` goes
+    nest, joined by " + ", make one layer (the first one from the
+    function's start, its allocations included). Where the group changes, a call `glm_profile_mark(i32 id)` goes
     before the op, and `glm_profile_mark(-1)` before the return. Ops that
     only describe memory (allocations, views, constants) belong to the
     group around them. The runtime time-stamps each mark, so a layer's

@@ -133,6 +133,10 @@ struct InsertProfileMarksPass : glm::impl::InsertProfileMarksPassBase<InsertProf
           }
           groups.push_back({std::move(names), &op});
         }
+        // The first layer starts with the block, so that the allocations
+        // before its first loop count in it rather than nowhere.
+        if (!groups.empty() && &block == &func.getBody().front())
+          groups.front().first = &block.front();
         std::optional<int32_t> current;
         for (Group &g : groups) {
           int32_t id = idOf(g.names);

@@ -90,6 +90,9 @@ def main():
                     help="seconds glmrt-run may take (qemu is slow)")
     ap.add_argument("--prune", type=float, default=0.0,
                     help="check --prune R against ORT on the --emit=onnx export of the pruned model")
+    ap.add_argument("--profile", action="store_true",
+                    help="compile with --profile, run glmrt-run --profile: outputs still match, "
+                         "and the layer times add up to the measured run time within 10%%")
     ap.add_argument("name")
     a = ap.parse_args()
 
@@ -108,9 +111,13 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     onnx_path = os.path.join(a.models, a.name + ".onnx")
     tag = f"{a.target}.prune{a.prune:g}" if a.prune else a.target
+    if a.profile:
+        tag += ".profile"
     so = os.path.join(a.work, f"{a.name}.{tag}.so")
     so2 = so + ".again"
     flags = ["--prune", f"{a.prune:g}"] if a.prune else []
+    if a.profile:
+        flags.append("--profile")
     refs = [os.path.join(a.models, f"{a.name}.out.{k}.npy") for k in range(len(info["outputs"]))]
     if a.prune:
         refs = prune_references(a, info, onnx_path, flags, tag)
@@ -145,9 +152,12 @@ def main():
                                                                    str(a.threads)]
     for k in range(n_in):
         cmd += ["--input", os.path.join(a.models, f"{a.name}.in.{k}.npy")]
-    outs = [os.path.join(a.work, f"{a.name}.{a.target}.got.{k}.npy") for k in range(n_out)]
+    outs = [os.path.join(a.work, f"{a.name}.{tag}.got.{k}.npy") for k in range(n_out)]
     for o in outs:
         cmd += ["--output", o]
+    profile_json = os.path.join(a.work, f"{a.name}.{tag}.profile.json")
+    if a.profile:
+        cmd += ["--profile", "--bench", "20", "--warmup", "2", "--profile-json", profile_json]
     try:
         rc, log = run(cmd, timeout=a.timeout)
     except subprocess.TimeoutExpired:
@@ -180,10 +190,39 @@ def main():
                              f"ORT {ref[i]} (rtol {rtol}, atol {atol}); max abs err {err.max():.3g}")
         rel = float((err / (np.abs(ref) + 1e-12)).max()) if err.size else 0.0
         worst = max(worst, float(err.max()) if err.size else 0.0)
+    profiled = check_profile(a, profile_json) if a.profile else ""
     print(f"PASS {a.name} [{tag}]: {n_out} output(s) match ORT"
           + (" on the exported pruned model" if a.prune else "") + f", max abs err {worst:.3g}; "
           f"deterministic; {so_machine} artifact importing only libc/libm"
-          + (f"; ran under {a.runner_prefix}" if a.runner_prefix else ""))
+          + (f"; ran under {a.runner_prefix}" if a.runner_prefix else "") + profiled)
+
+
+def check_profile(a, path):
+    """The per-layer profile of a --profile run: every layer named and run,
+    and the layers' times adding up to the run time measured around them:
+    within 10% of the model's time (the entry call, timed by the runtime;
+    plus 2 us for the entry wrapper and the clock reads) and of the
+    wall-clock time glmrt-run measured around each run (plus 0.05 ms for
+    the run's own input checks and output wrapping, which outweigh the
+    model on the smallest tests)."""
+    p = json.load(open(path))
+    layers = p["layers"]
+    if p["runs"] != 20 or not layers:
+        raise SystemExit(f"FAIL {a.name}: profile of {p['runs']} runs, {len(layers)} layers")
+    for l in layers:
+        if not l["name"] or l["calls"] < p["runs"]:
+            raise SystemExit(f"FAIL {a.name}: profile layer {l} has no name or ran less "
+                             f"than once per run")
+    total = sum(l["ms"] for l in layers)
+    if abs(total - p["layers_ms"]) > 1e-3 * max(total, 1e-3):
+        raise SystemExit(f"FAIL {a.name}: layer times add up to {total} ms, the profile "
+                         f"says {p['layers_ms']} ms")
+    run_ms, measured = p["run_ms"], p["measured_ms"]
+    if abs(total - run_ms) > 0.1 * run_ms + 0.002 or abs(total - measured) > 0.1 * measured + 0.05:
+        raise SystemExit(f"FAIL {a.name}: layers take {total:.4f} ms per run, but the model "
+                         f"ran {run_ms:.4f} ms ({measured:.4f} ms measured around the run)")
+    return (f"; profile: {len(layers)} layers, {total:.4f} ms = "
+            f"{100 * total / measured:.1f}% of the {measured:.4f} ms measured")
 
 
 def weight_count(path):

@@ -136,3 +136,32 @@ TEST(Hpp, ModelCopiesShareAndOutliveOriginals) {
   glmrt_tensor_t *raw = other.release();
   glmrt_tensor_release(raw);
 }
+
+TEST(Hpp, Profile) {
+  glmrt::Model model;
+  ASSERT_TRUE(glmrt::Model::load(artifact("profile.so").c_str(), &model).ok());
+  EXPECT_EQ(model.profile_layer_count(), 2u);
+  glmrt::Session session;
+  ASSERT_TRUE(glmrt::Session::create(model, &session).ok());
+  glmrt::ProfileSummary summary;
+  EXPECT_EQ(session.profile_summary(&summary).code(), GLMRT_STATUS_UNAVAILABLE);
+  ASSERT_TRUE(session.set_profiling(true).ok());
+  int32_t delay_us = 200;
+  int64_t dims[1] = {1};
+  std::vector<glmrt_tensor_view_t> inputs = {
+      glmrt_tensor_view_make(GLMRT_DTYPE_I32, 1, dims, &delay_us, sizeof(delay_us))};
+  std::vector<glmrt::Tensor> outputs;
+  ASSERT_TRUE(session.run(glmrt::Entry(), inputs, &outputs).ok());
+  ASSERT_TRUE(session.set_profiling(false).ok());
+  ASSERT_TRUE(session.profile_summary(&summary).ok());
+  EXPECT_EQ(summary.runs, 1u);
+  glmrt::ProfileLayerInfo info;
+  ASSERT_TRUE(session.profile_layer(1, &info).ok());
+  EXPECT_STREQ(info.op, "add+relu");
+  EXPECT_EQ(info.calls, 1u);
+  EXPECT_GE(info.total_ns, 2u * 200u * 1000u);
+  EXPECT_EQ(session.profile_layer(5, &info).code(), GLMRT_STATUS_OUT_OF_RANGE);
+  glmrt_test::TempDir dir;
+  EXPECT_TRUE(session.write_profile_trace(dir.file("t.json").c_str()).ok());
+  EXPECT_FALSE(glmrt_test::read_file(dir.file("t.json")).empty());
+}

@@ -158,7 +158,7 @@ TEST_F(GlmrtRun, Info) {
   Result r = run({artifact("multi.so"), "--info"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char *text :
-       {"model:    multi", "target:   host", "abi:      1.0", "entry main",
+       {"model:    multi", "target:   host", "abi:      1.1", "entry main",
         "  input  a: i32 [3]", "  input  b: f64 [2, 2]", "  output prod: f64 []",
         "entry double", "  input  x: u8 [?]", "entry const", "metadata: {}"})
     EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
@@ -184,6 +184,41 @@ TEST_F(GlmrtRun, Bench) {
         "\"p99\": ", "\"mean\": ", "\"min\": ", "\"max\": "})
     EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json;
   EXPECT_EQ(json.front(), '{');
+}
+
+TEST_F(GlmrtRun, Profile) {
+  std::string d = write_npy<int32_t>("d.npy", GLMRT_DTYPE_I32, {1}, {1000});
+  Result r = run({artifact("profile.so"), "--input", d, "--profile", "--threads", "1",
+                  "--profile-json", file("p.json"), "--trace", file("t.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Default: 10 runs after 1 warmup; slowest layer first (/add + /relu
+  // sleeps twice as long as /conv in each of its stretches).
+  for (const char *text : {"profile: 10 runs, 1 threads, entry 'main', 2 layers",
+                           "measured ", "% of measured)", "GFLOP/s", "add+relu",
+                           "1x8x4x4"})
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+  EXPECT_LT(r.out.find("/add + /relu"), r.out.find("/conv")) << r.out;
+  std::string json = slurp(file("p.json"));
+  for (const char *key : {"\"format\": \"glmrt-profile-v1\"", "\"runs\": 10",
+                          "\"measured_ms\": ", "\"layers_ms\": ", "\"name\": \"/conv\"",
+                          "\"calls\": 20", "\"flops\": 1000000", "\"rates_exact\": true"})
+    EXPECT_NE(json.find(key), std::string::npos) << key << "\n" << json;
+  EXPECT_NE(slurp(file("t.json")).find("\"traceEvents\""), std::string::npos);
+
+  // With --bench, its runs are the profiled ones and its report follows.
+  r = run({artifact("profile.so"), "--input", d, "--profile", "--bench", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: 3 runs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bench: 3 runs"), std::string::npos) << r.out;
+
+  std::string x = write_npy<float>("x.npy", GLMRT_DTYPE_F32, {1, 4}, {1, 2, 3, 4});
+  EXPECT_FAILS_WITH(run({artifact("add.so"), "--input", x, "--profile"}),
+                    "model 'add' has no profile marks; compile it with glmc --profile");
+  EXPECT_FAILS_WITH(run({artifact("add.so"), "--input", x, "--trace", file("t.json")}),
+                    "--profile-json and --trace need --profile");
+  EXPECT_FAILS_WITH(run({artifact("profile.so"), "--input", d, "--profile", "--trace",
+                         "/nonexistent/t.json"}),
+                    "cannot write the trace '/nonexistent/t.json'");
 }
 
 TEST_F(GlmrtRun, HelpExitsZero) {
