@@ -139,6 +139,31 @@ glmrt_block_cache_t *glmrt_session_block_cache(const glmrt_session_t *session) {
   return session ? session->cache : NULL;
 }
 
+GLMRT_API glmrt_status_t *glmrt_session_memory(const glmrt_session_t *session,
+                                               glmrt_session_memory_t *memory) {
+  if (!session)
+    return glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
+                             "glmrt_session_memory: session is NULL");
+  if (!memory || memory->struct_size < sizeof(uint32_t))
+    return glmrt_make_status(GLMRT_STATUS_INVALID_ARGUMENT,
+                             "glmrt_session_memory: memory is NULL or not "
+                             "initialised with glmrt_session_memory_init");
+  glmrt_session_memory_t v;
+  memset(&v, 0, sizeof(v));
+  v.struct_size = memory->struct_size;
+  if (session->cache) {
+    glmrt_block_cache_stats_t stats;
+    glmrt_block_cache_get_stats(session->cache, &stats);
+    v.measured = 1;
+    v.last_run_peak_bytes = stats.last_run_peak_bytes;
+    v.system_allocs = stats.system_allocs;
+    v.cached_bytes = stats.cached_bytes;
+  }
+  size_t n = memory->struct_size < sizeof(v) ? memory->struct_size : sizeof(v);
+  memcpy(memory, &v, n);
+  return NULL;
+}
+
 GLMRT_API glmrt_model_t *glmrt_session_model(const glmrt_session_t *session) {
   return session ? session->model : NULL;
 }

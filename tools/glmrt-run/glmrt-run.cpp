@@ -41,7 +41,8 @@ const char kUsage[] =
     "  --print                   print the outputs\n"
     "  --info                    print the model's target, metadata, entries,\n"
     "                            inputs and outputs (runs nothing unless\n"
-    "                            inputs are given)\n"
+    "                            inputs are given; then also the run's peak\n"
+    "                            memory)\n"
     "  --bench N                 time N runs; print latency p50/p90/p99/mean/\n"
     "                            min/max in ms\n"
     "  --warmup W                untimed runs before --bench (default 1)\n"
@@ -557,7 +558,12 @@ int run(const Options &o) {
   if (o.profile && model.profile_layer_count() == 0)
     return fail("model '" + std::string(model.name()) +
                 "' has no profile marks; compile it with glmc --profile");
+  uint64_t allocs_before_timed = 0;
   for (long r = 0; r < total; ++r) {
+    if (o.bench > 0 && r == o.warmup) {
+      glmrt::SessionMemory memory;
+      if (session.memory(&memory).ok()) allocs_before_timed = memory.system_allocs;
+    }
     if (o.profile && r == (o.bench > 0 ? o.warmup : 0)) {
       status = session.set_profiling(true);
       if (!status.ok()) return fail(status.message());
@@ -598,6 +604,18 @@ int run(const Options &o) {
       std::printf("%s: %s %s\n", out_infos[i].name,
                   glmrt_dtype_name(outputs[i].dtype()),
                   shape_text(outputs[i].rank(), outputs[i].dims()).c_str());
+  }
+
+  // Memory, with the default allocator (its block cache counts).
+  glmrt::SessionMemory memory;
+  if ((o.info || o.bench > 0) && session.memory(&memory).ok() && memory.measured) {
+    std::printf("memory: peak %.3f MiB in the last run (activations, scratch, outputs); "
+                "%" PRIu64 " blocks from libc",
+                memory.last_run_peak_bytes / 1048576.0, memory.system_allocs);
+    if (o.bench > 0)
+      std::printf(", %" PRIu64 " of them in the %ld timed runs",
+                  memory.system_allocs - allocs_before_timed, o.bench);
+    std::printf("\n");
   }
 
   if (o.profile) {

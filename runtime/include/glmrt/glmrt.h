@@ -406,6 +406,35 @@ GLMRT_API glmrt_model_t *glmrt_session_model(const glmrt_session_t *session);
 /** Threads the session uses, the calling thread included. */
 GLMRT_API uint32_t glmrt_session_num_threads(const glmrt_session_t *session);
 
+/** What a session's runs took from memory (glmrt_session_memory). */
+typedef struct glmrt_session_memory {
+  uint32_t struct_size; /**< set by glmrt_session_memory_init */
+  /** 1 with the default allocator (its block cache counts); 0 with a
+   *  caller's allocator or GLMRT_SESSION_FLAG_NO_BLOCK_CACHE, where the
+   *  numbers below are 0. */
+  uint32_t measured;
+  /** Most bytes the model held at once during the last run: activations,
+   *  scratch and outputs (in the cache's size classes, at most a quarter
+   *  above what was asked). */
+  uint64_t last_run_peak_bytes;
+  /** Blocks taken from libc since the session was created: constant once
+   *  runs reach a steady state (every block comes from the cache). */
+  uint64_t system_allocs;
+  /** Idle bytes the session keeps for its next run. */
+  uint64_t cached_bytes;
+} glmrt_session_memory_t;
+
+static inline void glmrt_session_memory_init(glmrt_session_memory_t *memory) {
+  glmrt_session_memory_t zero = GLMRT_ZERO_INIT;
+  *memory = zero;
+  memory->struct_size = (uint32_t)sizeof(*memory);
+}
+
+/** Fills `memory` (initialised with glmrt_session_memory_init). */
+GLMRT_API GLMRT_MUST_USE_RESULT glmrt_status_t *
+glmrt_session_memory(const glmrt_session_t *session,
+                     glmrt_session_memory_t *memory);
+
 /*===----------------------------------------------------------------------===*
  * Tensors
  *===----------------------------------------------------------------------===*/

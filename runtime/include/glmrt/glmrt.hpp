@@ -100,6 +100,11 @@ struct ProfileLayerInfo : glmrt_profile_layer_info_t {
   ProfileLayerInfo() { glmrt_profile_layer_info_init(this); }
 };
 
+/// glmrt_session_memory_t, initialised.
+struct SessionMemory : glmrt_session_memory_t {
+  SessionMemory() { glmrt_session_memory_init(this); }
+};
+
 /// glmrt_profile_summary_t, initialised.
 struct ProfileSummary : glmrt_profile_summary_t {
   ProfileSummary() { glmrt_profile_summary_init(this); }
@@ -275,6 +280,10 @@ public:
   uint32_t num_threads() const { return glmrt_session_num_threads(session_); }
   glmrt_session_t *get() const { return session_; }
 
+  /// Peak bytes of the last run, blocks taken from libc, cached bytes.
+  Status memory(SessionMemory *memory) const {
+    return Status(glmrt_session_memory(session_, memory));
+  }
   /// Starts (clearing earlier counts) or stops per-layer timing.
   Status set_profiling(bool enabled) {
     return Status(glmrt_session_set_profiling(session_, enabled ? 1 : 0));

@@ -649,3 +649,49 @@ TEST(Allocator, OutOfMemoryIsReported) {
                 GLMRT_STATUS_RESOURCE_EXHAUSTED, {"ran out of memory"});
   EXPECT_FALSE(y);
 }
+
+TEST(Session, Memory) {
+  ModelPtr model = load_ok(artifact("add.so"));
+  ASSERT_TRUE(model);
+  SessionPtr session = make_session(model.get(), 1);
+  glmrt_session_memory_t memory;
+  glmrt_session_memory_init(&memory);
+  ASSERT_GLMRT_OK(glmrt_session_memory(session.get(), &memory));
+  EXPECT_EQ(memory.measured, 1u);
+  EXPECT_EQ(memory.last_run_peak_bytes, 0u);
+  // A [256, 4] f32 output: 4 KiB, held by the run (and by the tensor).
+  std::vector<float> x(1024, 1.0f);
+  TensorPtr y;
+  ASSERT_GLMRT_OK(run_add(session.get(), x, &y));
+  ASSERT_GLMRT_OK(glmrt_session_memory(session.get(), &memory));
+  EXPECT_GE(memory.last_run_peak_bytes, 4096u);
+  EXPECT_LE(memory.last_run_peak_bytes, 4096u * 5 / 4);
+  uint64_t allocs = memory.system_allocs;
+  EXPECT_GE(allocs, 1u);
+  // Steady state: the next runs take their blocks from the cache.
+  y.reset();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_GLMRT_OK(run_add(session.get(), x, &y));
+    y.reset();
+  }
+  ASSERT_GLMRT_OK(glmrt_session_memory(session.get(), &memory));
+  EXPECT_EQ(memory.system_allocs, allocs);
+  EXPECT_GE(memory.cached_bytes, 4096u);
+
+  // Without the block cache nothing is counted.
+  glmrt_session_options_t options;
+  glmrt_session_options_init(&options);
+  options.flags = GLMRT_SESSION_FLAG_NO_BLOCK_CACHE;
+  glmrt_session_t *raw = nullptr;
+  ASSERT_GLMRT_OK(glmrt_session_create(model.get(), &options, &raw));
+  SessionPtr plain(raw);
+  ASSERT_GLMRT_OK(run_add(plain.get(), x, &y));
+  ASSERT_GLMRT_OK(glmrt_session_memory(plain.get(), &memory));
+  EXPECT_EQ(memory.measured, 0u);
+  EXPECT_EQ(memory.last_run_peak_bytes, 0u);
+
+  expect_status(glmrt_session_memory(nullptr, &memory), GLMRT_STATUS_INVALID_ARGUMENT,
+                {"session is NULL"});
+  expect_status(glmrt_session_memory(session.get(), nullptr), GLMRT_STATUS_INVALID_ARGUMENT,
+                {"glmrt_session_memory_init"});
+}
