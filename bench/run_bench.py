@@ -80,6 +80,16 @@ def ort_latency(onnx_path, inputs, threads, runs, warmup):
     return float(np.percentile(ts, 50)), float(np.percentile(ts, 90))
 
 
+def machine_peak(build):
+    """This machine's FMA peak per core and read bandwidth (bench/machine_peak.c),
+    or None where the tool is not built."""
+    tool = os.path.join(build, "bin", "glmc-machine-peak")
+    if not os.path.exists(tool):
+        return None
+    return json.loads(subprocess.run([tool], check=True, capture_output=True,
+                                     text=True).stdout)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -109,12 +119,17 @@ def main():
                 # Structured pruning with calibration: what compression buys.
                 cases.append((name + " b1 --prune 0.4", onnx_path, [x],
                               ["--prune", "0.4", "--calib", os.path.join(d, "calib")]))
-    for (m, k, n) in [(1, 1024, 1024), (64, 256, 1024), (512, 512, 512)]:
+    for (m, k, n) in [(1, 1024, 1024), (64, 256, 1024), (512, 512, 512), (1024, 1024, 1024)]:
         p = os.path.join(work, f"matmul_{m}x{k}x{n}.onnx")
         cases.append((f"matmul {m}x{k}x{n}", p, make_matmul(p, m, k, n)))
     if a.only:
         cases = [c for c in cases if any(o in c[0] for o in a.only)]
 
+    peak = machine_peak(a.build)
+    if peak:
+        print(f"machine: FP32 FMA peak {peak['fma_gflops_per_core']:.1f} GFLOP/s per core "
+              f"({peak['isa']}), read bandwidth {peak['read_gbs_1_thread']:.1f} GB/s "
+              f"(1 thread), {peak['read_gbs_all_threads']:.1f} GB/s ({peak['cpus']} threads)")
     results = []
     print(f"{'case':30s} {'ORT p50':>10s} {'glmc p50':>10s} {'ORT/glmc':>9s} {'onnx KB':>9s} {'.so KB':>8s}")
     for case in cases:
@@ -134,16 +149,24 @@ def main():
         r = {"case": name, "ort_p50_ms": o50, "ort_p90_ms": o90, "glmc_p50_ms": g["p50"],
              "glmc_p90_ms": g["p90"], "ratio_ort_over_glmc": o50 / g["p50"],
              "onnx_bytes": os.path.getsize(onnx_path), "so_bytes": os.path.getsize(so)}
+        extra = ""
+        if name.startswith("matmul ") and peak:
+            # A GEMM against this machine's FMA peak (as many cores as threads).
+            m, k, n = (int(v) for v in name.split()[1].split("x"))
+            gflops = 2.0 * m * k * n / (g["p50"] * 1e-3) / 1e9
+            r["glmc_gflops"] = gflops
+            r["fraction_of_fma_peak"] = gflops / (peak["fma_gflops_per_core"] * a.threads)
+            extra = f"  {gflops:6.1f} GFLOP/s = {100 * r['fraction_of_fma_peak']:.0f}% of peak"
         results.append(r)
         print(f"{name:30s} {o50:9.3f}ms {g['p50']:9.3f}ms {r['ratio_ort_over_glmc']:8.2f}x "
-              f"{r['onnx_bytes'] / 1024:9.1f} {r['so_bytes'] / 1024:8.1f}")
+              f"{r['onnx_bytes'] / 1024:9.1f} {r['so_bytes'] / 1024:8.1f}{extra}")
 
     rt = os.path.join(a.build, "runtime", "libglmrt.so")
     if not os.path.exists(rt):
         cands = [os.path.join(dp, f) for dp, _, fs in os.walk(a.build) for f in fs
                  if f.startswith("libglmrt.so")]
         rt = cands[0] if cands else None
-    meta = {"cpu": cpu_name(), "threads": a.threads, "target": a.target,
+    meta = {"cpu": cpu_name(), "threads": a.threads, "target": a.target, "machine_peak": peak,
             "runtime_bytes": os.path.getsize(rt) if rt else None,
             "onnxruntime": __import__("onnxruntime").__version__}
     print(f"\ncpu: {meta['cpu']}; threads {a.threads}; target {a.target}; "
