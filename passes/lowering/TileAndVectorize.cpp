@@ -178,6 +178,7 @@ std::optional<ZeroPadded> zeroPaddedInput(Value x) {
 Value loadPixelRow(OpBuilder &b, Location loc, Value x, Value c, Value ih, int64_t iw, int64_t n, int64_t stride,
                    const ZeroPadded *zp = nullptr, Value iwDynamic = {}) {
   Type et = cast<RankedTensorType>(x.getType()).getElementType();
+  int64_t width = zp ? zp->w : cast<RankedTensorType>(x.getType()).getDimSize(3);
   int64_t span = (n - 1) * stride + 1;
   int64_t lo = 0, hi = 0;
   if (zp) {
@@ -191,18 +192,41 @@ Value loadPixelRow(OpBuilder &b, Location loc, Value x, Value c, Value ih, int64
     return arith::ConstantOp::create(b, loc, rowT, DenseElementsAttr::get(rowT, b.getZeroAttr(et)));
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
-  Value col = iwDynamic && !zp ? iwDynamic : arith::ConstantIndexOp::create(b, loc, iw + lo).getResult();
-  Value row = vector::TransferReadOp::create(b, loc, VectorType::get({len}, et), x, ValueRange{zero, c, ih, col}, pad,
-                                             ArrayRef<bool>{true});
+  auto read = [&](int64_t size, Value col) {
+    return vector::TransferReadOp::create(b, loc, VectorType::get({size}, et), x, ValueRange{zero, c, ih, col}, pad,
+                                          ArrayRef<bool>{true})
+        .getResult();
+  };
+  if (iwDynamic && !zp) {
+    // The span, and every stride-th lane of it.
+    Value row = read(span, iwDynamic);
+    if (stride == 1)
+      return row;
+    SmallVector<int64_t> pick;
+    for (int64_t i = 0; i < n; ++i)
+      pick.push_back(i * stride);
+    return vector::ShuffleOp::create(b, loc, row, row, pick);
+  }
   if (stride == 1 && lo == 0 && hi == 0)
-    return row;
-  // Lane `len` of the shuffle's inputs is the zero of `z`.
-  auto oneT = VectorType::get({1}, et);
-  Value z = arith::ConstantOp::create(b, loc, oneT, DenseElementsAttr::get(oneT, b.getZeroAttr(et)));
+    return read(n, arith::ConstantIndexOp::create(b, loc, iw));
+  // Strided or at the padding: load n * stride pixels (whole registers;
+  // a load of e.g. 14 or 31 floats becomes lane-by-lane inserts) from
+  // where they all lie inside the row, and shuffle the lanes wanted into
+  // place, zeros from a second operand where the padding is.
+  int64_t size = n * stride;
+  int64_t from = iw + lo;
+  if (size <= width) {
+    from = std::clamp<int64_t>(from, 0, width - size);
+  } else {
+    size = len;
+  }
+  Value row = read(size, arith::ConstantIndexOp::create(b, loc, from));
+  auto sizeT = VectorType::get({size}, et);
+  Value z = arith::ConstantOp::create(b, loc, sizeT, DenseElementsAttr::get(sizeT, b.getZeroAttr(et)));
   SmallVector<int64_t> pick;
   for (int64_t i = 0; i < n; ++i) {
-    int64_t q = i * stride;
-    pick.push_back(q < lo || q >= lo + len ? len : q - lo);
+    int64_t q = iw + i * stride;
+    pick.push_back(q < 0 || q >= width ? size : q - from);
   }
   return vector::ShuffleOp::create(b, loc, row, z, pick);
 }
@@ -265,9 +289,11 @@ bool isRowEpilogue(linalg::GenericOp g, Value conv) {
   return true;
 }
 
-/// Applies `g`'s body (isRowEpilogue) to the row `acc` of channel `ch`,
-/// output row `y`: the scalar ops become the same ops on vectors.
-Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value conv, Value acc, Value ch, Value y) {
+/// Applies `g`'s body (isRowEpilogue) to `acc`, the pixels of channel `ch`,
+/// output row `y` from column `col` on: the scalar ops become the same ops
+/// on vectors.
+Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value conv, Value acc, Value ch, Value y,
+                       Value col) {
   auto rowT = cast<VectorType>(acc.getType());
   int64_t ow = rowT.getDimSize(0);
   IRMapping map;
@@ -281,7 +307,7 @@ Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value co
       v = acc;
     } else if (m.isIdentity()) {
       Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
-      v = vector::TransferReadOp::create(b, loc, VectorType::get({ow}, et), o->get(), ValueRange{zero, ch, y, zero},
+      v = vector::TransferReadOp::create(b, loc, VectorType::get({ow}, et), o->get(), ValueRange{zero, ch, y, col},
                                          pad, ArrayRef<bool>{true});
     } else {
       SmallVector<Value> idx;
@@ -339,11 +365,15 @@ FailureOr<ConvOperands> staticUnitBatchF32(ConvOp conv) {
 }
 
 /// A static, unit-batch depthwise_conv_2d_nchw_chw as a direct kernel: one
-/// parallel task per channel, and per output row one accumulator vector
-/// of OW pixels updated by KH*KW broadcast-weight FMAs over input rows
-/// (loadPixelRow). Left to linalg, the convolution became scalar loops
-/// that made MobileNet and EfficientNet 5x slower than ONNX Runtime.
-LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp conv) {
+/// parallel task per channel; per output row, the row in chunks of one
+/// vector register (`lanes` pixels), each an accumulator updated by KH*KW
+/// broadcast-weight FMAs over input pixels (loadPixelRow: a plain load
+/// inside the row, a load and a shuffle with zeros only in the chunks at
+/// the padding, a load and an even-lane shuffle for stride 2). Left to
+/// linalg, the convolution became scalar loops that made MobileNet and
+/// EfficientNet 5x slower than ONNX Runtime; a whole row per vector (up to
+/// 112 floats, shuffled as one) ran at a third of ONNX Runtime's speed.
+LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv2DNchwChwOp conv, int64_t lanes) {
   FailureOr<ConvOperands> ops = staticUnitBatchF32(conv);
   if (failed(ops))
     return failure();
@@ -354,11 +384,10 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
   int64_t kh = wt.getDimSize(1), kw = wt.getDimSize(2);
   Location loc = conv.getLoc();
   Type et = ot.getElementType();
-  auto rowT = VectorType::get({ow}, et);
   auto planeT = RankedTensorType::get({oh, ow}, et);
-  // The bias init (a per-channel broadcast) starts each accumulator row
+  // The bias init (a per-channel broadcast) starts each accumulator
   // instead of a pass over the output; an element-wise consumer (the
-  // activation) is applied to each row before it is stored.
+  // activation) is applied to each accumulator before it is stored.
   std::optional<ZeroPadded> zp = zeroPaddedInput(x);
   Value src = zp ? zp->src : x;
   Value bias, dest = out;
@@ -386,52 +415,83 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(oh), b.getIndexAttr(ow)};
     SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
     Value plane = tensor::ExtractSliceOp::create(b, l, planeT, o, offs, sizes, ones);
-    Value biasRow;
-    if (bias)
-      biasRow = vector::BroadcastOp::create(b, l, rowT, tensor::ExtractOp::create(b, l, bias, ValueRange{ch}));
-    // The channel's KH*KW weights, broadcast once.
-    SmallVector<Value> wv;
+    // The chunks of a row, all of one power-of-two width (at most a
+    // register, at least 4 pixels where the row has them): from column 0
+    // on, and a last one that ends with the row and overlaps the one
+    // before (its pixels are computed twice, the same way, rather than in
+    // a vector of an odd width, which LLVM splits and shuffles lane by
+    // lane).
+    int64_t width = ow < 4 ? ow : int64_t(llvm::bit_floor(uint64_t(std::min(lanes, ow))));
+    SmallVector<int64_t> chunkStarts;
+    for (int64_t x0 = 0; x0 + width <= ow; x0 += width)
+      chunkStarts.push_back(x0);
+    if (ow % width)
+      chunkStarts.push_back(ow - width);
+    SmallVector<int64_t> chunkWidths(1, width);
+    // The channel's bias and KH*KW weights, broadcast once per chunk width.
+    Value biasScalar = bias ? tensor::ExtractOp::create(b, l, bias, ValueRange{ch}).getResult() : Value();
+    SmallVector<Value> wScalars;
     for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) {
-        Value s = tensor::ExtractOp::create(b, l, w, ValueRange{ch, cst(b, i), cst(b, j)});
-        wv.push_back(vector::BroadcastOp::create(b, l, rowT, s));
-      }
+      for (int64_t j = 0; j < kw; ++j)
+        wScalars.push_back(tensor::ExtractOp::create(b, l, w, ValueRange{ch, cst(b, i), cst(b, j)}));
+    llvm::SmallDenseMap<int64_t, SmallVector<Value>> wVectors;
+    llvm::SmallDenseMap<int64_t, Value> biasVectors;
+    for (int64_t n : chunkWidths) {
+      if (wVectors.count(n))
+        continue;
+      auto vt = VectorType::get({n}, et);
+      for (Value sc : wScalars)
+        wVectors[n].push_back(vector::BroadcastOp::create(b, l, vt, sc));
+      if (biasScalar)
+        biasVectors[n] = vector::BroadcastOp::create(b, l, vt, biasScalar);
+    }
     auto rows = scf::ForOp::create(
         b, l, cst(b, 0), cst(b, oh), cst(b, 1), ValueRange{plane},
         [&](OpBuilder &nb, Location nl, Value y, ValueRange it) {
           Value pad = arith::ConstantOp::create(nb, nl, nb.getZeroAttr(et));
-          Value zero = cst(nb, 0);
-          Value acc = biasRow ? biasRow
-                              : vector::TransferReadOp::create(nb, nl, rowT, it[0], ValueRange{y, zero}, pad,
-                                                               ArrayRef<bool>{true})
-                                    .getResult();
           Value ybase = strides[0] == 1 ? y : arith::MulIOp::create(nb, nl, y, cst(nb, strides[0])).getResult();
+          SmallVector<Value> ihs, insides;
           for (int64_t i = 0; i < kh; ++i) {
-            Value ih = arith::AddIOp::create(nb, nl, ybase, cst(nb, i * dilations[0]));
-            auto kernelRow = [&](OpBuilder &rb, Value a) {
-              Value sih = zp ? arith::SubIOp::create(rb, nl, ih, cst(rb, zp->top)).getResult() : ih;
-              for (int64_t j = 0; j < kw; ++j) {
-                Value row = loadPixelRow(rb, nl, src, ch, sih, j * dilations[1], ow, strides[1], zp ? &*zp : nullptr);
-                a = vector::FMAOp::create(rb, nl, row, wv[i * kw + j], a);
-              }
-              return a;
-            };
-            if (!zp) {
-              acc = kernelRow(nb, acc);
-              continue;
-            }
-            // A kernel row over the top or bottom padding adds nothing.
-            auto inside = scf::IfOp::create(
-                nb, nl, rowInside(nb, nl, ih, *zp),
-                [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, kernelRow(tb, acc)); },
-                [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
-            acc = inside.getResult(0);
+            ihs.push_back(arith::AddIOp::create(nb, nl, ybase, cst(nb, i * dilations[0])));
+            insides.push_back(zp ? rowInside(nb, nl, ihs.back(), *zp) : Value());
           }
-          if (epilogue)
-            acc = applyRowEpilogue(nb, nl, epilogue, result, acc, ch, y);
-          Value wr = vector::TransferWriteOp::create(nb, nl, acc, it[0], ValueRange{y, zero}, ArrayRef<bool>{true})
-                         .getResult();
-          scf::YieldOp::create(nb, nl, wr);
+          Value cur = it[0];
+          const int64_t n = width;
+          auto vt = VectorType::get({n}, et);
+          for (int64_t x0 : chunkStarts) {
+            Value col = cst(nb, x0);
+            // The init from the row as it came in: chunks may overlap.
+            Value acc = biasScalar ? biasVectors[n]
+                                   : vector::TransferReadOp::create(nb, nl, vt, it[0], ValueRange{y, col}, pad,
+                                                                    ArrayRef<bool>{true})
+                                         .getResult();
+            for (int64_t i = 0; i < kh; ++i) {
+              auto kernelRow = [&](OpBuilder &rb, Value a) {
+                Value sih = zp ? arith::SubIOp::create(rb, nl, ihs[i], cst(rb, zp->top)).getResult() : ihs[i];
+                for (int64_t j = 0; j < kw; ++j) {
+                  Value row = loadPixelRow(rb, nl, src, ch, sih, x0 * strides[1] + j * dilations[1], n, strides[1],
+                                           zp ? &*zp : nullptr);
+                  a = vector::FMAOp::create(rb, nl, row, wVectors[n][i * kw + j], a);
+                }
+                return a;
+              };
+              if (!zp) {
+                acc = kernelRow(nb, acc);
+                continue;
+              }
+              // A kernel row over the top or bottom padding adds nothing.
+              auto inside = scf::IfOp::create(
+                  nb, nl, insides[i],
+                  [&](OpBuilder &tb, Location tl) { scf::YieldOp::create(tb, tl, kernelRow(tb, acc)); },
+                  [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
+              acc = inside.getResult(0);
+            }
+            if (epilogue)
+              acc = applyRowEpilogue(nb, nl, epilogue, result, acc, ch, y, col);
+            cur = vector::TransferWriteOp::create(nb, nl, acc, cur, ValueRange{y, col}, ArrayRef<bool>{true})
+                      .getResult();
+          }
+          scf::YieldOp::create(nb, nl, cur);
         });
     b.setInsertionPointToEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, l, rows.getResult(0), o, offs, sizes, ones);
@@ -770,7 +830,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     SmallVector<linalg::DepthwiseConv2DNchwChwOp> depthwise;
     func.walk([&](linalg::DepthwiseConv2DNchwChwOp c) { depthwise.push_back(c); });
     for (auto conv : depthwise)
-      (void)rewriteDepthwiseConv(rewriter, conv);
+      (void)rewriteDepthwiseConv(rewriter, conv, std::max<int64_t>(vectorBits / 32, 4));
 
     // Drop unit dims (the batch tile of 1, N = 1 models) so that every
     // contraction is a plain (batch) matmul over its real dims. A

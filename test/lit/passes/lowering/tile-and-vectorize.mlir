@@ -58,7 +58,7 @@ func.func @conv_large(%x: tensor<1x16x34x34xf32>, %w: tensor<16x16x3x3xf32>, %o:
 // padded to a whole vector, its accumulator kept in registers across K.
 // AVX2-LABEL: func.func @conv_stride2
 // AVX2: %[[SPAN:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x15x15xf32>, vector<13xf32>
-// AVX2: vector.shuffle %[[SPAN]], %{{.*}} [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<1xf32>
+// AVX2: vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
 // AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<36x49xf32>
 // AVX2: vector.fma {{.*}} : vector<16xf32>
 // AVX2: %[[ACC:.+]] = vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x1xf32>, vector<6x16xf32>
@@ -113,18 +113,24 @@ func.func @conv_bias_relu(%x: tensor<1x8x10x10xf32>, %w: tensor<32x8x3x3xf32>, %
 }
 
 // A depthwise convolution is a direct kernel: one parallel task per
-// channel, the channel's 9 weights broadcast once, and per output row one
-// accumulator vector of OW = 6 pixels updated by 9 FMAs over input rows
-// (stride 2: a span load and a shuffle).
+// channel, the channel's 9 weights broadcast once, and per output row
+// accumulators of one power-of-two width (4 of the 6 pixels here; on
+// AVX-512 16 of a 56-pixel row) updated by 9 FMAs over input pixels, the
+// last one ending with the row and overlapping the one before (columns 0
+// and 2); stride 2: a load of 2 x 4 pixels and an even-lane shuffle. Each
+// chunk starts from the row as it came in (the overlap is computed twice).
 // AVX2-LABEL: func.func @depthwise
 // AVX2: scf.forall (%[[C:.+]]) in (8)
-// AVX2-COUNT-9: vector.broadcast {{.*}} : f32 to vector<6xf32>
-// AVX2: scf.for
-// AVX2: vector.transfer_read %{{.*}} : tensor<6x6xf32>, vector<6xf32>
-// AVX2: vector.transfer_read %arg0[%c0, %[[C]], {{.*}} : tensor<1x8x13x13xf32>, vector<11xf32>
-// AVX2: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10]
-// AVX2-COUNT-9: vector.fma {{.*}} : vector<6xf32>
-// AVX2: vector.transfer_write {{.*}} : vector<6xf32>, tensor<6x6xf32>
+// AVX2-COUNT-9: vector.broadcast {{.*}} : f32 to vector<4xf32>
+// AVX2: scf.for %[[Y:.+]] = {{.*}} iter_args(%[[PLANE:.+]] = %{{.*}})
+// AVX2: vector.transfer_read %[[PLANE]][%[[Y]], %c0]{{.*}} : tensor<6x6xf32>, vector<4xf32>
+// AVX2: %[[P:.+]] = vector.transfer_read %arg0[%c0, %[[C]], {{.*}} : tensor<1x8x13x13xf32>, vector<8xf32>
+// AVX2: vector.shuffle %[[P]], %{{.*}} [0, 2, 4, 6] : vector<8xf32>, vector<8xf32>
+// AVX2-COUNT-9: vector.fma {{.*}} : vector<4xf32>
+// AVX2: %[[W:.+]] = vector.transfer_write {{.*}}, %[[PLANE]][%[[Y]], %c0] {{.*}} : vector<4xf32>, tensor<6x6xf32>
+// AVX2: vector.transfer_read %[[PLANE]][%[[Y]], %c2]{{.*}} : tensor<6x6xf32>, vector<4xf32>
+// AVX2-COUNT-9: vector.fma {{.*}} : vector<4xf32>
+// AVX2: vector.transfer_write {{.*}}, %[[W]][%[[Y]], %c2] {{.*}} : vector<4xf32>, tensor<6x6xf32>
 // AVX2: tensor.parallel_insert_slice
 // AVX2-NOT: linalg.depthwise_conv_2d_nchw_chw
 func.func @depthwise(%x: tensor<1x8x13x13xf32>, %w: tensor<8x3x3xf32>, %o: tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> {
@@ -138,14 +144,15 @@ func.func @depthwise(%x: tensor<1x8x13x13xf32>, %w: tensor<8x3x3xf32>, %o: tenso
 // AVX2-LABEL: func.func @depthwise_bias_relu6
 // AVX2: scf.forall (%[[C:.+]]) in (8)
 // AVX2: %[[B:.+]] = tensor.extract %arg2[%[[C]]] : tensor<8xf32>
-// AVX2: %[[ROW:.+]] = vector.broadcast %[[B]] : f32 to vector<6xf32>
+// AVX2: %[[ROW:.+]] = vector.broadcast %[[B]] : f32 to vector<4xf32>
 // AVX2: scf.for
 // AVX2-NOT: vector.transfer_read %{{.*}} : tensor<6x6xf32>
-// AVX2: vector.fma {{.*}}, %[[ROW]] : vector<6xf32>
-// AVX2-COUNT-8: vector.fma {{.*}} : vector<6xf32>
-// AVX2: arith.maximumf {{.*}} : vector<6xf32>
-// AVX2: arith.minimumf {{.*}} : vector<6xf32>
-// AVX2: vector.transfer_write {{.*}} : vector<6xf32>, tensor<6x6xf32>
+// AVX2: vector.fma {{.*}}, %[[ROW]] : vector<4xf32>
+// AVX2-COUNT-8: vector.fma {{.*}} : vector<4xf32>
+// AVX2: arith.maximumf {{.*}} : vector<4xf32>
+// AVX2: arith.minimumf {{.*}} : vector<4xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<4xf32>, tensor<6x6xf32>
+// AVX2: vector.fma {{.*}}, %[[ROW]] : vector<4xf32>
 // AVX2-NOT: linalg.generic
 // AVX2: return
 func.func @depthwise_bias_relu6(%x: tensor<1x8x8x8xf32>, %w: tensor<8x3x3xf32>, %b: tensor<8xf32>) -> tensor<1x8x6x6xf32> {
@@ -171,16 +178,22 @@ func.func @depthwise_bias_relu6(%x: tensor<1x8x8x8xf32>, %w: tensor<8x3x3xf32>, 
 // A zero tensor.pad of a convolution's input is not materialized: the
 // kernels read the unpadded input, skip kernel rows over the top and bottom
 // padding (scf.if) and shuffle zeros into the columns over the left and
-// right padding (lane 5 of a 5-wide load + 1 zero is the zero); a conv's
-// im2col writes zero rows where a kernel row lies over the padding.
+// right padding: a whole-vector load from where it lies inside the row, and
+// lanes of a zero vector (index 4 and up) where the padding is; inside the
+// row, plain loads. A conv's im2col writes zero rows where a kernel row lies
+// over the padding.
 // AVX2-LABEL: func.func @depthwise_padded
 // AVX2-NOT: tensor.pad
 // AVX2: scf.forall
 // AVX2: scf.if
-// AVX2: %[[R:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x8x6x6xf32>, vector<5xf32>
-// AVX2: vector.shuffle %[[R]], %{{.*}} [5, 0, 1, 2, 3, 4] : vector<5xf32>, vector<1xf32>
-// AVX2: vector.transfer_read %arg0{{.*}} : tensor<1x8x6x6xf32>, vector<6xf32>
-// AVX2: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5] : vector<5xf32>, vector<1xf32>
+// AVX2: %[[R:.+]] = vector.transfer_read %arg0[%c0, %{{.*}}, %{{.*}}, %c0]{{.*}} : tensor<1x8x6x6xf32>, vector<4xf32>
+// AVX2: vector.shuffle %[[R]], %{{.*}} [4, 0, 1, 2] : vector<4xf32>, vector<4xf32>
+// AVX2: vector.transfer_read %arg0[%c0, %{{.*}}, %{{.*}}, %c0]{{.*}} : tensor<1x8x6x6xf32>, vector<4xf32>
+// AVX2-NEXT: vector.fma
+// AVX2: vector.transfer_read %arg0[%c0, %{{.*}}, %{{.*}}, %c2]{{.*}} : tensor<1x8x6x6xf32>, vector<4xf32>
+// AVX2-NEXT: vector.fma
+// AVX2-NEXT: %[[L:.+]] = vector.transfer_read %arg0[%c0, %{{.*}}, %{{.*}}, %c2]{{.*}} : tensor<1x8x6x6xf32>, vector<4xf32>
+// AVX2-NEXT: vector.shuffle %[[L]], %{{.*}} [1, 2, 3, 4] : vector<4xf32>, vector<4xf32>
 // AVX2-LABEL: func.func @conv_padded
 // AVX2-NOT: tensor.pad
 // AVX2: scf.if {{.*}} -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
