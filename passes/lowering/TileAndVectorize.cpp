@@ -458,13 +458,18 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
           Value cur = it[0];
           const int64_t n = width;
           auto vt = VectorType::get({n}, et);
-          for (int64_t x0 : chunkStarts) {
+          // Without a bias, each chunk starts from the row as it came in,
+          // all read before the first write (chunks may overlap, and a read
+          // after a write to the same buffer would need a copy).
+          SmallVector<Value> inits;
+          for (int64_t x0 : chunkStarts)
+            inits.push_back(biasScalar ? biasVectors[n]
+                                       : vector::TransferReadOp::create(nb, nl, vt, it[0], ValueRange{y, cst(nb, x0)},
+                                                                        pad, ArrayRef<bool>{true})
+                                             .getResult());
+          for (auto [x0, init] : llvm::zip_equal(chunkStarts, inits)) {
             Value col = cst(nb, x0);
-            // The init from the row as it came in: chunks may overlap.
-            Value acc = biasScalar ? biasVectors[n]
-                                   : vector::TransferReadOp::create(nb, nl, vt, it[0], ValueRange{y, col}, pad,
-                                                                    ArrayRef<bool>{true})
-                                         .getResult();
+            Value acc = init;
             for (int64_t i = 0; i < kh; ++i) {
               auto kernelRow = [&](OpBuilder &rb, Value a) {
                 Value sih = zp ? arith::SubIOp::create(rb, nl, ihs[i], cst(rb, zp->top)).getResult() : ihs[i];
