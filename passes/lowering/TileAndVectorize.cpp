@@ -777,6 +777,119 @@ LogicalResult rewriteGroupedConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DN
   return success();
 }
 
+/// A sum or max of a static f32 tensor over its trailing dims (a global
+/// average or max pool, a ReduceSum/ReduceMean over H and W): per output
+/// element (one parallel task each), the reduced elements as one row read
+/// in vectors into four accumulators, then one horizontal reduction and the
+/// init. Left to linalg, it became one scalar loop whose every add waited
+/// for the one before: EfficientNet-B0's squeeze-excite pools took 9 % of
+/// its time at 5 GB/s.
+LogicalResult rewriteRowReduction(RewriterBase &rewriter, linalg::ReduceOp red, int64_t lanes) {
+  if (red.getNumDpsInputs() != 1 || red.getNumDpsInits() != 1)
+    return failure();
+  Value x = red.getInputs()[0], init = red.getInits()[0];
+  auto xt = dyn_cast<RankedTensorType>(x.getType());
+  auto it = dyn_cast<RankedTensorType>(init.getType());
+  if (!xt || !it || !xt.hasStaticShape() || !it.hasStaticShape() || !xt.getElementType().isF32())
+    return failure();
+  // Reduced dims: the trailing ones, at least one kept in front.
+  ArrayRef<int64_t> dims = red.getDimensions();
+  int64_t rank = xt.getRank(), k = rank - int64_t(dims.size());
+  if (k < 1)
+    return failure();
+  for (auto [i, d] : llvm::enumerate(dims))
+    if (d != k + int64_t(i))
+      return failure();
+  // The combiner: addf or maximumf of the element and the accumulator.
+  Block &body = red.getCombiner().front();
+  if (body.getOperations().size() != 2)
+    return failure();
+  Operation *comb = &body.front();
+  bool isAdd = isa<arith::AddFOp>(comb), isMax = isa<arith::MaximumFOp>(comb);
+  if ((!isAdd && !isMax) || body.getTerminator()->getOperand(0) != comb->getResult(0) ||
+      !llvm::is_contained(comb->getOperands(), body.getArgument(0)) ||
+      !llvm::is_contained(comb->getOperands(), body.getArgument(1)))
+    return failure();
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < k ? outer : inner) *= xt.getDimSize(d);
+  constexpr int64_t kAccumulators = 4;
+  if (inner < 2 * lanes)
+    return failure();
+
+  Location loc = red.getLoc();
+  Type et = xt.getElementType();
+  rewriter.setInsertionPoint(red);
+  ReassociationIndices front, back;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < k ? front : back).push_back(d);
+  Value rows = tensor::CollapseShapeOp::create(rewriter, loc, RankedTensorType::get({outer, inner}, et), x,
+                                               SmallVector<ReassociationIndices>{front, back});
+  auto flatT = RankedTensorType::get({outer}, et);
+  ReassociationIndices all;
+  for (int64_t d = 0; d < k; ++d)
+    all.push_back(d);
+  Value flatInit = k == 1 ? init
+                          : tensor::CollapseShapeOp::create(rewriter, loc, flatT, init,
+                                                            SmallVector<ReassociationIndices>{all})
+                                .getResult();
+  auto vt = VectorType::get({lanes}, et);
+  auto combine = [&](OpBuilder &b, Value a, Value c) -> Value {
+    return isAdd ? arith::AddFOp::create(b, loc, a, c).getResult()
+                 : arith::MaximumFOp::create(b, loc, a, c).getResult();
+  };
+  vector::CombiningKind kind = isAdd ? vector::CombiningKind::ADD : vector::CombiningKind::MAXIMUMF;
+  auto forall = scf::ForallOp::create(rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(outer)},
+                                      ValueRange{flatInit}, std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    OpBuilder &b = rewriter;
+    b.setInsertionPoint(forall.getTerminator());
+    Value i = forall.getInductionVar(0);
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
+    APFloat neutralValue = isAdd ? APFloat::getZero(APFloat::IEEEsingle())
+                                 : APFloat::getInf(APFloat::IEEEsingle(), /*Negative=*/true);
+    Value neutral = arith::ConstantOp::create(b, loc, vt, DenseElementsAttr::get(vt, neutralValue));
+    auto read = [&](OpBuilder &rb, VectorType t, Value col) {
+      return vector::TransferReadOp::create(rb, loc, t, rows, ValueRange{i, col}, pad, ArrayRef<bool>{true})
+          .getResult();
+    };
+    int64_t step = kAccumulators * lanes, mainEnd = inner / step * step, vecEnd = inner / lanes * lanes;
+    SmallVector<Value> accs(kAccumulators, neutral);
+    auto main = scf::ForOp::create(b, loc, cst(0), cst(mainEnd), cst(step), accs,
+                                   [&](OpBuilder &lb, Location, Value j, ValueRange a) {
+                                     SmallVector<Value> next;
+                                     for (int64_t u = 0; u < kAccumulators; ++u) {
+                                       Value col = arith::AddIOp::create(lb, loc, j, cst(u * lanes));
+                                       next.push_back(combine(lb, a[u], read(lb, vt, col)));
+                                     }
+                                     scf::YieldOp::create(lb, loc, next);
+                                   });
+    Value acc = main.getResult(0);
+    for (int64_t u = 1; u < kAccumulators; ++u)
+      acc = combine(b, acc, main.getResult(u));
+    for (int64_t j = mainEnd; j < vecEnd; j += lanes)
+      acc = combine(b, acc, read(b, vt, cst(j)));
+    Value total = vector::ReductionOp::create(b, loc, kind, acc);
+    if (vecEnd < inner) {
+      auto tailT = VectorType::get({inner - vecEnd}, et);
+      total = combine(b, total, vector::ReductionOp::create(b, loc, kind, read(b, tailT, cst(vecEnd))));
+    }
+    total = combine(b, total, tensor::ExtractOp::create(b, loc, flatInit, ValueRange{i}));
+    Value one = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({1}, et), ValueRange{total});
+    b.setInsertionPointToEnd(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, one, forall.getRegionIterArgs()[0],
+                                          ArrayRef<OpFoldResult>{i}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                                          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  }
+  Value result = forall.getResult(0);
+  if (k != 1)
+    result = tensor::ExpandShapeOp::create(rewriter, loc, it, result, SmallVector<ReassociationIndices>{all});
+  rewriter.replaceOp(red, result);
+  return success();
+}
+
 struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using TileAndVectorizePassBase::TileAndVectorizePassBase;
 
@@ -785,6 +898,12 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
     ContractionTiles tiles = glm::chooseContractionTiles(vectorBits, numRegisters);
+
+    // 0. Reductions over trailing dims (global pools): vector rows.
+    SmallVector<linalg::ReduceOp> reductions;
+    func.walk([&](linalg::ReduceOp r) { reductions.push_back(r); });
+    for (auto r : reductions)
+      (void)rewriteRowReduction(rewriter, r, std::max<int64_t>(vectorBits / 32, 4));
 
     // 1. Convolutions → im2col + contraction.
     // rewriteInIm2Col needs static shapes: a dynamic batch is tiled by 1

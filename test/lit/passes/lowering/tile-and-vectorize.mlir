@@ -414,3 +414,38 @@ func.func @row_max_in_forall(%x: tensor<2x4x6xf32>) -> tensor<2x4xf32> {
   }
   return %r : tensor<2x4xf32>
 }
+
+// A sum over the trailing dims (a global average pool's reduction): one
+// parallel task per channel reads its 80 pixels as one row in vectors, four
+// accumulators over two steps of 4 x 8 on AVX2 (64 pixels), the 16 left as
+// two more vectors, then one horizontal reduction; the init is added last.
+// Not a scalar loop with one add waiting for the one before.
+// AVX2-LABEL: func.func @global_sum
+// AVX2: %[[ROWS:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2, 3]] : tensor<1x3x5x16xf32> into tensor<3x80xf32>
+// AVX2: scf.forall (%[[C:.+]]) in (3)
+// AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// AVX2-COUNT-4: vector.transfer_read %[[ROWS]][%[[C]], %{{.*}}]{{.*}} : tensor<3x80xf32>, vector<8xf32>
+// AVX2: vector.transfer_read %[[ROWS]][%[[C]], %c64]{{.*}} : tensor<3x80xf32>, vector<8xf32>
+// AVX2: vector.transfer_read %[[ROWS]][%[[C]], %c72]{{.*}} : tensor<3x80xf32>, vector<8xf32>
+// AVX2: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
+// AVX2: tensor.parallel_insert_slice
+// AVX2-NOT: linalg.reduce
+// A max over a row too short for two vectors stays a linalg.reduce.
+// AVX2-LABEL: func.func @short_max
+// AVX2: linalg.reduce
+func.func @global_sum(%x: tensor<1x3x5x16xf32>, %init: tensor<1x3xf32>) -> tensor<1x3xf32> {
+  %r = linalg.reduce ins(%x : tensor<1x3x5x16xf32>) outs(%init : tensor<1x3xf32>) dimensions = [2, 3]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<1x3xf32>
+}
+func.func @short_max(%x: tensor<4x6xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.reduce ins(%x : tensor<4x6xf32>) outs(%init : tensor<4xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %s = arith.maximumf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<4xf32>
+}
