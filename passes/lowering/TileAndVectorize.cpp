@@ -231,6 +231,21 @@ Value loadPixelRow(OpBuilder &b, Location loc, Value x, Value c, Value ih, int64
   return vector::ShuffleOp::create(b, loc, row, z, pick);
 }
 
+/// A row of `ow` pixels in chunks of one power-of-two width (at most
+/// `lanes`, at least 4 pixels where the row has them): from column 0 on,
+/// and a last one that ends with the row and overlaps the one before (its
+/// pixels are computed twice, the same way, rather than in a vector of an
+/// odd width, which LLVM splits and shuffles lane by lane). Returns the
+/// width; `starts` gets the chunks' first columns.
+int64_t rowChunks(int64_t ow, int64_t lanes, SmallVectorImpl<int64_t> &starts) {
+  int64_t width = ow < 4 ? ow : int64_t(llvm::bit_floor(uint64_t(std::min(lanes, ow))));
+  for (int64_t x0 = 0; x0 + width <= ow; x0 += width)
+    starts.push_back(x0);
+  if (ow % width)
+    starts.push_back(ow - width);
+  return width;
+}
+
 /// Whether padded-input row `ih` lies inside zp->src: 0 <= ih - top < h.
 Value rowInside(OpBuilder &b, Location loc, Value ih, const ZeroPadded &zp) {
   Value top = arith::ConstantIndexOp::create(b, loc, zp.top);
@@ -415,18 +430,9 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(oh), b.getIndexAttr(ow)};
     SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
     Value plane = tensor::ExtractSliceOp::create(b, l, planeT, o, offs, sizes, ones);
-    // The chunks of a row, all of one power-of-two width (at most a
-    // register, at least 4 pixels where the row has them): from column 0
-    // on, and a last one that ends with the row and overlaps the one
-    // before (its pixels are computed twice, the same way, rather than in
-    // a vector of an odd width, which LLVM splits and shuffles lane by
-    // lane).
-    int64_t width = ow < 4 ? ow : int64_t(llvm::bit_floor(uint64_t(std::min(lanes, ow))));
+    // The chunks of a row (rowChunks).
     SmallVector<int64_t> chunkStarts;
-    for (int64_t x0 = 0; x0 + width <= ow; x0 += width)
-      chunkStarts.push_back(x0);
-    if (ow % width)
-      chunkStarts.push_back(ow - width);
+    int64_t width = rowChunks(ow, lanes, chunkStarts);
     SmallVector<int64_t> chunkWidths(1, width);
     // The channel's bias and KH*KW weights, broadcast once per chunk width.
     Value biasScalar = bias ? tensor::ExtractOp::create(b, l, bias, ValueRange{ch}).getResult() : Value();
@@ -526,7 +532,7 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
 /// element, which stays scalar: it took more time than the contraction.
 /// A 1x1, stride-1 convolution reads x itself.
 Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, int64_t oh, int64_t ow,
-                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations, int64_t lanes) {
   auto xt = cast<RankedTensorType>(x.getType());
   int64_t c = xt.getDimSize(1), k = c * kh * kw, p = oh * ow;
   Type et = xt.getElementType();
@@ -538,7 +544,11 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
   auto cst = [&](OpBuilder &nb, int64_t v) { return arith::ConstantIndexOp::create(nb, loc, v).getResult(); };
   std::optional<ZeroPadded> zp = zeroPaddedInput(x);
   Value src = zp ? zp->src : x;
-  auto rowT = VectorType::get({ow}, et);
+  // Each row in chunks of one register (rowChunks): a row of 112 pixels
+  // at stride 2 was one 224-float load and shuffle.
+  SmallVector<int64_t> chunkStarts;
+  int64_t width = rowChunks(ow, lanes, chunkStarts);
+  auto chunkT = VectorType::get({width}, et);
   // Writes the row of (ch, kh, kw, oh) into row `row` of `dest`; over a
   // zero-padded input (kx null) the KW rows of (ch, kh, oh) from `row` on,
   // zeros where the kernel row lies over the padding.
@@ -549,28 +559,44 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value x, int64_t kh, int64_t kw, i
     };
     Value ih = arith::AddIOp::create(wb, l, mul(y, strides[0]), mul(ky, dilations[0]));
     Value at = mul(y, ow);
+    auto atChunk = [&](OpBuilder &ab, int64_t x0) {
+      return x0 ? arith::AddIOp::create(ab, l, at, cst(ab, x0)).getResult() : at;
+    };
     if (!zp) {
-      Value v = loadPixelRow(wb, l, src, ch, ih, 0, ow, strides[1], nullptr, mul(kx, dilations[1]));
-      return vector::TransferWriteOp::create(wb, l, v, dest, ValueRange{row, at}, ArrayRef<bool>{true}).getResult();
+      Value iw = mul(kx, dilations[1]);
+      for (int64_t x0 : chunkStarts) {
+        Value iw0 = x0 ? arith::AddIOp::create(wb, l, iw, cst(wb, x0 * strides[1])).getResult() : iw;
+        Value v = loadPixelRow(wb, l, src, ch, ih, 0, width, strides[1], nullptr, iw0);
+        dest = vector::TransferWriteOp::create(wb, l, v, dest, ValueRange{row, atChunk(wb, x0)},
+                                               ArrayRef<bool>{true})
+                   .getResult();
+      }
+      return dest;
     }
+    // Chunk x of kernel column j is result j * chunks + x.
+    int64_t chunks = chunkStarts.size();
     auto inside = scf::IfOp::create(
         wb, l, rowInside(wb, l, ih, *zp),
         [&](OpBuilder &tb, Location tl) {
           Value sih = arith::SubIOp::create(tb, tl, ih, cst(tb, zp->top));
-          SmallVector<Value> rowsKw;
+          SmallVector<Value> pieces;
           for (int64_t j = 0; j < kw; ++j)
-            rowsKw.push_back(loadPixelRow(tb, tl, src, ch, sih, j * dilations[1], ow, strides[1], &*zp));
-          scf::YieldOp::create(tb, tl, rowsKw);
+            for (int64_t x0 : chunkStarts)
+              pieces.push_back(loadPixelRow(tb, tl, src, ch, sih, j * dilations[1] + x0 * strides[1], width,
+                                            strides[1], &*zp));
+          scf::YieldOp::create(tb, tl, pieces);
         },
         [&](OpBuilder &eb, Location el) {
-          Value z = arith::ConstantOp::create(eb, el, rowT, DenseElementsAttr::get(rowT, eb.getZeroAttr(et)));
-          scf::YieldOp::create(eb, el, SmallVector<Value>(kw, z));
+          Value z = arith::ConstantOp::create(eb, el, chunkT, DenseElementsAttr::get(chunkT, eb.getZeroAttr(et)));
+          scf::YieldOp::create(eb, el, SmallVector<Value>(kw * chunks, z));
         });
-    for (int64_t j = 0; j < kw; ++j)
-      dest = vector::TransferWriteOp::create(wb, l, inside.getResult(j), dest,
-                                             ValueRange{arith::AddIOp::create(wb, l, row, cst(wb, j)), at},
-                                             ArrayRef<bool>{true})
-                 .getResult();
+    for (int64_t j = 0; j < kw; ++j) {
+      Value r = arith::AddIOp::create(wb, l, row, cst(wb, j));
+      for (auto [xi, x0] : llvm::enumerate(chunkStarts))
+        dest = vector::TransferWriteOp::create(wb, l, inside.getResult(j * chunks + xi), dest,
+                                               ValueRange{r, atChunk(wb, x0)}, ArrayRef<bool>{true})
+                   .getResult();
+    }
     return dest;
   };
   int64_t perRow = zp ? 1 : kw; // loop iterations per (c, kh, oh)
@@ -682,7 +708,7 @@ linalg::GenericOp collapseToChannelsPixels(RewriterBase &rewriter, linalg::Gener
 /// A unit-batch, static conv_2d_nchw_fchw as out[F, P] += W[F, K] *
 /// col[K, P] (buildIm2Col) on the matmul path; P = OH*OW need not be a
 /// whole number of register tiles (remainder tiles are padded vectors).
-LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv) {
+LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, int64_t lanes) {
   FailureOr<ConvOperands> ops = staticUnitBatchF32(conv);
   if (failed(ops))
     return failure();
@@ -694,7 +720,7 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   int64_t k = wt.getDimSize(1) * kh * kw, p = oh * ow;
   Location loc = conv.getLoc();
   rewriter.setInsertionPoint(conv);
-  Value col = buildIm2Col(rewriter, loc, x, kh, kw, oh, ow, strides, dilations);
+  Value col = buildIm2Col(rewriter, loc, x, kh, kw, oh, ow, strides, dilations, lanes);
   auto w2t = RankedTensorType::get({f, k}, wt.getElementType());
   Value w2 = tensor::CollapseShapeOp::create(rewriter, loc, w2t, w, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
   auto o2t = RankedTensorType::get({f, p}, ot.getElementType());
@@ -743,7 +769,8 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
 /// input (buildIm2Col) holds each group's rows contiguously, so
 /// out[G, F/G, P] = W[G, F/G, K/G] x col[G, K/G, P]. Left to linalg, the
 /// grouped convolutions of RegNet ran as scalar loops.
-LogicalResult rewriteGroupedConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp conv) {
+LogicalResult rewriteGroupedConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNgchwGfchwOp conv,
+                                         int64_t lanes) {
   FailureOr<ConvOperands> ops = staticUnitBatchF32(conv);
   if (failed(ops))
     return failure();
@@ -764,7 +791,7 @@ LogicalResult rewriteGroupedConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DN
     x = tensor::CollapseShapeOp::create(rewriter, loc,
                                         RankedTensorType::get({1, g * cg, xt.getDimSize(3), xt.getDimSize(4)}, et),
                                         xg, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-  Value col = buildIm2Col(rewriter, loc, x, kh, kw, oh, ow, strides, dilations);
+  Value col = buildIm2Col(rewriter, loc, x, kh, kw, oh, ow, strides, dilations, lanes);
   Value col3 = tensor::ExpandShapeOp::create(rewriter, loc, RankedTensorType::get({g, kg, p}, et), col,
                                              SmallVector<ReassociationIndices>{{0, 1}, {2}});
   Value w3 = tensor::CollapseShapeOp::create(rewriter, loc, RankedTensorType::get({g, fg, kg}, et), wg,
@@ -938,7 +965,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
           continue;
       }
       rewriter.setInsertionPoint(target);
-      if (succeeded(rewriteConvAsMatmul(rewriter, target)))
+      if (succeeded(rewriteConvAsMatmul(rewriter, target, std::max<int64_t>(vectorBits / 32, 4))))
         continue;
       if (failed(linalg::rewriteInIm2Col(rewriter, target)))
         LLVM_DEBUG(llvm::dbgs() << "im2col failed for " << target << "\n");
@@ -948,7 +975,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     SmallVector<linalg::Conv2DNgchwGfchwOp> grouped;
     func.walk([&](linalg::Conv2DNgchwGfchwOp c) { grouped.push_back(c); });
     for (auto conv : grouped)
-      (void)rewriteGroupedConvAsMatmul(rewriter, conv);
+      (void)rewriteGroupedConvAsMatmul(rewriter, conv, std::max<int64_t>(vectorBits / 32, 4));
 
     // Depthwise convolutions: a direct vector kernel.
     SmallVector<linalg::DepthwiseConv2DNchwChwOp> depthwise;

@@ -40,11 +40,14 @@ func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<
 }
 
 // A large im2col matrix (16*9 rows of 32*32 pixels) is written by one
-// parallel task per input channel (its 9 rows).
+// parallel task per input channel (its 9 rows), each row of 32 pixels in
+// chunks of one register (8 floats on AVX2).
 // AVX2-LABEL: func.func @conv_large
 // AVX2: scf.forall (%[[C:.+]]) in (16) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<144x1024xf32>)
 // AVX2: tensor.extract_slice {{.*}} [9, 1024] [1, 1] : tensor<144x1024xf32> to tensor<9x1024xf32>
-// AVX2: vector.transfer_read %arg0[%c0, %[[C]], {{.*}} {in_bounds = [true]} : tensor<1x16x34x34xf32>, vector<32xf32>
+// AVX2: vector.transfer_read %arg0[%c0, %[[C]], {{.*}} {in_bounds = [true]} : tensor<1x16x34x34xf32>, vector<8xf32>
+// AVX2-NEXT: vector.transfer_write {{.*}} : vector<8xf32>, tensor<9x1024xf32>
+// AVX2-COUNT-3: vector.transfer_write {{.*}} : vector<8xf32>, tensor<9x1024xf32>
 // AVX2: tensor.parallel_insert_slice
 func.func @conv_large(%x: tensor<1x16x34x34xf32>, %w: tensor<16x16x3x3xf32>, %o: tensor<1x16x32x32xf32>) -> tensor<1x16x32x32xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x34x34xf32>, tensor<16x16x3x3xf32>) outs(%o : tensor<1x16x32x32xf32>) -> tensor<1x16x32x32xf32>
@@ -52,14 +55,16 @@ func.func @conv_large(%x: tensor<1x16x34x34xf32>, %w: tensor<16x16x3x3xf32>, %o:
 }
 
 // A stride-2 convolution whose 7x7 output (49 columns) is not a whole
-// number of register tiles: each im2col row is a load of the strided span
-// (13 elements) and a shuffle picking every second one; the last 1 of the
-// 49 columns (three 16-wide tiles on AVX2, and a remainder) is a remainder tile
-// padded to a whole vector, its accumulator kept in registers across K.
+// number of register tiles: each im2col row of 7 pixels is two chunks of 4
+// (columns 0-3 and 3-6), each a load of the strided span (7 elements) and
+// a shuffle picking every second one; the last 1 of the 49 columns (three
+// 16-wide tiles on AVX2, and a remainder) is a remainder tile padded to a
+// whole vector, its accumulator kept in registers across K.
 // AVX2-LABEL: func.func @conv_stride2
-// AVX2: %[[SPAN:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x15x15xf32>, vector<13xf32>
-// AVX2: vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4, 6, 8, 10, 12] : vector<13xf32>, vector<13xf32>
-// AVX2: vector.transfer_write {{.*}} : vector<7xf32>, tensor<36x49xf32>
+// AVX2: %[[SPAN:.+]] = vector.transfer_read %arg0{{.*}} : tensor<1x4x15x15xf32>, vector<7xf32>
+// AVX2: vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4, 6] : vector<7xf32>, vector<7xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<4xf32>, tensor<36x49xf32>
+// AVX2: vector.transfer_write {{.*}} : vector<4xf32>, tensor<36x49xf32>
 // AVX2: vector.fma {{.*}} : vector<16xf32>
 // AVX2: %[[ACC:.+]] = vector.transfer_read {{.*}} {in_bounds = [true, false]} : tensor<6x1xf32>, vector<6x16xf32>
 // AVX2: scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<6x16xf32>)
@@ -199,9 +204,9 @@ func.func @depthwise_bias_relu6(%x: tensor<1x8x8x8xf32>, %w: tensor<8x3x3xf32>, 
 // AVX2-NEXT: vector.shuffle %[[L]], %{{.*}} [1, 2, 3, 4] : vector<4xf32>, vector<4xf32>
 // AVX2-LABEL: func.func @conv_padded
 // AVX2-NOT: tensor.pad
-// AVX2: scf.if {{.*}} -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
+// AVX2: scf.if {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // AVX2: } else {
-// AVX2: scf.yield %[[Z:.+]], %[[Z]], %[[Z]] : vector<6xf32>, vector<6xf32>, vector<6xf32>
+// AVX2: scf.yield %[[Z:.+]], %[[Z]], %[[Z]], %[[Z]], %[[Z]], %[[Z]] : vector<4xf32>
 func.func @depthwise_padded(%x: tensor<1x8x6x6xf32>, %w: tensor<8x3x3xf32>, %o: tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32> {
   %z = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
