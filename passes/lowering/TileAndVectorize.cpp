@@ -806,7 +806,7 @@ LogicalResult rewriteGroupedConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DN
 
 /// A sum or max of a static f32 tensor over its trailing dims (a global
 /// average or max pool, a ReduceSum/ReduceMean over H and W): per output
-/// element (one parallel task each), the reduced elements as one row read
+/// element (parallel tasks of 16K elements or more), the reduced elements as one row read
 /// in vectors into four accumulators, then one horizontal reduction and the
 /// init. Left to linalg, it became one scalar loop whose every add waited
 /// for the one before: EfficientNet-B0's squeeze-excite pools took 9 % of
@@ -866,14 +866,28 @@ LogicalResult rewriteRowReduction(RewriterBase &rewriter, linalg::ReduceOp red, 
                  : arith::MaximumFOp::create(b, loc, a, c).getResult();
   };
   vector::CombiningKind kind = isAdd ? vector::CombiningKind::ADD : vector::CombiningKind::MAXIMUMF;
-  auto forall = scf::ForallOp::create(rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(outer)},
+  // Rows per task: enough for 16K elements a task (a divisor of the
+  // rows), so that 1280 rows of 49 pixels are not 1280 dispatched tasks.
+  constexpr int64_t kTaskElements = 1 << 14;
+  int64_t perTask = std::min<int64_t>(outer, llvm::divideCeil(kTaskElements, inner));
+  while (outer % perTask)
+    --perTask;
+  auto blockT = RankedTensorType::get({perTask}, et);
+  auto forall = scf::ForallOp::create(rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(outer / perTask)},
                                       ValueRange{flatInit}, std::nullopt);
   {
     OpBuilder::InsertionGuard guard(rewriter);
     OpBuilder &b = rewriter;
     b.setInsertionPoint(forall.getTerminator());
-    Value i = forall.getInductionVar(0);
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    Value first = arith::MulIOp::create(b, loc, forall.getInductionVar(0), cst(perTask));
+    SmallVector<OpFoldResult> blockOffs{first}, blockSizes{b.getIndexAttr(perTask)}, unit{b.getIndexAttr(1)};
+    Value block = tensor::ExtractSliceOp::create(b, loc, blockT, forall.getRegionIterArgs()[0], blockOffs,
+                                                 blockSizes, unit);
+    auto rowLoop = scf::ForOp::create(b, loc, cst(0), cst(perTask), cst(1), ValueRange{block});
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value r = rowLoop.getInductionVar();
+    Value i = arith::AddIOp::create(b, loc, first, r);
     Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
     APFloat neutralValue = isAdd ? APFloat::getZero(APFloat::IEEEsingle())
                                  : APFloat::getInf(APFloat::IEEEsingle(), /*Negative=*/true);
@@ -903,12 +917,12 @@ LogicalResult rewriteRowReduction(RewriterBase &rewriter, linalg::ReduceOp red, 
       auto tailT = VectorType::get({inner - vecEnd}, et);
       total = combine(b, total, vector::ReductionOp::create(b, loc, kind, read(b, tailT, cst(vecEnd))));
     }
-    total = combine(b, total, tensor::ExtractOp::create(b, loc, flatInit, ValueRange{i}));
-    Value one = tensor::FromElementsOp::create(b, loc, RankedTensorType::get({1}, et), ValueRange{total});
+    Value blockIn = rowLoop.getRegionIterArgs()[0];
+    total = combine(b, total, tensor::ExtractOp::create(b, loc, blockIn, ValueRange{r}));
+    scf::YieldOp::create(b, loc, tensor::InsertOp::create(b, loc, total, blockIn, ValueRange{r}).getResult());
     b.setInsertionPointToEnd(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, one, forall.getRegionIterArgs()[0],
-                                          ArrayRef<OpFoldResult>{i}, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-                                          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    tensor::ParallelInsertSliceOp::create(b, loc, rowLoop.getResult(0), forall.getRegionIterArgs()[0], blockOffs,
+                                          blockSizes, unit);
   }
   Value result = forall.getResult(0);
   if (k != 1)
@@ -1252,6 +1266,45 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     return applyPatternsGreedily(func, std::move(cleanup));
   }
 
+  /// The parallel output tiles [MT, NT] of a contraction: the cache tiles,
+  /// halved (NT first, down to one register tile) while there are fewer
+  /// than four of them and each would still hold at least half a MFLOP. A
+  /// 1x1 convolution over 14x14 pixels (64 x 196 outputs) was one tile:
+  /// one thread did it while the others waited.
+  std::pair<int64_t, int64_t> parallelTiles(linalg::LinalgOp op, const linalg::ContractionDimensions &dims,
+                                            const ContractionTiles &t) {
+    constexpr int64_t kMinTasks = 4, kMinTaskFlops = int64_t(1) << 19;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    auto product = [&](ArrayRef<unsigned> ds) {
+      int64_t p = 1;
+      for (unsigned d : ds) {
+        if (ShapedType::isDynamic(ranges[d]))
+          return int64_t(-1);
+        p *= ranges[d];
+      }
+      return p;
+    };
+    int64_t m = product(dims.m), n = product(dims.n), k = product(dims.k), b = product(dims.batch);
+    int64_t mt = t.mt, nt = t.nt;
+    if (m <= 0 || n <= 0 || k <= 0 || b <= 0)
+      return {mt, nt};
+    auto tiles = [&](int64_t mt, int64_t nt) { return b * llvm::divideCeil(m, mt) * llvm::divideCeil(n, nt); };
+    while (tiles(mt, nt) < kMinTasks) {
+      int64_t nextMt = mt, nextNt = nt;
+      if (nt / 2 >= t.nr && llvm::divideCeil(n, nt / 2) > llvm::divideCeil(n, nt))
+        nextNt = nt / 2;
+      else if (mt / 2 >= t.mr && llvm::divideCeil(m, mt / 2) > llvm::divideCeil(m, mt))
+        nextMt = mt / 2;
+      else
+        break;
+      if (2 * m * n * k / tiles(nextMt, nextNt) < kMinTaskFlops)
+        break;
+      mt = nextMt;
+      nt = nextNt;
+    }
+    return {mt, nt};
+  }
+
   void tileContraction(IRRewriter &rewriter, linalg::LinalgOp op, const ContractionTiles &t) {
     auto dims = linalg::inferContractionDims(op);
     if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
@@ -1264,9 +1317,10 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     // the attention lowering) is one task's work: it is not split again.
     linalg::LinalgOp tile = op;
     if (!op->getParentOfType<scf::ForallOp>()) {
+      auto [mt, nt] = parallelTiles(op, *dims, t);
       scf::SCFTilingOptions parOpts;
       parOpts.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-      parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, t.mt, t.nt, 0, panel));
+      parOpts.setTileSizes(tileSizesFor(rewriter, op, *dims, 1, mt, nt, 0, panel));
       // A fusable init (a convolution's bias) is computed by each tile.
       scf::SCFTileAndFuseOptions fuseOpts;
       fuseOpts.setTilingOptions(parOpts);

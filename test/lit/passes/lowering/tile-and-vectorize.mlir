@@ -420,31 +420,37 @@ func.func @row_max_in_forall(%x: tensor<2x4x6xf32>) -> tensor<2x4xf32> {
   return %r : tensor<2x4xf32>
 }
 
-// A sum over the trailing dims (a global average pool's reduction): one
-// parallel task per channel reads its 80 pixels as one row in vectors, four
+// A sum over the trailing dims (a global average pool's reduction): each
+// of 512 channels reads its 80 pixels as one row in vectors, four
 // accumulators over two steps of 4 x 8 on AVX2 (64 pixels), the 16 left as
 // two more vectors, then one horizontal reduction; the init is added last.
-// Not a scalar loop with one add waiting for the one before.
+// Not a scalar loop with one add waiting for the one before. Parallel tasks
+// take 16K elements or more: 205 rows, rounded down to a divisor of 512
+// (128), so 4 tasks.
 // AVX2-LABEL: func.func @global_sum
-// AVX2: %[[ROWS:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2, 3]] : tensor<1x3x5x16xf32> into tensor<3x80xf32>
-// AVX2: scf.forall (%[[C:.+]]) in (3)
+// AVX2: %[[ROWS:.+]] = tensor.collapse_shape %arg0 {{\[}}[0, 1], [2, 3]] : tensor<1x512x5x16xf32> into tensor<512x80xf32>
+// AVX2: scf.forall (%[[T:.+]]) in (4)
+// AVX2: tensor.extract_slice {{.*}} [128] [1] : tensor<512xf32> to tensor<128xf32>
+// AVX2: scf.for %[[R:.+]] = %c0 to %c128
+// AVX2: %[[C:.+]] = arith.addi
 // AVX2: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// AVX2-COUNT-4: vector.transfer_read %[[ROWS]][%[[C]], %{{.*}}]{{.*}} : tensor<3x80xf32>, vector<8xf32>
-// AVX2: vector.transfer_read %[[ROWS]][%[[C]], %c64]{{.*}} : tensor<3x80xf32>, vector<8xf32>
-// AVX2: vector.transfer_read %[[ROWS]][%[[C]], %c72]{{.*}} : tensor<3x80xf32>, vector<8xf32>
+// AVX2-COUNT-4: vector.transfer_read %[[ROWS]][%[[C]], %{{.*}}]{{.*}} : tensor<512x80xf32>, vector<8xf32>
+// AVX2: vector.transfer_read %[[ROWS]][%[[C]], %c64]{{.*}} : tensor<512x80xf32>, vector<8xf32>
+// AVX2: vector.transfer_read %[[ROWS]][%[[C]], %c72]{{.*}} : tensor<512x80xf32>, vector<8xf32>
 // AVX2: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
+// AVX2: tensor.insert
 // AVX2: tensor.parallel_insert_slice
 // AVX2-NOT: linalg.reduce
 // A max over a row too short for two vectors stays a linalg.reduce.
 // AVX2-LABEL: func.func @short_max
 // AVX2: linalg.reduce
-func.func @global_sum(%x: tensor<1x3x5x16xf32>, %init: tensor<1x3xf32>) -> tensor<1x3xf32> {
-  %r = linalg.reduce ins(%x : tensor<1x3x5x16xf32>) outs(%init : tensor<1x3xf32>) dimensions = [2, 3]
+func.func @global_sum(%x: tensor<1x512x5x16xf32>, %init: tensor<1x512xf32>) -> tensor<1x512xf32> {
+  %r = linalg.reduce ins(%x : tensor<1x512x5x16xf32>) outs(%init : tensor<1x512xf32>) dimensions = [2, 3]
     (%in: f32, %acc: f32) {
       %s = arith.addf %in, %acc : f32
       linalg.yield %s : f32
     }
-  return %r : tensor<1x3xf32>
+  return %r : tensor<1x512xf32>
 }
 func.func @short_max(%x: tensor<4x6xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
   %r = linalg.reduce ins(%x : tensor<4x6xf32>) outs(%init : tensor<4xf32>) dimensions = [1]
@@ -453,4 +459,17 @@ func.func @short_max(%x: tensor<4x6xf32>, %init: tensor<4xf32>) -> tensor<4xf32>
       linalg.yield %s : f32
     }
   return %r : tensor<4xf32>
+}
+
+// The parallel output tiles of a contraction with fewer than four cache
+// tiles are halved (NT first) while each keeps half a MFLOP: on AVX-512 a
+// 64x196 output (a 1x1 convolution over 14x14 pixels) was one 64x256 tile,
+// now four 64-column tiles; on AVX2 its 48x128 cache tiles are already four.
+// AVX512-LABEL: func.func @matmul_few_tiles
+// AVX512: scf.forall (%{{.*}}) = (0) to (196) step (64)
+// AVX2-LABEL: func.func @matmul_few_tiles
+// AVX2: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (64, 196) step (48, 128)
+func.func @matmul_few_tiles(%a: tensor<64x384xf32>, %b: tensor<384x196xf32>, %c: tensor<64x196xf32>) -> tensor<64x196xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x384xf32>, tensor<384x196xf32>) outs(%c : tensor<64x196xf32>) -> tensor<64x196xf32>
+  return %r : tensor<64x196xf32>
 }
