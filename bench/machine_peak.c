@@ -27,9 +27,16 @@ static double now_s(void) {
 #define CHAINS 12
 #define FMA_ITERS 20000000L
 
-/* One FMA loop per vector width; `lanes` floats per vector. The asm
+/* The register class of a vector operand in inline asm. */
+#if defined(__x86_64__)
+#define VREG "x"
+#else
+#define VREG "w"
+#endif
+
+/* One FMA loop per vector width; LANES floats per vector. The asm
  * barrier keeps the compiler from folding the chains. */
-#define FMA_KERNEL(NAME, ATTR, TYPE, LANES)                                    \
+#define FMA_KERNEL(NAME, ATTR, LANES)                                          \
   ATTR static double NAME(void) {                                              \
     typedef float v __attribute__((vector_size(LANES * 4)));                   \
     v acc[CHAINS];                                                             \
@@ -39,43 +46,22 @@ static double now_s(void) {
       b[l] = 1e-7f;                                                            \
     }                                                                          \
     for (int c = 0; c < CHAINS; ++c) acc[c] = a * (float)c;                    \
-    __asm__ volatile("" : "+x"(a), "+x"(b));                                   \
+    __asm__ volatile("" : "+" VREG(a), "+" VREG(b));                           \
     double t0 = now_s();                                                       \
     for (long i = 0; i < FMA_ITERS; ++i)                                       \
       for (int c = 0; c < CHAINS; ++c) acc[c] = acc[c] * a + b;                \
     double t = now_s() - t0;                                                   \
     float sink = 0;                                                            \
     for (int c = 0; c < CHAINS; ++c) sink += acc[c][0];                        \
-    __asm__ volatile("" ::"x"(sink));                                          \
+    __asm__ volatile("" ::VREG(sink));                                         \
     return 2.0 * CHAINS * LANES * (double)FMA_ITERS / t / 1e9;                 \
   }
 
 #if defined(__x86_64__)
-FMA_KERNEL(fma_avx512, __attribute__((target("avx512f,fma"))), v, 16)
-FMA_KERNEL(fma_avx2, __attribute__((target("avx2,fma"))), v, 8)
+FMA_KERNEL(fma_avx512, __attribute__((target("avx512f,fma"))), 16)
+FMA_KERNEL(fma_avx2, __attribute__((target("avx2,fma"))), 8)
 #elif defined(__aarch64__)
-#undef FMA_KERNEL
-#define FMA_KERNEL(NAME, ATTR, TYPE, LANES)                                    \
-  static double NAME(void) {                                                   \
-    typedef float v __attribute__((vector_size(LANES * 4)));                   \
-    v acc[CHAINS];                                                             \
-    v a, b;                                                                    \
-    for (int l = 0; l < LANES; ++l) {                                          \
-      a[l] = 0.999999f;                                                        \
-      b[l] = 1e-7f;                                                            \
-    }                                                                          \
-    for (int c = 0; c < CHAINS; ++c) acc[c] = a * (float)c;                    \
-    __asm__ volatile("" : "+w"(a), "+w"(b));                                   \
-    double t0 = now_s();                                                       \
-    for (long i = 0; i < FMA_ITERS; ++i)                                       \
-      for (int c = 0; c < CHAINS; ++c) acc[c] = acc[c] * a + b;                \
-    double t = now_s() - t0;                                                   \
-    float sink = 0;                                                            \
-    for (int c = 0; c < CHAINS; ++c) sink += acc[c][0];                        \
-    __asm__ volatile("" ::"w"(sink));                                          \
-    return 2.0 * CHAINS * LANES * (double)FMA_ITERS / t / 1e9;                 \
-  }
-FMA_KERNEL(fma_neon, , v, 4)
+FMA_KERNEL(fma_neon, , 4)
 #endif
 
 #define BUFFER_BYTES ((size_t)512 << 20)
