@@ -498,7 +498,7 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
               acc = inside.getResult(0);
             }
             if (epilogue)
-              acc = applyRowEpilogue(nb, nl, epilogue, result, acc, ch, y, col);
+              acc = applyRowEpilogue(nb, epilogue.getLoc(), epilogue, result, acc, ch, y, col);
             cur = vector::TransferWriteOp::create(nb, nl, acc, cur, ValueRange{y, col}, ArrayRef<bool>{true})
                       .getResult();
           }
