@@ -16,6 +16,8 @@
 #include "llvm/IR/Function.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 
@@ -36,7 +38,8 @@ struct Built {
   std::unique_ptr<llvm::Module> module;
 };
 
-std::unique_ptr<Built> buildArtifact(const char *layout) {
+std::unique_ptr<Built> buildArtifact(const char *layout,
+                                     std::vector<glmc::package::ProfileLayerSpec> profile = {}) {
   auto b = std::make_unique<Built>();
   b->module = std::make_unique<llvm::Module>("m", b->ctx);
   b->module->setDataLayout(layout);
@@ -46,6 +49,11 @@ std::unique_ptr<Built> buildArtifact(const char *layout) {
                                     b->module.get());
   llvm::IRBuilder<> ir(llvm::BasicBlock::Create(b->ctx, "entry", fn));
   ir.CreateRet(ir.getInt32(0));
+  // A --profile model's code calls glm_profile_mark, which the glue defines.
+  if (!profile.empty())
+    llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(b->ctx),
+                                                   {llvm::Type::getInt32Ty(b->ctx)}, false),
+                           llvm::GlobalValue::ExternalLinkage, "glm_profile_mark", b->module.get());
 
   glmc::package::ArtifactSpec spec;
   spec.modelName = "layout";
@@ -61,6 +69,7 @@ std::unique_ptr<Built> buildArtifact(const char *layout) {
   static const char weights[64] = {1, 2, 3};
   spec.weights = llvm::ArrayRef<char>(weights, sizeof(weights));
   spec.metadataJson = "{}";
+  spec.profileLayers = std::move(profile);
   std::string error;
   EXPECT_TRUE(glmc::package::addArtifactGlobals(*b->module, spec, error)) << error;
   return b;
@@ -88,10 +97,70 @@ TEST(ArtifactLayout, DescriptorMatchesHeader) {
                         offsetof(glm_model_descriptor_t, entries),
                         offsetof(glm_model_descriptor_t, weights),
                         offsetof(glm_model_descriptor_t, metadata_json),
-                        offsetof(glm_model_descriptor_t, bind_host)};
+                        offsetof(glm_model_descriptor_t, bind_host),
+                        offsetof(glm_model_descriptor_t, num_profile_layers),
+                        offsetof(glm_model_descriptor_t, reserved1),
+                        offsetof(glm_model_descriptor_t, profile_layers)};
     ASSERT_EQ(t->getNumElements(), std::size(offsets));
     for (unsigned i = 0; i < std::size(offsets); ++i)
       EXPECT_EQ(sl->getElementOffset(i), offsets[i]) << "descriptor field " << i;
+    // ABI 1.0 readers stop before the profile fields.
+    EXPECT_EQ(GLM_ABI_DESCRIPTOR_V1_0_SIZE, sl->getElementOffset(10));
+    // Without --profile: no layers, a null table.
+    auto *init = llvm::cast<llvm::ConstantStruct>(
+        b->module->getGlobalVariable(GLM_ABI_DESCRIPTOR_SYMBOL)->getInitializer());
+    EXPECT_TRUE(llvm::cast<llvm::ConstantInt>(init->getOperand(10))->isZero());
+    EXPECT_TRUE(init->getOperand(12)->isNullValue());
+  }
+}
+
+TEST(ArtifactLayout, ProfileLayersMatchHeader) {
+  for (const char *layout : kDataLayouts) {
+    auto b = buildArtifact(layout, {{"/conv1/Conv + /relu/Relu", "conv+relu", "1x64x112x112", 236027904, 3612672},
+                                    {"/fc/Gemm", "gemm", "1x1000", 1024000, 2052000}});
+    auto *gv = b->module->getGlobalVariable("glm_profile_layers", /*AllowInternal=*/true);
+    ASSERT_NE(gv, nullptr);
+    auto *arr = llvm::dyn_cast<llvm::ArrayType>(gv->getValueType());
+    ASSERT_NE(arr, nullptr);
+    EXPECT_EQ(arr->getNumElements(), 2u);
+    auto *t = llvm::cast<llvm::StructType>(arr->getElementType());
+    const llvm::StructLayout *sl = b->module->getDataLayout().getStructLayout(t);
+    EXPECT_EQ(sl->getSizeInBytes(), sizeof(glm_profile_layer_t));
+    size_t offsets[] = {offsetof(glm_profile_layer_t, name), offsetof(glm_profile_layer_t, op),
+                        offsetof(glm_profile_layer_t, shape), offsetof(glm_profile_layer_t, flops),
+                        offsetof(glm_profile_layer_t, bytes)};
+    ASSERT_EQ(t->getNumElements(), std::size(offsets));
+    for (unsigned i = 0; i < std::size(offsets); ++i)
+      EXPECT_EQ(sl->getElementOffset(i), offsets[i]) << "profile layer field " << i;
+    // The descriptor counts them and points at the table.
+    auto *init = llvm::cast<llvm::ConstantStruct>(
+        b->module->getGlobalVariable(GLM_ABI_DESCRIPTOR_SYMBOL)->getInitializer());
+    EXPECT_EQ(llvm::cast<llvm::ConstantInt>(init->getOperand(10))->getZExtValue(), 2u);
+    EXPECT_EQ(init->getOperand(12), gv);
+    auto *second = llvm::cast<llvm::ConstantStruct>(
+        llvm::cast<llvm::ConstantArray>(gv->getInitializer())->getOperand(1));
+    EXPECT_EQ(llvm::cast<llvm::ConstantInt>(second->getOperand(3))->getZExtValue(), 1024000u);
+
+    // glm_profile_mark is defined by the glue: it checks the host table's
+    // struct_size covers profile_mark and loads it from its offset.
+    llvm::Function *mark = b->module->getFunction("glm_profile_mark");
+    ASSERT_NE(mark, nullptr);
+    EXPECT_FALSE(mark->isDeclaration());
+    EXPECT_TRUE(mark->hasInternalLinkage());
+    const llvm::DataLayout &dl = b->module->getDataLayout();
+    bool loadsField = false, checksSize = false;
+    for (llvm::Instruction &inst : llvm::instructions(*mark)) {
+      if (auto *gep = llvm::dyn_cast<llvm::GetElementPtrInst>(&inst)) {
+        llvm::APInt offset(64, 0);
+        if (gep->accumulateConstantOffset(dl, offset))
+          loadsField |= offset == offsetof(glm_host_table_t, profile_mark);
+      }
+      if (auto *cmp = llvm::dyn_cast<llvm::ICmpInst>(&inst))
+        if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(cmp->getOperand(1)))
+          checksSize |= c->getZExtValue() == offsetof(glm_host_table_t, profile_mark) + sizeof(void *);
+    }
+    EXPECT_TRUE(loadsField);
+    EXPECT_TRUE(checksSize);
   }
 }
 
