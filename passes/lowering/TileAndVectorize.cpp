@@ -438,25 +438,17 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
     Value plane = tensor::ExtractSliceOp::create(b, l, planeT, o, offs, sizes, ones);
     // The chunks of a row (rowChunks).
     SmallVector<int64_t> chunkStarts;
-    int64_t width = rowChunks(ow, lanes, chunkStarts);
-    SmallVector<int64_t> chunkWidths(1, width);
-    // The channel's bias and KH*KW weights, broadcast once per chunk width.
-    Value biasScalar = bias ? tensor::ExtractOp::create(b, l, bias, ValueRange{ch}).getResult() : Value();
-    SmallVector<Value> wScalars;
+    const int64_t n = rowChunks(ow, lanes, chunkStarts);
+    auto vt = VectorType::get({n}, et);
+    // The channel's bias and KH*KW weights, broadcast once.
+    Value biasVector;
+    if (bias)
+      biasVector = vector::BroadcastOp::create(b, l, vt, tensor::ExtractOp::create(b, l, bias, ValueRange{ch}));
+    SmallVector<Value> wVectors;
     for (int64_t i = 0; i < kh; ++i)
       for (int64_t j = 0; j < kw; ++j)
-        wScalars.push_back(tensor::ExtractOp::create(b, l, w, ValueRange{ch, cst(b, i), cst(b, j)}));
-    llvm::SmallDenseMap<int64_t, SmallVector<Value>> wVectors;
-    llvm::SmallDenseMap<int64_t, Value> biasVectors;
-    for (int64_t n : chunkWidths) {
-      if (wVectors.count(n))
-        continue;
-      auto vt = VectorType::get({n}, et);
-      for (Value sc : wScalars)
-        wVectors[n].push_back(vector::BroadcastOp::create(b, l, vt, sc));
-      if (biasScalar)
-        biasVectors[n] = vector::BroadcastOp::create(b, l, vt, biasScalar);
-    }
+        wVectors.push_back(
+            vector::BroadcastOp::create(b, l, vt, tensor::ExtractOp::create(b, l, w, ValueRange{ch, cst(b, i), cst(b, j)})));
     auto rows = scf::ForOp::create(
         b, l, cst(b, 0), cst(b, oh), cst(b, 1), ValueRange{plane},
         [&](OpBuilder &nb, Location nl, Value y, ValueRange it) {
@@ -468,27 +460,26 @@ LogicalResult rewriteDepthwiseConv(RewriterBase &rewriter, linalg::DepthwiseConv
             insides.push_back(zp ? rowInside(nb, nl, ihs.back(), *zp) : Value());
           }
           Value cur = it[0];
-          const int64_t n = width;
-          auto vt = VectorType::get({n}, et);
           // Without a bias, each chunk starts from the row as it came in,
           // all read before the first write (chunks may overlap, and a read
           // after a write to the same buffer would need a copy).
           SmallVector<Value> inits;
           for (int64_t x0 : chunkStarts)
-            inits.push_back(biasScalar ? biasVectors[n]
+            inits.push_back(biasVector ? biasVector
                                        : vector::TransferReadOp::create(nb, nl, vt, it[0], ValueRange{y, cst(nb, x0)},
                                                                         pad, ArrayRef<bool>{true})
                                              .getResult());
-          for (auto [x0, init] : llvm::zip_equal(chunkStarts, inits)) {
+          for (size_t xi = 0; xi < chunkStarts.size(); ++xi) {
+            int64_t x0 = chunkStarts[xi];
             Value col = cst(nb, x0);
-            Value acc = init;
+            Value acc = inits[xi];
             for (int64_t i = 0; i < kh; ++i) {
               auto kernelRow = [&](OpBuilder &rb, Value a) {
                 Value sih = zp ? arith::SubIOp::create(rb, nl, ihs[i], cst(rb, zp->top)).getResult() : ihs[i];
                 for (int64_t j = 0; j < kw; ++j) {
                   Value row = loadPixelRow(rb, nl, src, ch, sih, x0 * strides[1] + j * dilations[1], n, strides[1],
                                            zp ? &*zp : nullptr);
-                  a = vector::FMAOp::create(rb, nl, row, wVectors[n][i * kw + j], a);
+                  a = vector::FMAOp::create(rb, nl, row, wVectors[i * kw + j], a);
                 }
                 return a;
               };
@@ -940,6 +931,9 @@ LogicalResult rewriteRowReduction(RewriterBase &rewriter, linalg::ReduceOp red, 
 struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using TileAndVectorizePassBase::TileAndVectorizePassBase;
 
+  /// f32 lanes of one vector register (at least 4).
+  int64_t vectorLanes() const { return std::max<int64_t>(vectorBits / 32, 4); }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
@@ -950,7 +944,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     SmallVector<linalg::ReduceOp> reductions;
     func.walk([&](linalg::ReduceOp r) { reductions.push_back(r); });
     for (auto r : reductions)
-      (void)rewriteRowReduction(rewriter, r, std::max<int64_t>(vectorBits / 32, 4));
+      (void)rewriteRowReduction(rewriter, r, vectorLanes());
 
     // 1. Convolutions → im2col + contraction.
     // rewriteInIm2Col needs static shapes: a dynamic batch is tiled by 1
@@ -985,7 +979,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
           continue;
       }
       rewriter.setInsertionPoint(target);
-      if (succeeded(rewriteConvAsMatmul(rewriter, target, std::max<int64_t>(vectorBits / 32, 4))))
+      if (succeeded(rewriteConvAsMatmul(rewriter, target, vectorLanes())))
         continue;
       if (failed(linalg::rewriteInIm2Col(rewriter, target)))
         LLVM_DEBUG(llvm::dbgs() << "im2col failed for " << target << "\n");
@@ -995,13 +989,13 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     SmallVector<linalg::Conv2DNgchwGfchwOp> grouped;
     func.walk([&](linalg::Conv2DNgchwGfchwOp c) { grouped.push_back(c); });
     for (auto conv : grouped)
-      (void)rewriteGroupedConvAsMatmul(rewriter, conv, std::max<int64_t>(vectorBits / 32, 4));
+      (void)rewriteGroupedConvAsMatmul(rewriter, conv, vectorLanes());
 
     // Depthwise convolutions: a direct vector kernel.
     SmallVector<linalg::DepthwiseConv2DNchwChwOp> depthwise;
     func.walk([&](linalg::DepthwiseConv2DNchwChwOp c) { depthwise.push_back(c); });
     for (auto conv : depthwise)
-      (void)rewriteDepthwiseConv(rewriter, conv, std::max<int64_t>(vectorBits / 32, 4));
+      (void)rewriteDepthwiseConv(rewriter, conv, vectorLanes());
 
     // Drop unit dims (the batch tile of 1, N = 1 models) so that every
     // contraction is a plain (batch) matmul over its real dims. A
@@ -1094,7 +1088,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
         linalg::LinalgPaddingOptions pad;
         SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, l.getNumLoops()));
         SmallVector<int64_t> multiple(l.getNumLoops(), 1);
-        multiple[*col] = std::max<int64_t>(vectorBits / 32, 4);
+        multiple[*col] = vectorLanes();
         SmallVector<Attribute> zeros;
         for (OpOperand &o : l->getOpOperands())
           zeros.push_back(rewriter.getZeroAttr(getElementTypeOrSelf(o.get().getType())));
@@ -1178,7 +1172,7 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
   /// the tile). Scalar code for such a tile ran at a thirtieth of the
   /// vector speed and took most of ResNet-50's time in its 7x7 stage.
   std::optional<unsigned> partialColumns(linalg::LinalgOp l) {
-    int64_t lanes = std::max<int64_t>(vectorBits / 32, 4);
+    int64_t lanes = vectorLanes();
     bool elementwise = l.getNumReductionLoops() == 0 && isa<linalg::GenericOp>(l);
     if (l->getNumResults() != 1 || (!elementwise && failed(linalg::inferContractionDims(l))))
       return std::nullopt;

@@ -178,7 +178,6 @@ glmrt_session_profile_layer(const glmrt_session_t *session, size_t index,
   const glm_profile_layer_t *l = &p->layers[index];
   glmrt_profile_layer_info_t v;
   memset(&v, 0, sizeof(v));
-  v.struct_size = info->struct_size;
   v.name = l->name ? l->name : "";
   v.op = l->op ? l->op : "";
   v.shape = l->shape ? l->shape : "";
@@ -186,8 +185,7 @@ glmrt_session_profile_layer(const glmrt_session_t *session, size_t index,
   v.bytes = l->bytes;
   v.calls = p->calls[index];
   v.total_ns = p->total_ns[index];
-  size_t n = info->struct_size < sizeof(v) ? info->struct_size : sizeof(v);
-  memcpy(info, &v, n);
+  glmrt_copy_versioned(info, &v, sizeof(v));
   return NULL;
 }
 
@@ -204,15 +202,13 @@ glmrt_session_profile_summary(const glmrt_session_t *session,
   const glmrt_profile_t *p = session->profile;
   glmrt_profile_summary_t v;
   memset(&v, 0, sizeof(v));
-  v.struct_size = summary->struct_size;
   v.num_layers = p->num_layers;
   v.runs = p->runs;
   v.run_ns = p->run_ns;
   for (size_t i = 0; i < p->num_layers; ++i) v.layer_ns += p->total_ns[i];
   v.events = p->num_events;
   v.dropped_events = p->dropped;
-  size_t n = summary->struct_size < sizeof(v) ? summary->struct_size : sizeof(v);
-  memcpy(summary, &v, n);
+  glmrt_copy_versioned(summary, &v, sizeof(v));
   return NULL;
 }
 

@@ -150,7 +150,6 @@ GLMRT_API glmrt_status_t *glmrt_session_memory(const glmrt_session_t *session,
                              "initialised with glmrt_session_memory_init");
   glmrt_session_memory_t v;
   memset(&v, 0, sizeof(v));
-  v.struct_size = memory->struct_size;
   if (session->cache) {
     glmrt_block_cache_stats_t stats;
     glmrt_block_cache_get_stats(session->cache, &stats);
@@ -159,8 +158,7 @@ GLMRT_API glmrt_status_t *glmrt_session_memory(const glmrt_session_t *session,
     v.system_allocs = stats.system_allocs;
     v.cached_bytes = stats.cached_bytes;
   }
-  size_t n = memory->struct_size < sizeof(v) ? memory->struct_size : sizeof(v);
-  memcpy(memory, &v, n);
+  glmrt_copy_versioned(memory, &v, sizeof(v));
   return NULL;
 }
 

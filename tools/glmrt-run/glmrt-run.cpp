@@ -425,9 +425,7 @@ std::string report_profile(const Options &o, const glmrt::Model &model,
     if (!status.ok()) return status.message();
   }
   double runs = summary.runs ? double(summary.runs) : 1.0;
-  double measured = 0;
-  for (double t : times_ms) measured += t;
-  measured /= times_ms.empty() ? 1.0 : double(times_ms.size());
+  double measured = times_ms.empty() ? 0.0 : summarize(times_ms).mean;
   double layer_ms = summary.layer_ns / 1e6 / runs;
   double run_ms = summary.run_ns / 1e6 / runs;
   std::vector<size_t> order(layers.size());
