@@ -154,6 +154,9 @@ private:
   LogicalResult importVariadic(const ox::Node &node, Location loc);
   LogicalResult importSoftmax(const ox::Node &node, Location loc);
   LogicalResult importCast(const ox::Node &node, Location loc);
+  /// The glm.cast `saturate` attribute of a Cast/CastLike/QuantizeLinear
+  /// node (ONNX default 1; it matters for float8 targets only).
+  NamedAttribute saturateAttr(const ox::Node &node);
   LogicalResult importPow(const ox::Node &node, Location loc);
   LogicalResult importSlice(const ox::Node &node, Location loc);
   LogicalResult importSingleOutput(const ox::Node &node, Location loc, StringRef what);
@@ -256,6 +259,15 @@ FailureOr<Type> GraphImporter::convertElementType(ox::DataType dt, Location loc,
   case ox::DataType::UInt32: return Type(builder.getIntegerType(32, false));
   case ox::DataType::UInt64: return Type(builder.getIntegerType(64, false));
   case ox::DataType::Bool: return Type(builder.getI1Type());
+  // 8- and 4-bit types: storage and conversion only (Cast, QuantizeLinear,
+  // DequantizeLinear and data movement; ONNX has no arithmetic on them).
+  case ox::DataType::Float8E4M3FN: return Type(builder.getType<Float8E4M3FNType>());
+  case ox::DataType::Float8E4M3FNUZ: return Type(builder.getType<Float8E4M3FNUZType>());
+  case ox::DataType::Float8E5M2: return Type(builder.getType<Float8E5M2Type>());
+  case ox::DataType::Float8E5M2FNUZ: return Type(builder.getType<Float8E5M2FNUZType>());
+  case ox::DataType::Float4E2M1: return Type(builder.getType<Float4E2M1FNType>());
+  case ox::DataType::Int4: return Type(builder.getIntegerType(4));
+  case ox::DataType::UInt4: return Type(builder.getIntegerType(4, /*isSigned=*/false));
   default:
     return emitError(loc) << what << " has element type " << ox::dataTypeName(dt)
                           << ", which glmc does not support";
@@ -2316,7 +2328,8 @@ LogicalResult GraphImporter::importCast(const ox::Node &node, Location loc) {
     if (!*x || !*like)
       return emitError(loc) << "CastLike needs two inputs";
     auto op = createOp(node, loc, "cast", {*x},
-                       {builder.getNamedAttr("to", TypeAttr::get(getElementTypeOrSelf((*like).getType())))},
+                       {builder.getNamedAttr("to", TypeAttr::get(getElementTypeOrSelf((*like).getType()))),
+                        saturateAttr(node)},
                        1);
     if (failed(op))
       return failure();
@@ -2328,10 +2341,16 @@ LogicalResult GraphImporter::importCast(const ox::Node &node, Location loc) {
   auto et = convertElementType(static_cast<ox::DataType>(to->i), loc, "Cast target");
   if (failed(et))
     return failure();
-  auto op = createOp(node, loc, "cast", {*x}, {builder.getNamedAttr("to", TypeAttr::get(*et))}, 1);
+  auto op = createOp(node, loc, "cast", {*x},
+                     {builder.getNamedAttr("to", TypeAttr::get(*et)), saturateAttr(node)}, 1);
   if (failed(op))
     return failure();
   return bindOutputs(node, *op, loc);
+}
+
+NamedAttribute GraphImporter::saturateAttr(const ox::Node &node) {
+  const ox::Attribute *a = node.getAttribute("saturate");
+  return builder.getNamedAttr("saturate", builder.getBoolAttr(!a || a->i != 0));
 }
 
 /// Pow allows an exponent of another type: cast it to the base's type.
@@ -2648,7 +2667,7 @@ LogicalResult GraphImporter::importGroupNorm(const ox::Node &node, Location loc)
 
 std::optional<std::pair<int64_t, int64_t>> quantizedRange(Type t) {
   auto it = dyn_cast<IntegerType>(t);
-  if (!it || (it.getWidth() != 8 && it.getWidth() != 16))
+  if (!it || (it.getWidth() != 4 && it.getWidth() != 8 && it.getWidth() != 16))
     return std::nullopt;
   int64_t w = it.getWidth();
   if (it.isUnsigned())
@@ -2771,7 +2790,10 @@ FailureOr<Value> GraphImporter::quantize(const ox::Node &node, Location loc, Val
                                          Type precision) {
   auto xt = cast<RankedTensorType>(x.getType());
   auto range = quantizedRange(target);
-  assert(range && "target checked by the caller");
+  // float8 / float4 targets: x / scale + zero point, rounded and saturated
+  // by the cast (Cast's rules, QuantizeLinear's `saturate`).
+  bool floatTarget = isa<FloatType>(target);
+  assert((range || floatTarget) && "target checked by the caller");
   Type f32 = builder.getF32Type();
   Type xe = xt.getElementType(), se = getElementTypeOrSelf(scale.getType());
   // x / scale in their common float type (f32 when they differ), or in
@@ -2786,6 +2808,28 @@ FailureOr<Value> GraphImporter::quantize(const ox::Node &node, Location loc, Val
   auto q = stepValue(node, loc, "div", {*xv, *sv});
   if (failed(q))
     return failure();
+  if (floatTarget) {
+    auto r = castTo(node, loc, *q, f32);
+    if (failed(r))
+      return failure();
+    // A float zero point is "usually not used" (ONNX) and mostly 0: adding
+    // a constant 0 would turn -0 into +0, which ONNX Runtime keeps.
+    bool zeroZp = false;
+    if (zp)
+      if (auto vals = glm::getConstantValuesAsDouble(zp))
+        zeroZp = llvm::all_of(*vals, [](double v) { return v == 0.0; });
+    if (zp && !zeroZp) {
+      auto z = quantParam(node, loc, zp, xt, axis, blockSize, "zero point");
+      auto zf = failed(z) ? z : castTo(node, loc, *z, f32);
+      if (failed(zf))
+        return failure();
+      r = stepValue(node, loc, "add", {*r, *zf});
+      if (failed(r))
+        return failure();
+    }
+    return stepValue(node, loc, "cast", {*r},
+                     {builder.getNamedAttr("to", TypeAttr::get(target)), saturateAttr(node)});
+  }
   auto r = stepValue(node, loc, "round", {*q});
   if (failed(r))
     return failure();
@@ -2816,10 +2860,14 @@ LogicalResult GraphImporter::importDequantizeLinear(const ox::Node &node, Locati
   auto xt = dyn_cast_or_null<RankedTensorType>(*x ? (*x).getType() : Type());
   if (!xt || !*scale)
     return emitError(loc) << "DequantizeLinear needs a ranked x and x_scale";
-  auto xi = dyn_cast<IntegerType>(xt.getElementType());
-  if (!xi || !(xi.getWidth() == 8 || xi.getWidth() == 16 || (xi.getWidth() == 32 && !xi.isUnsigned())))
+  Type xe = xt.getElementType();
+  auto xi = dyn_cast<IntegerType>(xe);
+  bool narrowFloat = isa<FloatType>(xe) && xe.getIntOrFloatBitWidth() < 16;
+  if (!narrowFloat && (!xi || !(xi.getWidth() == 4 || xi.getWidth() == 8 || xi.getWidth() == 16 ||
+                                (xi.getWidth() == 32 && !xi.isUnsigned()))))
     return emitError(loc) << "DequantizeLinear of " << xt.getElementType()
-                          << " is not supported; glmc dequantizes int8, uint8, int16, uint16 and int32";
+                          << " is not supported; glmc dequantizes int4, uint4, int8, uint8, int16, "
+                             "uint16, int32, float8 and float4e2m1";
   if (*zp && getElementTypeOrSelf((*zp).getType()) != xt.getElementType())
     return emitError(loc) << "DequantizeLinear x_zero_point must have x's element type "
                           << xt.getElementType() << ", got " << (*zp).getType();
@@ -2856,12 +2904,18 @@ LogicalResult GraphImporter::importQuantizeLinear(const ox::Node &node, Location
     dt = ox::DataType::UInt8;
   auto refuse = [&](StringRef type) {
     return emitError(loc) << "QuantizeLinear to " << type
-                          << " is not supported: glmc quantizes to int8, uint8, int16 and uint16 "
-                             "(it has no float8, int4 or int2 element types)";
+                          << " is not supported: glmc quantizes to int4, uint4, int8, uint8, int16, "
+                             "uint16, float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz) and float4e2m1";
   };
-  if (dt != ox::DataType::Undefined && dt != ox::DataType::Int8 && dt != ox::DataType::UInt8 &&
-      dt != ox::DataType::Int16 && dt != ox::DataType::UInt16)
+  switch (dt) {
+  case ox::DataType::Undefined: case ox::DataType::Int4: case ox::DataType::UInt4:
+  case ox::DataType::Int8: case ox::DataType::UInt8: case ox::DataType::Int16:
+  case ox::DataType::UInt16: case ox::DataType::Float8E4M3FN: case ox::DataType::Float8E4M3FNUZ:
+  case ox::DataType::Float8E5M2: case ox::DataType::Float8E5M2FNUZ: case ox::DataType::Float4E2M1:
+    break;
+  default:
     return refuse(ox::dataTypeName(dt));
+  }
   auto x = input(node, 0, loc), scale = input(node, 1, loc), zp = input(node, 2, loc);
   if (failed(x) || failed(scale) || failed(zp))
     return failure();
@@ -2877,7 +2931,7 @@ LogicalResult GraphImporter::importQuantizeLinear(const ox::Node &node, Location
       return failure();
     target = *et;
   }
-  if (!quantizedRange(target)) {
+  if (!quantizedRange(target) && !(isa<FloatType>(target) && target.getIntOrFloatBitWidth() < 16)) {
     std::string s;
     llvm::raw_string_ostream os(s);
     os << target;

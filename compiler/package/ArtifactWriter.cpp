@@ -238,6 +238,14 @@ uint32_t glmc::package::dtypeFromName(llvm::StringRef name) {
       .Case("i64", GLM_DTYPE_I64)
       .Case("ui64", GLM_DTYPE_U64)
       .Case("i1", GLM_DTYPE_BOOL)
+      .Case("f8E4M3FN", GLM_DTYPE_F8E4M3FN)
+      .Case("f8E4M3FNUZ", GLM_DTYPE_F8E4M3FNUZ)
+      .Case("f8E5M2", GLM_DTYPE_F8E5M2)
+      .Case("f8E5M2FNUZ", GLM_DTYPE_F8E5M2FNUZ)
+      .Case("f4E2M1FN", GLM_DTYPE_F4E2M1FN)
+      .Case("i4", GLM_DTYPE_I4)
+      .Case("si4", GLM_DTYPE_I4)
+      .Case("ui4", GLM_DTYPE_U4)
       .Default(GLM_DTYPE_INVALID);
 }
 

@@ -142,6 +142,8 @@ ElementsAttr mlir::glm::makeResourceElements(RankedTensorType type, ArrayRef<dou
     } else if (et.isF64()) {
       memcpy(p, &values[i], 8);
     } else if (auto ft = dyn_cast<FloatType>(et)) {
+      // Exact for values read from this type (narrow floats are written
+      // only by moves: FoldConstants does not cast to them).
       APFloat f(values[i]);
       bool lost;
       f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
@@ -151,6 +153,8 @@ ElementsAttr mlir::glm::makeResourceElements(RankedTensorType type, ArrayRef<dou
       int64_t w = int64_t(values[i]);
       if (bits == 1)
         w = values[i] != 0.0;
+      if (bits == 4) // int4/uint4: one per byte, in the low nibble
+        w &= 0xf;
       memcpy(p, &w, bytes); // little-endian truncation
     }
   }

@@ -18,14 +18,21 @@ using namespace mlir;
 namespace {
 
 /// glm types are builtin tensors; only unsigned integer element types
-/// change (to signless, as arith requires). Signedness stays visible to the
+/// change (to signless, as arith requires), and the 8- and 4-bit float and
+/// 4-bit integer types become bytes. Signedness stays visible to the
 /// patterns through the original op's types.
 class GLMTypeConverter : public TypeConverter {
 public:
   GLMTypeConverter() {
     addConversion([](Type t) { return t; });
     addConversion([](IntegerType t) -> Type {
-      return t.isSignless() ? t : IntegerType::get(t.getContext(), t.getWidth());
+      // int4/uint4 are held one per byte (passes/lowering/linalg/Utils.h).
+      unsigned width = t.getWidth() == 4 ? 8 : t.getWidth();
+      return t.isSignless() && width == t.getWidth() ? t : IntegerType::get(t.getContext(), width);
+    });
+    addConversion([](FloatType t) -> Type {
+      // float8/float4 are held as their bit patterns, one per byte.
+      return t.getWidth() < 16 ? IntegerType::get(t.getContext(), 8) : Type(t);
     });
     addConversion([this](RankedTensorType t) -> Type {
       return RankedTensorType::get(t.getShape(), convertType(t.getElementType()));

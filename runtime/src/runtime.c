@@ -18,7 +18,14 @@ _Static_assert((int)GLMRT_DTYPE_F32 == (int)GLM_DTYPE_F32 &&
                    (int)GLMRT_DTYPE_U32 == (int)GLM_DTYPE_U32 &&
                    (int)GLMRT_DTYPE_I64 == (int)GLM_DTYPE_I64 &&
                    (int)GLMRT_DTYPE_U64 == (int)GLM_DTYPE_U64 &&
-                   (int)GLMRT_DTYPE_BOOL == (int)GLM_DTYPE_BOOL,
+                   (int)GLMRT_DTYPE_BOOL == (int)GLM_DTYPE_BOOL &&
+                   (int)GLMRT_DTYPE_F8E4M3FN == (int)GLM_DTYPE_F8E4M3FN &&
+                   (int)GLMRT_DTYPE_F8E4M3FNUZ == (int)GLM_DTYPE_F8E4M3FNUZ &&
+                   (int)GLMRT_DTYPE_F8E5M2 == (int)GLM_DTYPE_F8E5M2 &&
+                   (int)GLMRT_DTYPE_F8E5M2FNUZ == (int)GLM_DTYPE_F8E5M2FNUZ &&
+                   (int)GLMRT_DTYPE_F4E2M1FN == (int)GLM_DTYPE_F4E2M1FN &&
+                   (int)GLMRT_DTYPE_I4 == (int)GLM_DTYPE_I4 &&
+                   (int)GLMRT_DTYPE_U4 == (int)GLM_DTYPE_U4,
                "glmrt_dtype_t must match glm_dtype_t");
 _Static_assert(GLMRT_MAX_RANK == (int)GLM_ABI_MAX_RANK,
                "GLMRT_MAX_RANK must match GLM_ABI_MAX_RANK");
@@ -53,6 +60,13 @@ GLMRT_API const char *glmrt_dtype_name(glmrt_dtype_t dtype) {
   case GLMRT_DTYPE_I64: return "i64";
   case GLMRT_DTYPE_U64: return "u64";
   case GLMRT_DTYPE_BOOL: return "bool";
+  case GLMRT_DTYPE_F8E4M3FN: return "f8e4m3fn";
+  case GLMRT_DTYPE_F8E4M3FNUZ: return "f8e4m3fnuz";
+  case GLMRT_DTYPE_F8E5M2: return "f8e5m2";
+  case GLMRT_DTYPE_F8E5M2FNUZ: return "f8e5m2fnuz";
+  case GLMRT_DTYPE_F4E2M1FN: return "f4e2m1fn";
+  case GLMRT_DTYPE_I4: return "i4";
+  case GLMRT_DTYPE_U4: return "u4";
   case GLMRT_DTYPE_INVALID: break;
   }
   return "invalid";

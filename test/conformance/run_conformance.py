@@ -314,6 +314,12 @@ def to_numpy(x):
     return x
 
 
+# ml_dtypes' one-byte types glmrt-run reads and writes as uint8 (float8 and
+# float4 bit patterns, uint4 values); int4 goes as int8 values.
+NARROW_BITS = ("float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
+               "float4_e2m1fn", "uint4")
+
+
 def npy_ready(arr):
     """(array to np.save for glmrt-run, None) or (None, why it cannot be fed)."""
     if arr is None:
@@ -324,6 +330,10 @@ def npy_ready(arr):
         return None, "map value"
     arr = np.asarray(arr)
     dt = arr.dtype
+    if dt.name in NARROW_BITS:  # float8/float4 bit patterns, uint4 values
+        return np.require(arr, requirements="C").view(np.uint8), None
+    if dt.name == "int4":
+        return arr.astype(np.int8), None
     if dt == object or dt.kind in "USV" and dt.name != "bfloat16":
         return None, f"{dt.name} tensor"
     if dt.name == "bfloat16":
@@ -343,6 +353,17 @@ def compare(got, ref, rtol, atol):
             got = got.view(ref.dtype)
         rtol = max(rtol, 2 ** -6)  # as the ONNX backend runner: two bf16 ulps
         got, ref = got.astype(np.float32), ref.astype(np.float32)
+    if ref.dtype.name in NARROW_BITS and got.dtype == np.uint8:
+        got = got.view(ref.dtype)
+    if ref.dtype.name == "int4" and got.dtype == np.int8:
+        got = got.astype(ref.dtype)
+    if ref.dtype.name in NARROW_BITS + ("int4",):
+        # Compare values: float8/float4 as float32 (NaN equal to NaN), the
+        # 4-bit integers as int8.
+        wide = np.float32 if ref.dtype.name.startswith("float") else np.int8
+        if got.dtype != ref.dtype:
+            return False, None, f"dtype {got.dtype}, expected {ref.dtype}"
+        got, ref = got.astype(wide), ref.astype(wide)
     if got.shape != ref.shape:
         return False, None, f"shape {list(got.shape)}, expected {list(ref.shape)}"
     if got.dtype != ref.dtype:

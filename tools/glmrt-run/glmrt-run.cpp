@@ -313,6 +313,39 @@ float bf16_to_float(uint16_t b) {
   return f;
 }
 
+bool is_small_float(glmrt_dtype_t dtype) {
+  return dtype == GLMRT_DTYPE_F8E4M3FN || dtype == GLMRT_DTYPE_F8E4M3FNUZ ||
+         dtype == GLMRT_DTYPE_F8E5M2 || dtype == GLMRT_DTYPE_F8E5M2FNUZ ||
+         dtype == GLMRT_DTYPE_F4E2M1FN;
+}
+
+/// The value of a float8 / float4 bit pattern (ONNX's FLOAT8E4M3FN,
+/// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1).
+float small_float_to_float(glmrt_dtype_t dtype, uint8_t bits) {
+  int exp_bits = 4, man_bits = 3, bias = 7;
+  bool fnuz = false;
+  switch (dtype) {
+  case GLMRT_DTYPE_F8E4M3FNUZ: bias = 8; fnuz = true; break;
+  case GLMRT_DTYPE_F8E5M2: exp_bits = 5; man_bits = 2; bias = 15; break;
+  case GLMRT_DTYPE_F8E5M2FNUZ: exp_bits = 5; man_bits = 2; bias = 16; fnuz = true; break;
+  case GLMRT_DTYPE_F4E2M1FN: exp_bits = 2; man_bits = 1; bias = 1; bits &= 0xf; break;
+  default: break;
+  }
+  int width = 1 + exp_bits + man_bits;
+  uint32_t sign = (bits >> (width - 1)) & 1;
+  uint32_t mag = bits & ((1u << (width - 1)) - 1);
+  uint32_t e = mag >> man_bits, m = mag & ((1u << man_bits) - 1);
+  if (fnuz && sign && mag == 0) return NAN;
+  if (dtype == GLMRT_DTYPE_F8E4M3FN && mag == 0x7f) return sign ? -NAN : NAN;
+  if (dtype == GLMRT_DTYPE_F8E5M2 && e == 31) {
+    float special = m ? NAN : INFINITY;
+    return sign ? -special : special;
+  }
+  float value = e == 0 ? std::ldexp(float(m), 1 - bias - man_bits)
+                       : std::ldexp(float(m | (1u << man_bits)), int(e) - bias - man_bits);
+  return sign ? -value : value;
+}
+
 std::string element_text(glmrt_dtype_t dtype, const unsigned char *p) {
   char buffer[64];
   switch (dtype) {
@@ -354,8 +387,16 @@ std::string element_text(glmrt_dtype_t dtype, const unsigned char *p) {
 #undef INT_CASE
   case GLMRT_DTYPE_BOOL:
     return *p ? "true" : "false";
+  case GLMRT_DTYPE_I4:
+    std::snprintf(buffer, sizeof(buffer), "%d", int(int8_t(uint8_t(*p << 4)) >> 4));
+    break;
+  case GLMRT_DTYPE_U4:
+    std::snprintf(buffer, sizeof(buffer), "%u", unsigned(*p & 0xf));
+    break;
   default:
-    return "?";
+    if (!is_small_float(dtype)) return "?";
+    std::snprintf(buffer, sizeof(buffer), "%.5g", double(small_float_to_float(dtype, *p)));
+    break;
   }
   return buffer;
 }
@@ -531,8 +572,36 @@ int run(const Options &o) {
     const npy::Array &a = arrays[i];
     glmrt_dtype_t want = static_cast<glmrt_dtype_t>(in_infos[i].dtype);
     glmrt_dtype_t have = a.dtype;
-    // NumPy has no bfloat16: accept its bit patterns as uint16.
+    // NumPy has no bfloat16, float8, float4 or 4-bit integers: accept
+    // bfloat16 bit patterns as uint16, float8/float4 bit patterns and uint4
+    // values as uint8, int4 values as int8 (or ml_dtypes' raw bytes, read as
+    // uint8: the 4-bit pattern in the low nibble).
     if (want == GLMRT_DTYPE_BF16 && have == GLMRT_DTYPE_U16) have = want;
+    if ((is_small_float(want) || want == GLMRT_DTYPE_U4 || want == GLMRT_DTYPE_I4) &&
+        have == GLMRT_DTYPE_U8)
+      have = want;
+    if (want == GLMRT_DTYPE_I4 && have == GLMRT_DTYPE_I8) {
+      // int8 values in [-8, 7] -> the low nibble.
+      unsigned char *b = static_cast<unsigned char *>(arrays[i].data());
+      for (size_t k = 0; k < a.byte_size; ++k) {
+        int v = int(int8_t(b[k]));
+        if (v < -8 || v > 7)
+          return fail("input '" + std::string(in_infos[i].name) + "' from " + in_paths[i] +
+                      " holds " + std::to_string(v) + ", outside int4's [-8, 7]");
+        b[k] = uint8_t(v) & 0xf;
+      }
+      have = want;
+    }
+    if ((want == GLMRT_DTYPE_I4 || want == GLMRT_DTYPE_U4 || want == GLMRT_DTYPE_F4E2M1FN) &&
+        have == want) {
+      const unsigned char *b = static_cast<const unsigned char *>(a.data());
+      for (size_t k = 0; k < a.byte_size; ++k)
+        if (b[k] > 0xf)
+          return fail("input '" + std::string(in_infos[i].name) + "' from " + in_paths[i] +
+                      " holds " + std::to_string(b[k]) + " at element " + std::to_string(k) +
+                      ", which is not a 4-bit value (" + glmrt_dtype_name(want) +
+                      " takes one per byte, in the low nibble)");
+    }
     if (have != want)
       return fail("input '" + std::string(in_infos[i].name) + "' from " +
                   in_paths[i] + " has dtype " + glmrt_dtype_name(a.dtype) +
@@ -586,14 +655,26 @@ int run(const Options &o) {
   for (size_t i = 0; i < out_infos.size(); ++i) {
     const glmrt::Tensor &t = outputs[i];
     if (!out_paths[i].empty()) {
-      error = npy::write(out_paths[i], t.dtype(), t.dims(), t.rank(), t.data(),
-                         t.byte_size());
+      const void *data = t.data();
+      std::vector<int8_t> widened;
+      if (t.dtype() == GLMRT_DTYPE_I4) { // the low nibble -> int8
+        const unsigned char *b = static_cast<const unsigned char *>(t.data());
+        for (size_t k = 0; k < t.byte_size(); ++k)
+          widened.push_back(int8_t(uint8_t(b[k] << 4)) >> 4);
+        data = widened.data();
+      }
+      error = npy::write(out_paths[i], t.dtype(), t.dims(), t.rank(), data, t.byte_size());
       if (!error.empty()) return fail("output '" + std::string(out_infos[i].name) + "': " + error);
       if (t.dtype() == GLMRT_DTYPE_BF16)
         std::fprintf(stderr,
                      "glmrt-run: note: output '%s' is bfloat16, written as "
                      "uint16 bit patterns\n",
                      out_infos[i].name);
+      if (is_small_float(t.dtype()))
+        std::fprintf(stderr,
+                     "glmrt-run: note: output '%s' is %s, written as uint8 bit "
+                     "patterns\n",
+                     out_infos[i].name, glmrt_dtype_name(t.dtype()));
     }
     if (o.print) print_tensor(out_infos[i].name, t);
   }

@@ -188,6 +188,10 @@ glmrt_dtype_t dtype_from_descr(const std::string &descr, std::string *error) {
     // ml_dtypes' bfloat16 arrays save as raw 2-byte voids.
     return GLMRT_DTYPE_U16;
   }
+  if (descr == "|V1" || descr == "<V1") {
+    // ml_dtypes' float8, float4, int4 and uint4 arrays: raw bytes.
+    return GLMRT_DTYPE_U8;
+  }
   *error = "unsupported dtype '" + descr +
            "' (supported: f2 f4 f8 i1 u1 i2 u2 i4 u4 i8 u8 b1)";
   return GLMRT_DTYPE_INVALID;
@@ -208,6 +212,15 @@ const char *descr_for(glmrt_dtype_t dtype) {
   case GLMRT_DTYPE_I64: return "<i8";
   case GLMRT_DTYPE_U64: return "<u8";
   case GLMRT_DTYPE_BOOL: return "|b1";
+  // 8- and 4-bit types: float8/float4 bit patterns and uint4 values as
+  // uint8, int4 values as int8 (glmrt-run widens them).
+  case GLMRT_DTYPE_F8E4M3FN:
+  case GLMRT_DTYPE_F8E4M3FNUZ:
+  case GLMRT_DTYPE_F8E5M2:
+  case GLMRT_DTYPE_F8E5M2FNUZ:
+  case GLMRT_DTYPE_F4E2M1FN:
+  case GLMRT_DTYPE_U4: return "|u1";
+  case GLMRT_DTYPE_I4: return "|i1";
   case GLMRT_DTYPE_INVALID: break;
   }
   return nullptr;

@@ -160,8 +160,35 @@ int64_t numElements(const std::vector<int64_t> &dims) {
   return n;
 }
 
+bool isFourBit(DataType type) {
+  return type == DataType::Int4 || type == DataType::UInt4 || type == DataType::Float4E2M1;
+}
+
+/// 4-bit tensors come packed two per byte (the first element in the low
+/// nibble); glmc holds one per byte, in the low nibble (as the runtime and
+/// ml_dtypes do), so they are unpacked once here.
+void unpackNibbles(TensorData &out, int64_t n) {
+  auto buf = std::make_shared<std::string>((size_t)n, '\0');
+  const unsigned char *src = reinterpret_cast<const unsigned char *>(out.data);
+  for (int64_t i = 0; i < n; ++i)
+    (*buf)[i] = char((src[i / 2] >> (4 * (i % 2))) & 0xf);
+  out.data = buf->data();
+  out.size = buf->size();
+  out.owner = buf;
+}
+
+TensorData convertTensorBytes(::onnx::TensorProto &t, ExternalData &ext, const std::string &context);
+
 /// Converts a TensorProto into TensorData, moving raw bytes out of it.
 TensorData convertTensor(::onnx::TensorProto &t, ExternalData &ext, const std::string &context) {
+  TensorData out = convertTensorBytes(t, ext, context);
+  if (isFourBit(out.dtype))
+    unpackNibbles(out, numElements(out.dims));
+  return out;
+}
+
+/// convertTensor's bytes as the file holds them (4-bit values packed).
+TensorData convertTensorBytes(::onnx::TensorProto &t, ExternalData &ext, const std::string &context) {
   TensorData out;
   out.name = t.name();
   out.dtype = toDataType(t.data_type());
@@ -173,7 +200,7 @@ TensorData convertTensor(::onnx::TensorProto &t, ExternalData &ext, const std::s
   int64_t n = numElements(out.dims);
   if (n < 0)
     fail(what + " has invalid dims");
-  size_t expected = (size_t)n * elem;
+  size_t expected = isFourBit(out.dtype) ? ((size_t)n + 1) / 2 : (size_t)n * elem;
   if (t.has_segment())
     fail(what + " is segmented, which is not supported");
 
@@ -209,6 +236,19 @@ TensorData convertTensor(::onnx::TensorProto &t, ExternalData &ext, const std::s
     if (have != n)
       fail(what + " has " + std::to_string(have) + " values, its shape needs " + std::to_string(n));
   };
+  if (isFourBit(out.dtype)) {
+    // Two 4-bit values per int32_data entry, in its low byte.
+    if ((size_t)t.int32_data_size() != expected)
+      fail(what + " has " + std::to_string(t.int32_data_size()) + " packed int32_data entries, its shape needs " +
+           std::to_string(expected));
+    for (size_t i = 0; i < expected; ++i)
+      p[i] = char(t.int32_data((int)i) & 0xff);
+    t.clear_int32_data();
+    out.data = buf->data();
+    out.size = buf->size();
+    out.owner = buf;
+    return out;
+  }
   switch (out.dtype) {
   case DataType::Float:
     check(t.float_data_size());
@@ -238,6 +278,10 @@ TensorData convertTensor(::onnx::TensorProto &t, ExternalData &ext, const std::s
   case DataType::Bool:
   case DataType::Float16:
   case DataType::BFloat16:
+  case DataType::Float8E4M3FN:
+  case DataType::Float8E4M3FNUZ:
+  case DataType::Float8E5M2:
+  case DataType::Float8E5M2FNUZ:
     check(t.int32_data_size());
     for (int64_t i = 0; i < n; ++i) {
       int32_t v = t.int32_data(i);
@@ -510,6 +554,10 @@ size_t dataTypeSize(DataType type) {
   case DataType::Double: case DataType::Int64: case DataType::UInt64: return 8;
   case DataType::Float16: case DataType::BFloat16: case DataType::Int16: case DataType::UInt16: return 2;
   case DataType::Int8: case DataType::UInt8: case DataType::Bool: return 1;
+  // One byte per element in memory (4-bit values unpacked, see convertTensor).
+  case DataType::Float8E4M3FN: case DataType::Float8E4M3FNUZ: case DataType::Float8E5M2:
+  case DataType::Float8E5M2FNUZ: case DataType::Int4: case DataType::UInt4:
+  case DataType::Float4E2M1: return 1;
   default: return 0;
   }
 }

@@ -182,9 +182,12 @@ def GLM_CastOp : GLM_ElementwiseOp<"cast"> {
   let summary = "element type conversion";
   let description = [{
     Converts every element to the element type of the result (ONNX `Cast`;
-    the `to` attribute is carried as the result element type).
+    the `to` attribute is carried as the result element type). `saturate`
+    (ONNX Cast-19) applies to float8 results only: values beyond the largest
+    finite one become it, else NaN (infinity for E5M2).
   }];
-  let arguments = (ins GLM_AnyTensor:$input, TypeAttr:$to);
+  let arguments = (ins GLM_AnyTensor:$input, TypeAttr:$to,
+                       DefaultValuedAttr<BoolAttr, "true">:$saturate);
   let results = (outs GLM_AnyTensor:$output);
   let hasFolder = 1;
 }

@@ -30,8 +30,45 @@ bool isUnsignedType(Type t) {
 }
 
 /// Converts a scalar between element types with ONNX Cast semantics.
-/// `fromOrig`/`toOrig` are the glm element types (they carry signedness).
-Value castScalar(OpBuilder &b, Location loc, Value v, Type fromOrig, Type toOrig, Type to) {
+/// `fromOrig`/`toOrig` are the glm element types (they carry signedness
+/// and the narrow types, which arrive and leave as bytes: Utils.h).
+/// `saturate` is Cast's attribute for float8 targets.
+Value castScalar(OpBuilder &b, Location loc, Value v, Type fromOrig, Type toOrig, Type to,
+                 bool saturate = true) {
+  Type i8 = b.getIntegerType(8), f32 = b.getF32Type();
+  if (fromOrig == toOrig)
+    return v;
+  // Narrow sources: decode to f32 (floats) or i8 (4-bit integers) first.
+  if (isNarrowType(fromOrig)) {
+    if (auto ft = dyn_cast<FloatType>(fromOrig))
+      return castScalar(b, loc, decodeNarrowFloat(b, loc, v, ft), f32, toOrig, to, saturate);
+    bool isSigned = !cast<IntegerType>(fromOrig).isUnsigned();
+    return castScalar(b, loc, decodeNibble(b, loc, v, isSigned),
+                      isSigned ? b.getIntegerType(8) : b.getIntegerType(8, /*isSigned=*/false),
+                      toOrig, to, saturate);
+  }
+  if (isNarrowType(toOrig)) {
+    Type from = v.getType();
+    if (auto ft = dyn_cast<FloatType>(toOrig))
+      return encodeNarrowFloat(b, loc, castScalar(b, loc, v, fromOrig, f32, f32), ft, saturate);
+    // int4/uint4: integers keep their low 4 bits (ONNX: higher bits are
+    // discarded); floats out of range (undefined in ONNX) become 0, as in
+    // ONNX's reference.
+    Value byte;
+    if (isa<FloatType>(from)) {
+      bool isSigned = !cast<IntegerType>(toOrig).isUnsigned();
+      double lo = isSigned ? -8.0 : 0.0, hi = isSigned ? 7.0 : 15.0;
+      Value inRange = arith::AndIOp::create(
+          b, loc,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, v, scalarConstant(b, loc, from, lo - 1)),
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, v, scalarConstant(b, loc, from, hi + 1)));
+      Value safe = arith::SelectOp::create(b, loc, inRange, v, scalarConstant(b, loc, from, 0.0));
+      byte = arith::FPToSIOp::create(b, loc, i8, safe);
+    } else {
+      byte = castScalar(b, loc, v, fromOrig, i8, i8);
+    }
+    return arith::AndIOp::create(b, loc, byte, scalarConstant(b, loc, i8, 15));
+  }
   Type from = v.getType();
   if (from == to)
     return v;
@@ -308,7 +345,7 @@ Value buildScalar(OpBuilder &b, Location loc, Operation *op, ValueRange args,
         return x;
       })
       .Case([&](CastOp c) -> Value {
-        return castScalar(b, loc, args[0], origTypes[0], c.getTo(), resultType);
+        return castScalar(b, loc, args[0], origTypes[0], c.getTo(), resultType, c.getSaturate());
       })
       .Default([](Operation *) { return Value(); });
 }

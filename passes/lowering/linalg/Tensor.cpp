@@ -29,9 +29,18 @@ struct ConstantToArith : OpConversionPattern<ConstantOp> {
       return rewriter.notifyMatchFailure(op, "unranked");
     ElementsAttr value = op.getValue();
     if (value.getType() != rt) {
-      // Unsigned element types become signless: same bytes, new type.
-      if (auto dense = dyn_cast<DenseElementsAttr>(value))
-        value = dense.bitcast(rt.getElementType());
+      // Unsigned element types become signless and narrow floats their
+      // bit patterns: same bytes, new type. 4-bit values widen to a byte.
+      Type from = getElementTypeOrSelf(value.getType());
+      if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+        if (from.getIntOrFloatBitWidth() == 4) {
+          auto bits = dense.bitcast(rewriter.getIntegerType(4));
+          value = cast<DenseIntElementsAttr>(bits).mapValues(
+              rt.getElementType(), [](const APInt &v) { return v.zext(8); });
+        } else {
+          value = dense.bitcast(rt.getElementType());
+        }
+      }
       else if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
         value = DenseResourceElementsAttr::get(rt, res.getRawHandle());
     }

@@ -33,7 +33,7 @@ extern "C" {
 /* "GLMA" little-endian. */
 #define GLM_ABI_MAGIC 0x414D4C47u
 #define GLM_ABI_VERSION_MAJOR 1u
-#define GLM_ABI_VERSION_MINOR 1u
+#define GLM_ABI_VERSION_MINOR 2u
 
 #define GLM_ABI_HEADER_SECTION ".glm_header"
 #define GLM_ABI_WEIGHTS_SECTION ".glm_weights"
@@ -93,6 +93,16 @@ typedef enum glm_dtype {
   GLM_DTYPE_I64 = 11,
   GLM_DTYPE_U64 = 12,
   GLM_DTYPE_BOOL = 13, /* one byte per element, 0 or 1 */
+  /* ABI 1.2: 8- and 4-bit types, one byte per element; a 4-bit value is
+     the low nibble of its byte, the high nibble zero (as ml_dtypes holds
+     them; ONNX packs two per byte only inside a model file). */
+  GLM_DTYPE_F8E4M3FN = 14,
+  GLM_DTYPE_F8E4M3FNUZ = 15,
+  GLM_DTYPE_F8E5M2 = 16,
+  GLM_DTYPE_F8E5M2FNUZ = 17,
+  GLM_DTYPE_F4E2M1FN = 18,
+  GLM_DTYPE_I4 = 19,
+  GLM_DTYPE_U4 = 20,
 } glm_dtype_t;
 
 /*--- the header section --------------------------------------------------*/
@@ -249,7 +259,10 @@ static inline size_t glm_dtype_size(uint32_t dtype) {
   case GLM_DTYPE_F32: case GLM_DTYPE_I32: case GLM_DTYPE_U32: return 4;
   case GLM_DTYPE_F16: case GLM_DTYPE_BF16: case GLM_DTYPE_I16:
   case GLM_DTYPE_U16: return 2;
-  case GLM_DTYPE_I8: case GLM_DTYPE_U8: case GLM_DTYPE_BOOL: return 1;
+  case GLM_DTYPE_I8: case GLM_DTYPE_U8: case GLM_DTYPE_BOOL:
+  case GLM_DTYPE_F8E4M3FN: case GLM_DTYPE_F8E4M3FNUZ: case GLM_DTYPE_F8E5M2:
+  case GLM_DTYPE_F8E5M2FNUZ: case GLM_DTYPE_F4E2M1FN: case GLM_DTYPE_I4:
+  case GLM_DTYPE_U4: return 1;
   default: return 0;
   }
 }

@@ -186,6 +186,16 @@ typedef enum glmrt_dtype {
   GLMRT_DTYPE_I64 = 11,
   GLMRT_DTYPE_U64 = 12,
   GLMRT_DTYPE_BOOL = 13, /**< one byte per element, 0 or 1 */
+  /* 8- and 4-bit types (ONNX FLOAT8*, FLOAT4E2M1, INT4, UINT4), one byte per
+   * element: float8 as its bit pattern; a 4-bit value in the low nibble with
+   * the high nibble zero, as ml_dtypes' NumPy arrays hold them. */
+  GLMRT_DTYPE_F8E4M3FN = 14,
+  GLMRT_DTYPE_F8E4M3FNUZ = 15,
+  GLMRT_DTYPE_F8E5M2 = 16,
+  GLMRT_DTYPE_F8E5M2FNUZ = 17,
+  GLMRT_DTYPE_F4E2M1FN = 18,
+  GLMRT_DTYPE_I4 = 19,
+  GLMRT_DTYPE_U4 = 20,
 } glmrt_dtype_t;
 
 /** Bytes per element; 0 for an invalid dtype. */

@@ -1,6 +1,8 @@
 //===- glmrt_run_test.cpp - tools/glmrt-run on the hand-built artifacts ----===//
 #include "npy.h"
 
+#include <glmrt/artifact_abi.h>
+
 #include <gtest/gtest.h>
 
 #include <ftw.h>
@@ -156,9 +158,11 @@ TEST_F(GlmrtRun, OtherEntriesAndThreads) {
 
 TEST_F(GlmrtRun, Info) {
   Result r = run({artifact("multi.so"), "--info"});
+  std::string abi_line = "abi:      " + std::to_string(GLM_ABI_VERSION_MAJOR) + "." +
+                         std::to_string(GLM_ABI_VERSION_MINOR);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char *text :
-       {"model:    multi", "target:   host", "abi:      1.1", "entry main",
+       {"model:    multi", "target:   host", abi_line.c_str(), "entry main",
         "  input  a: i32 [3]", "  input  b: f64 [2, 2]", "  output prod: f64 []",
         "entry double", "  input  x: u8 [?]", "entry const", "metadata: {}"})
     EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
@@ -194,7 +198,7 @@ TEST_F(GlmrtRun, Profile) {
                   "--profile-json", file("p.json"), "--trace", file("t.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Default: 10 runs after 1 warmup; slowest layer first (/add + /relu
-  // sleeps twice as long as /conv in each of its stretches).
+  // sleeps 3 x 1 ms per run, /conv 2 x 1 ms).
   for (const char *text : {"profile: 10 runs, 1 threads, entry 'main', 2 layers",
                            "measured ", "% of measured)", "GFLOP/s", "add+relu",
                            "1x8x4x4"})

@@ -119,6 +119,15 @@ TEST(Npy, ReadsWhatNumPyWrites) {
   file = image("{'descr': '|V2', 'fortran_order': False, 'shape': (1,)}", 2);
   EXPECT_EQ(npy::parse(file.data(), file.size(), &a), "");
   EXPECT_EQ(a.dtype, GLMRT_DTYPE_U16);
+  // ... and its float8, float4, int4 and uint4 as raw 1-byte voids.
+  file = image("{'descr': '|V1', 'fortran_order': False, 'shape': (3,)}", 3);
+  EXPECT_EQ(npy::parse(file.data(), file.size(), &a), "");
+  EXPECT_EQ(a.dtype, GLMRT_DTYPE_U8);
+  // Written back: float8/float4/uint4 as uint8, int4 widened to int8.
+  EXPECT_STREQ(npy::descr_for(GLMRT_DTYPE_F8E4M3FN), "|u1");
+  EXPECT_STREQ(npy::descr_for(GLMRT_DTYPE_F4E2M1FN), "|u1");
+  EXPECT_STREQ(npy::descr_for(GLMRT_DTYPE_U4), "|u1");
+  EXPECT_STREQ(npy::descr_for(GLMRT_DTYPE_I4), "|i1");
 }
 
 TEST(Npy, MalformedFilesGiveErrors) {

@@ -114,6 +114,11 @@ TEST(Dtype, SizesAndNames) {
       {GLMRT_DTYPE_I32, 4, "i32"},  {GLMRT_DTYPE_U32, 4, "u32"},
       {GLMRT_DTYPE_I64, 8, "i64"},  {GLMRT_DTYPE_U64, 8, "u64"},
       {GLMRT_DTYPE_BOOL, 1, "bool"},
+      // ABI 1.2: one byte per element.
+      {GLMRT_DTYPE_F8E4M3FN, 1, "f8e4m3fn"}, {GLMRT_DTYPE_F8E4M3FNUZ, 1, "f8e4m3fnuz"},
+      {GLMRT_DTYPE_F8E5M2, 1, "f8e5m2"},     {GLMRT_DTYPE_F8E5M2FNUZ, 1, "f8e5m2fnuz"},
+      {GLMRT_DTYPE_F4E2M1FN, 1, "f4e2m1fn"}, {GLMRT_DTYPE_I4, 1, "i4"},
+      {GLMRT_DTYPE_U4, 1, "u4"},
   };
   for (const auto &c : cases) {
     EXPECT_EQ(glmrt_dtype_size(c.dtype), c.size) << c.name;
