@@ -2460,10 +2460,11 @@ LogicalResult GraphImporter::importHardmax(const ox::Node &node, Location loc) {
   return bindOutputs(node, *back, loc);
 }
 
-/// NonZero's output shape is the data's count of nonzeros: glmc takes it
-/// only where the input is known at compile time (TorchScript's
-/// repeat_interleave with a constant repeat count builds its gather indices
-/// with Range/Less/NonZero over static shapes, which fold at import).
+/// NonZero's output shape is the data's count of nonzeros. Where the input
+/// is known at compile time it folds here (TorchScript's repeat_interleave
+/// with a constant repeat count builds its gather indices with
+/// Range/Less/NonZero over static shapes); otherwise glm.non_zero counts at
+/// run time and the result's second dim is dynamic.
 LogicalResult GraphImporter::importNonZero(const ox::Node &node, Location loc) {
   auto x = input(node, 0, loc);
   if (failed(x))
@@ -2471,10 +2472,18 @@ LogicalResult GraphImporter::importNonZero(const ox::Node &node, Location loc) {
   ElementsAttr elems = *x ? glm::getConstantElements(*x) : ElementsAttr();
   auto values = elems ? glm::getValuesAsDouble(elems) : std::nullopt;
   auto xt = elems ? dyn_cast<RankedTensorType>(elems.getType()) : RankedTensorType();
-  if (!values || !xt)
-    return emitError(loc) << "NonZero of a value computed at run time is not supported: its "
-                             "output shape depends on the data (glmc compiles a fixed graph; "
-                             "NonZero of a constant or of static shapes is folded)";
+  if (!values || !xt) {
+    if (!*x || !isa<RankedTensorType>((*x).getType()))
+      return emitError(loc) << "NonZero needs a ranked input";
+    auto op = createOp(node, loc, "non_zero", {*x}, {}, 1);
+    if (failed(op))
+      return failure();
+    // The count is the data's: a static count declared in the model's
+    // value_info holds for the exporter's sample only.
+    int64_t rows = std::max<int64_t>(1, cast<RankedTensorType>((*x).getType()).getRank());
+    (*op)->getResult(0).setType(RankedTensorType::get({rows, ShapedType::kDynamic}, builder.getI64Type()));
+    return bindOutputs(node, *op, loc);
+  }
   ArrayRef<int64_t> shape = xt.getShape();
   int64_t rank = shape.size();
   SmallVector<SmallVector<int64_t>> coords(rank);

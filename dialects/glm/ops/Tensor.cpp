@@ -1018,6 +1018,13 @@ OpFoldResult ConstantOfShapeOp::fold(FoldAdaptor) {
   return DenseElementsAttr::get(ty, *v.getValues<Attribute>().begin());
 }
 
+LogicalResult NonZeroOp::inferResultTypes(SmallVectorImpl<Type> &types) {
+  auto xt = dyn_cast<RankedTensorType>(getInput().getType());
+  int64_t rank = xt ? std::max<int64_t>(1, xt.getRank()) : kDyn;
+  types.push_back(RankedTensorType::get({rank, kDyn}, IntegerType::get(getContext(), 64)));
+  return success();
+}
+
 LogicalResult RangeOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   Type et = elementTypeOf(getStart());
   auto start = getConstantElements(getStart()), limit = getConstantElements(getLimit()),

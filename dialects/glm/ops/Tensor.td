@@ -272,6 +272,18 @@ def GLM_RangeOp : GLM_Op<"range", [Pure]> {
   let hasFolder = 1;
 }
 
+def GLM_NonZeroOp : GLM_Op<"non_zero", [Pure]> {
+  let summary = "indices of the nonzero elements";
+  let description = [{
+    ONNX `NonZero`: a [rank, count] i64 tensor of the coordinates of the
+    input's nonzero elements in row-major order (a 0-d input has rank 1).
+    The count depends on the data: the result's second dim is dynamic
+    unless the importer folded a constant input.
+  }];
+  let arguments = (ins GLM_AnyTensor:$input);
+  let results = (outs TensorOf<[I64]>:$output);
+}
+
 def GLM_TriluOp : GLM_Op<"trilu", [Pure]> {
   let summary = "upper or lower triangle of the last two dims";
   let description = "ONNX `Trilu` (opset 14): `upper` = 1 keeps j >= i + k.";

@@ -1082,6 +1082,84 @@ struct RangeToLinalg : OpConversionPattern<RangeOp> {
   }
 };
 
+/// NonZero: one sequential pass counts the nonzeros (the result's size),
+/// a second writes each one's coordinates into column `pos` of the
+/// [rank, count] result. Scalar loops: the output size depends on the data.
+struct NonZeroToLinalg : OpConversionPattern<NonZeroOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(NonZeroOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rt = convertTensorType(*getTypeConverter(), op.getType());
+    Value x = adaptor.getInput();
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (!rt || !xt)
+      return rewriter.notifyMatchFailure(op, "unranked");
+    if (isNarrowType(getElementTypeOrSelf(op.getInput().getType())))
+      return op.emitOpError("of a float8/float4/4-bit tensor is not supported; cast it first");
+    if (rt.getRank() != 2 || rt.isDynamicDim(0) || !rt.isDynamicDim(1))
+      return op.emitOpError("result must be [rank, ?] (the count depends on the data), got ") << rt;
+    OpBuilder &b = rewriter;
+    int64_t rank = xt.getRank();
+    Type et = xt.getElementType(), i64 = b.getI64Type();
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(toIndexValue(b, loc, getDim(b, loc, x, d)));
+    Value n = arith::ConstantIndexOp::create(b, loc, 1);
+    for (Value d : dims)
+      n = arith::MulIOp::create(b, loc, n, d);
+    Value zeroI = arith::ConstantIndexOp::create(b, loc, 0), oneI = arith::ConstantIndexOp::create(b, loc, 1);
+    // Element `i` (row-major) and whether it is nonzero; its coordinates.
+    auto coords = [&](OpBuilder &bb, Location l, Value i) {
+      SmallVector<Value> c(rank);
+      Value rest = i;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        c[d] = arith::RemUIOp::create(bb, l, rest, dims[d]);
+        rest = arith::DivUIOp::create(bb, l, rest, dims[d]);
+      }
+      return c;
+    };
+    auto nonZeroAt = [&](OpBuilder &bb, Location l, Value i) -> Value {
+      Value v = tensor::ExtractOp::create(bb, l, x, coords(bb, l, i));
+      Value zero = scalarConstant(bb, l, et, 0.0);
+      if (isa<FloatType>(et))
+        return arith::CmpFOp::create(bb, l, arith::CmpFPredicate::UNE, v, zero);
+      return arith::CmpIOp::create(bb, l, arith::CmpIPredicate::ne, v, zero);
+    };
+    auto count = scf::ForOp::create(
+        b, loc, zeroI, n, oneI, ValueRange{zeroI},
+        [&](OpBuilder &bb, Location l, Value i, ValueRange acc) {
+          Value inc = arith::SelectOp::create(bb, l, nonZeroAt(bb, l, i), oneI, zeroI);
+          scf::YieldOp::create(bb, l, ValueRange{arith::AddIOp::create(bb, l, acc[0], inc).getResult()});
+        });
+    Value total = count.getResult(0);
+    Value empty = tensor::EmptyOp::create(b, loc, rt, ValueRange{total});
+    auto fill = scf::ForOp::create(
+        b, loc, zeroI, n, oneI, ValueRange{empty, zeroI},
+        [&](OpBuilder &bb, Location l, Value i, ValueRange acc) {
+          auto ifOp = scf::IfOp::create(
+              bb, l, nonZeroAt(bb, l, i),
+              [&](OpBuilder &tb, Location tl) {
+                Value out = acc[0];
+                SmallVector<Value> c = coords(tb, tl, i);
+                if (rank == 0) // a 0-d input: one row of index 0
+                  c.push_back(zeroI);
+                for (auto [d, cd] : llvm::enumerate(c)) {
+                  Value v = arith::IndexCastOp::create(tb, tl, i64, cd);
+                  Value row = arith::ConstantIndexOp::create(tb, tl, d);
+                  out = tensor::InsertOp::create(tb, tl, v, out, ValueRange{row, acc[1]});
+                }
+                Value next = arith::AddIOp::create(tb, tl, acc[1], oneI);
+                scf::YieldOp::create(tb, tl, ValueRange{out, next});
+              },
+              [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
+          scf::YieldOp::create(bb, l, ifOp.getResults());
+        });
+    rewriter.replaceOp(op, fill.getResult(0));
+    return success();
+  }
+};
+
 struct TriluToLinalg : OpConversionPattern<TriluOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(TriluOp op, OpAdaptor adaptor,
@@ -1216,5 +1294,5 @@ void mlir::glm::populateTensorToLinalgPatterns(const TypeConverter &converter,
                ReshapeLikeToTensor<SqueezeOp>, ReshapeLikeToTensor<UnsqueezeOp>, TransposeToLinalg,
                ConcatToTensor, SplitToTensor, ShapeToTensor, SizeToTensor, GatherToLinalg, GatherNDToLinalg, ScatterNDToLinalg, GatherElementsToLinalg, ResizeToLinalg, OneHotToLinalg,
                SliceToTensor, ExpandToLinalg, TileToLinalg, PadToTensor, ConstantOfShapeToLinalg,
-               RangeToLinalg, TriluToLinalg>(converter, patterns.getContext());
+               RangeToLinalg, TriluToLinalg, NonZeroToLinalg>(converter, patterns.getContext());
 }

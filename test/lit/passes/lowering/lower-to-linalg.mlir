@@ -445,3 +445,20 @@ func.func @max_pool_indices(%x: tensor<1x2x5x4xf32>) -> tensor<1x2x3x2xi64> {
   %0 = glm.max_pool_indices %x {kernel_shape = [2, 2], strides = [2, 2], pads = [1, 0, 0, 0], storage_order = 1 : i64} : (tensor<1x2x5x4xf32>) -> tensor<1x2x3x2xi64>
   return %0 : tensor<1x2x3x2xi64>
 }
+
+// -----
+
+// NonZero: a counting loop sizes the [rank, count] result, a second loop
+// writes each nonzero element's coordinates into the next column.
+// CHECK-LABEL: func.func @non_zero
+// CHECK: %[[N:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (index)
+// CHECK: arith.cmpf une
+// CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<2x?xi64>
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %[[E]], %{{.+}} = %{{.+}}) -> (tensor<2x?xi64>, index)
+// CHECK: scf.if
+// CHECK: tensor.insert
+// CHECK: tensor.insert
+func.func @non_zero(%x: tensor<3x4xf32>) -> tensor<2x?xi64> {
+  %0 = glm.non_zero %x : (tensor<3x4xf32>) -> tensor<2x?xi64>
+  return %0 : tensor<2x?xi64>
+}
