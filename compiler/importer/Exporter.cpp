@@ -461,6 +461,10 @@ LogicalResult GraphExporter::exportOp(Operation *op) {
     dropAttr("scales");
     dropAttr("sizes");
     dropAttr("roi");
+    // Antialias is an opset-18 attribute.
+    if (resize.getAntialias() != 0)
+      return op->emitError() << "cannot export Resize with antialias at ONNX opset " << kExportOpset;
+    dropAttr("antialias");
   }
   // Opset 13+: axes and split sizes are inputs.
   auto axesToInput = [&](StringRef attrName) {

@@ -2071,8 +2071,6 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
     mode = "linear";
   if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return emitError(loc) << node.opType << " mode '" << mode << "' is not supported";
-  if (intAttr("antialias", 0) != 0)
-    return emitError(loc) << node.opType << " with antialias = 1 is not supported";
 
   // Scales and sizes: attribute (Upsample-7), input 1 (Upsample-9,
   // Resize-10), inputs 2 and 3 (Resize-11+). Both must be constants.
@@ -2218,12 +2216,16 @@ LogicalResult GraphImporter::importResize(const ox::Node &node, Location loc) {
       builder.getNamedAttr("nearest_mode", builder.getStringAttr(nearest))};
   if (sizes)
     attrs.push_back(builder.getNamedAttr("sizes", builder.getI64ArrayAttr(outSizes)));
-  if (mode == "cubic") {
+  if (mode == "cubic")
     if (const ox::Attribute *a = node.getAttribute("cubic_coeff_a"))
       attrs.push_back(builder.getNamedAttr("cubic_coeff_a", builder.getF32FloatAttr(a->f)));
-    if (intAttr("exclude_outside", 0) != 0)
-      attrs.push_back(builder.getNamedAttr("exclude_outside", builder.getI64IntegerAttr(1)));
-  }
+  // Antialias (opset 18) filters linear and cubic downscaling; nearest
+  // ignores it. exclude_outside matters to cubic and to antialiased linear.
+  bool antialias = mode != "nearest" && intAttr("antialias", 0) != 0;
+  if (antialias)
+    attrs.push_back(builder.getNamedAttr("antialias", builder.getI64IntegerAttr(1)));
+  if ((mode == "cubic" || antialias) && intAttr("exclude_outside", 0) != 0)
+    attrs.push_back(builder.getNamedAttr("exclude_outside", builder.getI64IntegerAttr(1)));
   if (roi) {
     attrs.push_back(builder.getNamedAttr("roi", builder.getArrayAttr(roiAttrs)));
     if (const ox::Attribute *a = node.getAttribute("extrapolation_value"))

@@ -487,8 +487,8 @@ def build_exporter_ops(seed=8):
     HardSwish (MobileNetV3), PRelu, Mish (opset 18), Elu, Selu, Sign,
     Round, IsNaN/IsInf with Where (transformers' mask code), Xor, GatherND
     with a batch dim and GatherElements (the dynamo exporter), Mod in both
-    modes. NaN and inf appear inside the graph only (x/0 and inf-inf), so
-    the outputs are finite."""
+    modes, Resize with antialias (torchvision). NaN and inf appear inside
+    the graph only (x/0 and inf-inf), so the outputs are finite."""
     g = GraphBuilder("exporter_ops", seed)
     f32 = lambda v: np.array(v, dtype=np.float32)
     i64 = lambda v: np.array(v, dtype=np.int64)
@@ -530,12 +530,16 @@ def build_exporter_ops(seed=8):
               name="mod_float", fmod=1)
     g.op("Add", [mi_, mf], name="mods")
     g.nodes[-1].output[0] = "mods"
+    # torchvision's resize(antialias=True): Resize-18 with antialias, cubic.
+    g.op("Resize", ["x", "", g.const(f32([1, 1, 0.5, 0.375]))], name="resize_aa", mode="cubic",
+         antialias=1)
+    g.nodes[-1].output[0] = "small"
     m = g.model([vi("x", TensorProto.FLOAT, [2, 3, 8, 8])],
                 [vi("act", TensorProto.FLOAT, [2, 3, 8, 8]), vi("masked", TensorProto.FLOAT, [2, 3, 8, 8]),
                  vi("rows", TensorProto.FLOAT, [2, 4, 8]), vi("picked", TensorProto.FLOAT, [2, 3, 8, 3]),
-                 vi("mods", TensorProto.FLOAT, [2, 3, 8, 8])],
+                 vi("mods", TensorProto.FLOAT, [2, 3, 8, 8]), vi("small", TensorProto.FLOAT, [2, 3, 4, 3])],
                 doc="exporter ops: HardSwish, PRelu, Mish, Elu, Selu, Sign, Round, IsNaN, IsInf, Xor, "
-                    "GatherND, GatherElements, Mod", opset=18)
+                    "GatherND, GatherElements, Mod, Resize antialias", opset=18)
     rng = np.random.default_rng(seed + 1000)
     return m, [(2.0 * rng.standard_normal((2, 3, 8, 8))).astype(np.float32)]
 

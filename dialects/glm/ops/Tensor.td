@@ -235,7 +235,9 @@ def GLM_ResizeOp : GLM_Op<"resize", [Pure]> {
     floor(input dim * scale). `mode` is "nearest", "linear" (n-linear over
     the resized dims) or "cubic" (4 taps per resized dim, Keys kernel with
     `cubic_coeff_a`; `exclude_outside` = 1 drops the taps outside the input
-    and renormalises the others), `coordinate_transformation_mode` one of
+    and renormalises the others; `antialias` = 1 widens the linear or cubic
+    kernel by 1 / scale where a dim shrinks and normalises its weights to sum
+    1, as the ONNX reference), `coordinate_transformation_mode` one of
     half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners,
     asymmetric, tf_crop_and_resize; `nearest_mode` one of
     round_prefer_floor, round_prefer_ceil, floor, ceil. Source coordinates
@@ -250,6 +252,7 @@ def GLM_ResizeOp : GLM_Op<"resize", [Pure]> {
                        DefaultValuedStrAttr<StrAttr, "round_prefer_floor">:$nearest_mode,
                        DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
                        DefaultValuedAttr<I64Attr, "0">:$exclude_outside,
+                       DefaultValuedAttr<I64Attr, "0">:$antialias,
                        OptionalAttr<F32ArrayAttr>:$roi,
                        DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value);
   let results = (outs GLM_FloatTensor:$Y);

@@ -430,6 +430,10 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
     Value inSize, outSize; // index
     Value inF, outF, scale; // f32
     float roiStart = 0.0f, roiEnd = 1.0f;
+    // Antialias (downscaling, linear or cubic): `aaTaps` taps from
+    // floor(src) + aaStart, the kernel stretched by 1 / aaScale.
+    int64_t aaStart = 0, aaTaps = 0;
+    double aaScale = 1.0;
   };
 
   LogicalResult matchAndRewrite(ResizeOp op, OpAdaptor adaptor,
@@ -501,14 +505,24 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
       // With sizes the scale is size / input size (in f32, as ONNX).
       a.scale = sizes ? arith::DivFOp::create(b, loc, a.outF, a.inF).getResult()
                       : cf(b, loc, scales[d]);
+      if (op.getAntialias() != 0 && mode != "nearest" && scales[d] < 1.0f) {
+        // As the ONNX reference: the kernel (support 1 linear, 2 cubic)
+        // widened by 1 / scale, taps floor(-support / scale) + 1 .. -that + 1.
+        a.aaScale = scales[d];
+        a.aaStart = (int64_t)std::floor(-(mode == "cubic" ? 2.0 : 1.0) / a.aaScale) + 1;
+        a.aaTaps = 2 - 2 * a.aaStart;
+      }
       outSizes.push_back(a.outSize);
       axes.push_back(a);
     }
     bool nearest = mode == "nearest", cubic = mode == "cubic";
     double coeffA = op.getCubicCoeffA().convertToDouble();
     bool excludeOutside = op.getExcludeOutside() != 0;
-    Value result = buildParallelGeneric(
-        rewriter, loc, rt, outSizes, ValueRange{}, {},
+    // Resamples `from` along `subset` into a tensor of `type` and `sizes`.
+    auto resample = [&](Value from, ArrayRef<Axis> subset, RankedTensorType type,
+                        ArrayRef<OpFoldResult> sizes) -> Value {
+      return buildParallelGeneric(
+        rewriter, loc, type, sizes, ValueRange{}, {},
         [&](OpBuilder &bb, Location l, ValueRange) -> Value {
           Value zeroI = arith::ConstantIndexOp::create(bb, l, 0),
                 oneI = arith::ConstantIndexOp::create(bb, l, 1);
@@ -524,7 +538,7 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
           // has one tap and no weight.
           SmallVector<SmallVector<Value>> taps, weights;
           Value outside; // i1: some source coordinate beyond the input
-          for (const Axis &a : axes) {
+          for (const Axis &a : subset) {
             Value o = toF32(bb, l, base[a.dim]);
             Value lastF = sub(a.inF, oneF);
             Value halfPixel = sub(div(add(o, halfF), a.scale), halfF);
@@ -584,6 +598,57 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
               weights.push_back({});
               continue;
             }
+            if (a.aaTaps > 0) {
+              // Taps floor(src) + aaStart + j (edge values beyond the input),
+              // weights kernel(aaScale * (aaStart + j - t)) normalised to
+              // sum 1; exclude_outside drops the taps outside the input.
+              Value x0f = math::FloorOp::create(bb, l, src);
+              Value t = sub(src, x0f);
+              double reach = (double)a.aaTaps + 4.0;
+              x0f = arith::MaximumFOp::create(bb, l, x0f, cf(bb, l, -reach));
+              x0f = arith::MinimumFOp::create(bb, l, x0f, add(a.inF, cf(bb, l, reach)));
+              Value x0 = toIndex(x0f);
+              Value A = cf(bb, l, coeffA);
+              auto kernel = [&](Value d) -> Value {
+                d = math::AbsFOp::create(bb, l, d);
+                if (!cubic) // max(1 - |d|, 0)
+                  return arith::MaximumFOp::create(bb, l, sub(oneF, d), zeroF);
+                Value d2 = mul(d, d), d3 = mul(d2, d);
+                // |d| <= 1: (A + 2) d^3 - (A + 3) d^2 + 1;
+                // 1 < |d| < 2: A d^3 - 5A d^2 + 8A d - 4A; else 0.
+                Value nearW = add(sub(mul(add(A, cf(bb, l, 2.0)), d3), mul(add(A, cf(bb, l, 3.0)), d2)),
+                                  oneF);
+                Value farW = sub(add(sub(mul(A, d3), mul(mul(cf(bb, l, 5.0), A), d2)),
+                                     mul(mul(cf(bb, l, 8.0), A), d)),
+                                 mul(cf(bb, l, 4.0), A));
+                Value isNear = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OLE, d, oneF);
+                Value isFar = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OLT, d, cf(bb, l, 2.0));
+                Value w = arith::SelectOp::create(bb, l, isFar, farW, zeroF);
+                return arith::SelectOp::create(bb, l, isNear, nearW, w);
+              };
+              SmallVector<Value> idx, w;
+              Value sum;
+              Value s = cf(bb, l, a.aaScale);
+              for (int64_t j = 0; j < a.aaTaps; ++j) {
+                int64_t k = a.aaStart + j;
+                Value wj = kernel(mul(s, sub(cf(bb, l, (double)k), t)));
+                Value i = arith::AddIOp::create(bb, l, x0, arith::ConstantIndexOp::create(bb, l, k));
+                if (excludeOutside) {
+                  Value in = arith::AndIOp::create(
+                      bb, l, arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sge, i, zeroI),
+                      arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sle, i, last));
+                  wj = arith::SelectOp::create(bb, l, in, wj, zeroF);
+                }
+                sum = sum ? add(sum, wj) : wj;
+                idx.push_back(clampIndex(i));
+                w.push_back(wj);
+              }
+              for (Value &wj : w)
+                wj = div(wj, sum);
+              taps.push_back(idx);
+              weights.push_back(w);
+              continue;
+            }
             if (!cubic) {
               Value xc = arith::MaximumFOp::create(bb, l, src, zeroF);
               xc = arith::MinimumFOp::create(bb, l, xc, lastF);
@@ -633,31 +698,31 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
             taps.push_back(idx);
             weights.push_back(w);
           }
-          Type et = rt.getElementType();
+          Type et = type.getElementType();
           Value result;
           if (nearest) {
             SmallVector<Value> at(base);
-            for (auto [k, a] : llvm::enumerate(axes))
+            for (auto [k, a] : llvm::enumerate(subset))
               at[a.dim] = taps[k][0];
-            result = tensor::ExtractOp::create(bb, l, x, at);
+            result = tensor::ExtractOp::create(bb, l, from, at);
           } else {
             // Sum over every combination of taps; f16/bf16 accumulate in
             // f32, f64 in f64.
             Type acct = et.getIntOrFloatBitWidth() < 32 ? f32 : et;
             Value acc;
-            SmallVector<size_t> pick(axes.size(), 0);
+            SmallVector<size_t> pick(subset.size(), 0);
             while (true) {
               SmallVector<Value> at(base);
               Value w;
-              for (auto [k, a] : llvm::enumerate(axes)) {
+              for (auto [k, a] : llvm::enumerate(subset)) {
                 at[a.dim] = taps[k][pick[k]];
                 Value wk = weights[k][pick[k]];
                 w = w ? arith::MulFOp::create(bb, l, w, wk).getResult() : wk;
               }
               if (w && acct != f32)
                 w = arith::ExtFOp::create(bb, l, acct, w);
-              Value v = tensor::ExtractOp::create(bb, l, x, at);
-              if (et != acct)
+              Value v = tensor::ExtractOp::create(bb, l, from, at);
+              if (v.getType() != acct)
                 v = arith::ExtFOp::create(bb, l, acct, v);
               Value term = w ? arith::MulFOp::create(bb, l, w, v).getResult() : v;
               acc = acc ? arith::AddFOp::create(bb, l, acc, term).getResult() : term;
@@ -678,6 +743,29 @@ struct ResizeToLinalg : OpConversionPattern<ResizeOp> {
           }
           return result;
         });
+    };
+    bool separable = llvm::any_of(axes, [](const Axis &a) { return a.aaTaps > 0; });
+    Value result;
+    if (!separable) {
+      result = resample(x, axes, rt, outSizes);
+    } else {
+      // The antialias taps grow as 1 / scale: resample one axis at a time (as
+      // the ONNX reference does), keeping f32 between the passes for f16/bf16.
+      Type et = rt.getElementType();
+      Type mid = et.getIntOrFloatBitWidth() < 32 ? f32 : et;
+      SmallVector<int64_t> shape(xt.getShape());
+      SmallVector<OpFoldResult> curSizes;
+      for (int64_t d = 0; d < rank; ++d)
+        curSizes.push_back(getDim(b, loc, x, d));
+      result = x;
+      for (auto [k, a] : llvm::enumerate(axes)) {
+        shape[a.dim] = rt.getDimSize(a.dim);
+        curSizes[a.dim] = outSizes[a.dim];
+        bool lastPass = k + 1 == axes.size();
+        auto type = RankedTensorType::get(shape, lastPass ? et : mid);
+        result = resample(result, ArrayRef<Axis>(a), type, curSizes);
+      }
+    }
     rewriter.replaceOp(op, result);
     return success();
   }

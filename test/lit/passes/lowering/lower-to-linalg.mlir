@@ -411,6 +411,30 @@ func.func @resize_cubic(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x6xf32> {
 
 // -----
 
+// Antialias: one pass per resized dim (as the ONNX reference), f32 between
+// the passes; the linear kernel widened by 1 / scale gives 2 - 2 *
+// (floor(-1 / scale) + 1) taps: 4 for H (scale 0.5), 6 for W (scale 0.375),
+// with |d|-kernel weights normalised by their sum.
+// CHECK-LABEL: func.func @resize_antialias
+func.func @resize_antialias(%x: tensor<1x1x4x8xf16>) -> tensor<1x1x2x3xf16> {
+  // CHECK: %[[H:.+]] = linalg.generic
+  // CHECK-COUNT-4: math.absf
+  // CHECK-COUNT-4: arith.divf
+  // CHECK-COUNT-4: tensor.extract %arg0
+  // CHECK-NOT: tensor.extract
+  // CHECK: } -> tensor<1x1x2x8xf32>
+  // CHECK: linalg.generic
+  // CHECK-COUNT-6: math.absf
+  // CHECK-COUNT-6: tensor.extract %[[H]]
+  // CHECK-NOT: tensor.extract
+  // CHECK: arith.truncf %{{.*}} : f32 to f16
+  // CHECK: } -> tensor<1x1x2x3xf16>
+  %0 = glm.resize %x {mode = "linear", antialias = 1 : i64, scales = [1.0 : f32, 1.0 : f32, 0.5 : f32, 0.375 : f32]} : (tensor<1x1x4x8xf16>) -> tensor<1x1x2x3xf16>
+  return %0 : tensor<1x1x2x3xf16>
+}
+
+// -----
+
 // tf_crop_and_resize: src = start * (in - 1) + o * (end - start) * (in - 1)
 // / (out - 1); outside [0, in - 1] the output is extrapolation_value.
 // CHECK-LABEL: func.func @resize_crop
