@@ -23,6 +23,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
@@ -1049,16 +1050,34 @@ LogicalResult GraphImporter::importIdentity(const ox::Node &node, Location loc) 
   if (failed(v) || !*v)
     return failed(v) ? failure() : emitError(loc) << node.opType << " needs an input";
   if (node.opType == "Dropout") {
-    // Inference: the identity, and a mask that keeps everything. A
-    // training_mode input that is not a constant false is refused.
+    // Inference, or training with ratio 0: the identity, and a mask that
+    // keeps everything. Training with a ratio above 0 drops random elements.
     auto training = input(node, 2, loc);
     if (failed(training))
       return failure();
     if (*training) {
       auto t = glm::getConstantIntValues(*training);
-      if (!t || llvm::any_of(*t, [](int64_t b) { return b != 0; }))
-        return emitError(loc) << "Dropout in training mode is not supported; export the model "
-                                 "in eval mode";
+      if (!t)
+        return emitError(loc) << "Dropout with a computed training_mode is not supported; glmc "
+                                 "needs it at compile time (export the model in eval mode)";
+      if (llvm::any_of(*t, [](int64_t b) { return b != 0; })) {
+        auto r = input(node, 1, loc);
+        if (failed(r))
+          return failure();
+        ElementsAttr c = *r ? glm::getConstantElements(*r) : ElementsAttr();
+        auto ratio = c ? glm::getValuesAsDouble(c) : std::nullopt;
+        if (*r && !ratio)
+          return emitError(loc) << "Dropout in training mode with a computed ratio is not "
+                                   "supported; export the model in eval mode";
+        double p = ratio && !ratio->empty() ? (*ratio)[0] : 0.5; // ONNX's default ratio
+        std::string shown;
+        llvm::raw_string_ostream(shown) << llvm::format("%g", p);
+        if (p != 0.0)
+          return emitError(loc) << "Dropout in training mode with ratio " << shown
+                                << " is not supported: it zeroes random elements, which no "
+                                   "reference (the ONNX reference's NumPy RNG, ONNX Runtime's own) "
+                                   "can reproduce; export the model in eval mode, or with ratio 0";
+      }
     }
     if (node.outputs.size() > 1 && !node.outputs[1].empty()) {
       auto shape = createStep(node, loc, "shape", {*v});
