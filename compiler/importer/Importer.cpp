@@ -164,6 +164,7 @@ private:
   LogicalResult importHardmax(const ox::Node &node, Location loc);
   LogicalResult importNonZero(const ox::Node &node, Location loc);
   LogicalResult importInstanceNorm(const ox::Node &node, Location loc);
+  LogicalResult importBatchNormTraining(const ox::Node &node, Location loc);
   LogicalResult importGroupNorm(const ox::Node &node, Location loc);
   // Quantization (see the section comment for the forms).
   LogicalResult importDequantizeLinear(const ox::Node &node, Location loc);
@@ -2570,6 +2571,106 @@ FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc
   return stepValue(node, loc, "cast", {*y}, {builder.getNamedAttr("to", TypeAttr::get(et))});
 }
 
+/// BatchNormalization with training_mode = 1 (opset 14+): Y normalised with
+/// the batch statistics (mean and biased variance over every dim but 1, in
+/// f32), and the running statistics input * momentum + batch * (1 -
+/// momentum), as the ONNX reference computes them.
+LogicalResult GraphImporter::importBatchNormTraining(const ox::Node &node, Location loc) {
+  SmallVector<Value> in;
+  for (unsigned i = 0; i < 5; ++i) {
+    auto v = input(node, i, loc);
+    if (failed(v))
+      return failure();
+    if (!*v)
+      return emitError(loc) << "BatchNormalization needs X, scale, B, input_mean and input_var";
+    in.push_back(*v);
+  }
+  auto xt = dyn_cast<RankedTensorType>(in[0].getType());
+  if (!xt || xt.getRank() < 2)
+    return emitError(loc) << "BatchNormalization in training mode needs a ranked input of rank >= 2";
+  float eps = 1e-5f, momentum = 0.9f;
+  if (const ox::Attribute *a = node.getAttribute("epsilon"))
+    eps = a->f;
+  if (const ox::Attribute *a = node.getAttribute("momentum"))
+    momentum = a->f;
+  int64_t rank = xt.getRank();
+  Type f32 = builder.getF32Type();
+  auto cast = [&](Value v, Type to) -> FailureOr<Value> {
+    if (getElementTypeOrSelf(v.getType()) == to)
+      return v;
+    return stepValue(node, loc, "cast", {v}, {builder.getNamedAttr("to", TypeAttr::get(to))});
+  };
+  auto scalar = [&](float f) {
+    return scalarConstant(loc, RankedTensorType::get({}, f32), builder.getF32FloatAttr(f));
+  };
+  // Per-channel [C] -> [C, 1, ...] against [N, C, spatial...].
+  SmallVector<int64_t> trailing;
+  for (int64_t d = 1; d < rank - 1; ++d)
+    trailing.push_back(d);
+  auto perChannel = [&](Value v) -> FailureOr<Value> {
+    auto c = cast(v, f32);
+    if (failed(c) || trailing.empty())
+      return c;
+    return stepValue(node, loc, "unsqueeze", {*c},
+                     {builder.getNamedAttr("axes", builder.getI64ArrayAttr(trailing))});
+  };
+  SmallVector<int64_t> axes{0};
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
+  auto xf = cast(in[0], f32);
+  if (failed(xf))
+    return failure();
+  auto mean = stepValue(node, loc, "reduce_mean", {*xf}, {axesAttr}); // [1, C, 1, ...]
+  if (failed(mean))
+    return failure();
+  auto dev = stepValue(node, loc, "sub", {*xf, *mean});
+  if (failed(dev))
+    return failure();
+  auto sq = stepValue(node, loc, "mul", {*dev, *dev});
+  if (failed(sq))
+    return failure();
+  auto var = stepValue(node, loc, "reduce_mean", {*sq}, {axesAttr});
+  if (failed(var))
+    return failure();
+  auto ve = stepValue(node, loc, "add", {*var, scalar(eps)});
+  if (failed(ve))
+    return failure();
+  auto sd = stepValue(node, loc, "sqrt", {*ve});
+  if (failed(sd))
+    return failure();
+  auto norm = stepValue(node, loc, "div", {*dev, *sd});
+  auto s = perChannel(in[1]), b = perChannel(in[2]);
+  if (failed(norm) || failed(s) || failed(b))
+    return failure();
+  auto scaled = stepValue(node, loc, "mul", {*norm, *s});
+  if (failed(scaled))
+    return failure();
+  auto y = stepValue(node, loc, "add", {*scaled, *b});
+  if (failed(y) || failed(y = cast(*y, xt.getElementType())))
+    return failure();
+  bindValue(node.outputs.at(0), *y);
+  // running = input * momentum + batch * (1 - momentum), in the input's type.
+  for (unsigned k = 1; k < 3 && k < node.outputs.size(); ++k) {
+    if (node.outputs[k].empty())
+      continue;
+    Value batch = k == 1 ? *mean : *var;
+    auto flat = stepValue(node, loc, "reshape", {batch, i64Constant(loc, {-1})});
+    auto inF = cast(in[2 + k], f32);
+    if (failed(flat) || failed(inF))
+      return failure();
+    auto kept = stepValue(node, loc, "mul", {*inF, scalar(momentum)});
+    auto added = stepValue(node, loc, "mul", {*flat, scalar(1.0f - momentum)});
+    if (failed(kept) || failed(added))
+      return failure();
+    auto r = stepValue(node, loc, "add", {*kept, *added});
+    if (failed(r) || failed(r = cast(*r, getElementTypeOrSelf(in[2 + k].getType()))))
+      return failure();
+    bindValue(node.outputs[k], *r);
+  }
+  return success();
+}
+
 /// InstanceNormalization: each (n, c) slice normalised over the spatial
 /// dims, then scale[c] and B[c].
 LogicalResult GraphImporter::importInstanceNorm(const ox::Node &node, Location loc) {
@@ -3328,8 +3429,7 @@ const llvm::StringMap<GraphImporter::Handler> &GraphImporter::handlers() {
     t["Slice"] = &GraphImporter::importSlice;
     t["BatchNormalization"] = [](GraphImporter &g, const ox::Node &n, Location l) {
       if (const ox::Attribute *tm = n.getAttribute("training_mode"); tm && tm->i != 0)
-        return LogicalResult(emitError(l) << "BatchNormalization in training mode is not supported; "
-                                             "export the model in eval mode");
+        return g.importBatchNormTraining(n, l);
       if (failed(g.importSingleOutput(n, l, "running statistics")))
         return failure();
       return g.importGeneric(n, l);
