@@ -82,20 +82,25 @@ def GLM_BatchNormalizationOp : GLM_Op<"batch_normalization", [Pure]> {
   let hasVerifier = 1;
 }
 
-class GLM_PoolOp<string mnemonic, string what> : GLM_Op<mnemonic, [Pure]> {
+// MaxPool (opset 12+) also takes 8-bit integers.
+def GLM_MaxPoolTensor : TensorOf<[F16, BF16, F32, F64, I8, SI8, UI8]>;
+
+class GLM_PoolOp<string mnemonic, string what, Type tensorType = GLM_FloatTensor>
+    : GLM_Op<mnemonic, [Pure]> {
   let summary = what # " pooling";
   let description = [{
     ONNX pooling (opset 12/19) on NCHW data with explicit `pads`
-    [begin..., end...] (the importer resolves `auto_pad`).
+    [begin..., end...] (the importer resolves `auto_pad`). Max pooling also
+    takes int8 and uint8.
   }];
-  let arguments = (ins GLM_FloatTensor:$X,
+  let arguments = (ins tensorType:$X,
                        DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
                        OptionalAttr<I64ArrayAttr>:$dilations,
                        I64ArrayAttr:$kernel_shape,
                        OptionalAttr<I64ArrayAttr>:$pads,
                        OptionalAttr<I64ArrayAttr>:$strides,
                        DefaultValuedAttr<I64Attr, "0">:$count_include_pad);
-  let results = (outs GLM_FloatTensor:$Y);
+  let results = (outs tensorType:$Y);
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     llvm::SmallVector<int64_t> getStridesOrDefault();
@@ -103,7 +108,7 @@ class GLM_PoolOp<string mnemonic, string what> : GLM_Op<mnemonic, [Pure]> {
     llvm::SmallVector<int64_t> getPadsOrDefault();
   }];
 }
-def GLM_MaxPoolOp : GLM_PoolOp<"max_pool", "max">;
+def GLM_MaxPoolOp : GLM_PoolOp<"max_pool", "max", GLM_MaxPoolTensor>;
 def GLM_AveragePoolOp : GLM_PoolOp<"average_pool", "average">;
 
 def GLM_MaxPoolIndicesOp : GLM_Op<"max_pool_indices", [Pure]> {
@@ -114,7 +119,7 @@ def GLM_MaxPoolIndicesOp : GLM_Op<"max_pool_indices", [Pure]> {
     [N, C, D...], padding not counted. `storage_order` 0 flattens row-major,
     1 column-major over the spatial dims (N and C stay outermost).
   }];
-  let arguments = (ins GLM_FloatTensor:$X,
+  let arguments = (ins GLM_MaxPoolTensor:$X,
                        DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
                        OptionalAttr<I64ArrayAttr>:$dilations,
                        I64ArrayAttr:$kernel_shape,

@@ -290,18 +290,26 @@ struct PoolToLinalg : OpConversionPattern<PoolOp> {
       if (need > have)
         paddedEnd[i] += need - have;
     }
-    Value padValue = isMax ? lowestValue(rewriter, loc, et) : scalarConstant(rewriter, loc, et, 0.0);
+    // Integer max pooling (int8, uint8): padding is the type's minimum.
+    bool isInt = isa<IntegerType>(et);
+    bool isUnsigned = getElementTypeOrSelf(op.getX().getType()).isUnsignedInteger();
+    Value padValue = !isMax       ? scalarConstant(rewriter, loc, et, 0.0)
+                     : isUnsigned ? scalarConstant(rewriter, loc, et, 0)
+                                  : lowestValue(rewriter, loc, et);
     Value xp = padSpatial(rewriter, loc, x, padBegin, paddedEnd, padValue);
     Value init = createFilled(rewriter, loc, outT, outSizes, padValue);
     Value window = tensor::EmptyOp::create(rewriter, loc, kernel, et);
     auto stridesAttr = i64Vector(rewriter, strides), dilAttr = i64Vector(rewriter, dil);
     auto combine = [&](OpBuilder &b, Location l, Value in, Value acc) -> Value {
+      if (isMax && isInt)
+        return isUnsigned ? arith::MaxUIOp::create(b, l, in, acc).getResult()
+                          : arith::MaxSIOp::create(b, l, in, acc).getResult();
       if (isMax)
         return arith::MaximumFOp::create(b, l, in, acc);
       return arith::AddFOp::create(b, l, in, acc);
     };
     Value pooled;
-    if (n == 3) {
+    if (n == 3 || isInt) { // linalg's NCHW max pooling is signed
       pooled = buildWindowGeneric(rewriter, loc, outT, xp, window, init, strides, dil, combine);
     } else if constexpr (isMax) {
       pooled = linalg::PoolingNchwMaxOp::create(rewriter, loc, TypeRange{outT}, ValueRange{xp, window},
@@ -419,7 +427,9 @@ struct MaxPoolIndicesToLinalg : OpConversionPattern<MaxPoolIndicesOp> {
       if (need > have)
         paddedEnd[i] += need - have;
     }
-    Value lowest = lowestValue(rewriter, loc, et);
+    bool isInt = isa<IntegerType>(et);
+    bool isUnsigned = getElementTypeOrSelf(op.getX().getType()).isUnsignedInteger();
+    Value lowest = isUnsigned ? scalarConstant(rewriter, loc, et, 0) : lowestValue(rewriter, loc, et);
     Value xp = padSpatial(rewriter, loc, x, padBegin, paddedEnd, lowest);
     auto valT = RankedTensorType::get(outT.getShape(), et);
     Value initV = createFilled(rewriter, loc, valT, outSizes, lowest);
@@ -468,7 +478,11 @@ struct MaxPoolIndicesToLinalg : OpConversionPattern<MaxPoolIndicesOp> {
           }
           flat = add(mul(nc, cidx(plane)), flat);
           Value idx = arith::IndexCastOp::create(b, l, b.getI64Type(), flat);
-          Value greater = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[0], args[2]);
+          Value greater =
+              !isInt ? arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[0], args[2]).getResult()
+              : arith::CmpIOp::create(b, l, isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+                                      args[0], args[2])
+                    .getResult();
           linalg::YieldOp::create(b, l,
                                   ValueRange{arith::SelectOp::create(b, l, greater, args[0], args[2]),
                                              arith::SelectOp::create(b, l, greater, idx, args[3])});

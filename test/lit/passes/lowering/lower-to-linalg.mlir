@@ -453,6 +453,44 @@ func.func @resize_crop(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32> {
 
 // -----
 
+// Integer max pooling: padded with the type's minimum (0 for uint8, -128 for
+// int8), maxui / maxsi in a window generic (linalg's NCHW max pooling is
+// signed).
+// CHECK-LABEL: func.func @max_pool_u8
+func.func @max_pool_u8(%x: tensor<1x2x5x5xui8>) -> tensor<1x2x3x3xui8> {
+  // CHECK: %[[Z:.+]] = arith.constant 0 : i8
+  // CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+  // CHECK: tensor.yield %[[Z]] : i8
+  // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+  // CHECK: arith.maxui
+  %0 = glm.max_pool %x {kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x2x5x5xui8>) -> tensor<1x2x3x3xui8>
+  return %0 : tensor<1x2x3x3xui8>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @max_pool_i8
+func.func @max_pool_i8(%x: tensor<1x2x5x5xi8>) -> tensor<1x2x3x3xi8> {
+  // CHECK: %[[M:.+]] = arith.constant -128 : i8
+  // CHECK: tensor.yield %[[M]] : i8
+  // CHECK: arith.maxsi
+  %0 = glm.max_pool %x {kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x2x5x5xi8>) -> tensor<1x2x3x3xi8>
+  return %0 : tensor<1x2x3x3xi8>
+}
+
+// -----
+
+// MaxPool indices on uint8: unsigned comparison.
+// CHECK-LABEL: func.func @max_pool_indices_u8
+func.func @max_pool_indices_u8(%x: tensor<1x1x4x4xui8>) -> tensor<1x1x2x2xi64> {
+  // CHECK: linalg.generic
+  // CHECK: arith.cmpi ugt
+  %0 = glm.max_pool_indices %x {kernel_shape = [2, 2], strides = [2, 2]} : (tensor<1x1x4x4xui8>) -> tensor<1x1x2x2xi64>
+  return %0 : tensor<1x1x2x2xi64>
+}
+
+// -----
+
 // MaxPool indices: (max, index) carried through the window dims; the index
 // of a tap is its unpadded position flattened over [N, C, H, W], here
 // column-major over H, W (storage_order 1): (n * C + c) * H * W + w * H + h.
