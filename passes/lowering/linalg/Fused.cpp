@@ -563,9 +563,12 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
       Value qb = slice2d(q3, RankedTensorType::get({rsStatic, dh}, et), r0, rs, rewriter.getIndexAttr(dh));
       Value kn = slice2d(kT, RankedTensorType::get({dh, tStatic}, et), zeroI, rewriter.getIndexAttr(dh), tSize);
       Value vn = slice2d(v3, RankedTensorType::get({tStatic, dv}, et), zeroI, tSize, rewriter.getIndexAttr(dv));
-      Value zero = scalarConstant(rewriter, loc, et, 0.0);
+      // f16/bf16 accumulate the products and the softmax in f32 (as ONNX
+      // Runtime does), rounding to the element type once, at the end.
+      Type ct = et.getIntOrFloatBitWidth() < 32 ? Type(rewriter.getF32Type()) : et;
+      Value zero = scalarConstant(rewriter, loc, ct, 0.0);
       // scores[i, j] = sum_d q[i, d] k[j, d]
-      auto scT = RankedTensorType::get({rsStatic, tStatic}, et);
+      auto scT = RankedTensorType::get({rsStatic, tStatic}, ct);
       SmallVector<OpFoldResult> scSizes{rs, tSize};
       Value scores = linalg::MatmulOp::create(rewriter, loc, TypeRange{scT}, ValueRange{qb, kn},
                                               ValueRange{createFilled(rewriter, loc, scT, scSizes, zero)})
@@ -582,18 +585,21 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
       Value logits = buildParallelGeneric(
           rewriter, loc, scT, scSizes, logitIns, logitMaps,
           [&](OpBuilder &b, Location l, ValueRange vals) -> Value {
-            Value x = arith::MulFOp::create(b, l, vals[0], scalarConstant(b, l, et, scale));
+            Value x = arith::MulFOp::create(b, l, vals[0], scalarConstant(b, l, ct, scale));
             if (!term.present())
               return x;
             if (term.computed())
-              return arith::AddFOp::create(b, l, x, term.buildComputed(b, l, et, vals.drop_front()));
+              return arith::AddFOp::create(b, l, x, term.buildComputed(b, l, ct, vals.drop_front()));
             Value i = linalg::IndexOp::create(b, l, 0), j = linalg::IndexOp::create(b, l, 1);
             Value r = arith::AddIOp::create(b, l, r0, i);
             Value h = arith::AddIOp::create(b, l, headBase, arith::DivUIOp::create(b, l, r, sIdx));
-            return arith::AddFOp::create(b, l, x, term.buildAdditive(b, l, batchIdx, h, rowQuery(b, l, i), j));
+            Value m = term.buildAdditive(b, l, batchIdx, h, rowQuery(b, l, i), j);
+            if (m.getType() != ct)
+              m = arith::ExtFOp::create(b, l, ct, m);
+            return arith::AddFOp::create(b, l, x, m);
           });
       // Softmax along the row; the division is applied to the output.
-      Value mx = reduceDims(rewriter, loc, logits, {1}, lowestValue(rewriter, loc, et),
+      Value mx = reduceDims(rewriter, loc, logits, {1}, lowestValue(rewriter, loc, ct),
                             [](OpBuilder &b, Location l, Value x, Value acc) -> Value {
                               return arith::MaximumFOp::create(b, l, x, acc);
                             });
@@ -605,14 +611,15 @@ struct AttentionToLinalg : OpConversionPattern<AttentionOp> {
         return arith::AddFOp::create(b, l, x, acc);
       });
       // out[i, e] = sum_j e[i, j] v[j, e] / sum[i]
-      auto obT = RankedTensorType::get({rsStatic, dv}, et);
+      auto pvT = RankedTensorType::get({rsStatic, dv}, ct), obT = RankedTensorType::get({rsStatic, dv}, et);
       SmallVector<OpFoldResult> obSizes{rs, rewriter.getIndexAttr(dv)};
-      Value pv = linalg::MatmulOp::create(rewriter, loc, TypeRange{obT}, ValueRange{ex, vn},
-                                          ValueRange{createFilled(rewriter, loc, obT, obSizes, zero)})
+      Value pv = linalg::MatmulOp::create(rewriter, loc, TypeRange{pvT}, ValueRange{ex, vn},
+                                          ValueRange{createFilled(rewriter, loc, pvT, obSizes, zero)})
                      .getResult(0);
       Value ob = buildParallelGeneric(rewriter, loc, obT, obSizes, ValueRange{pv, sum}, {id2, row2},
-                                      [](OpBuilder &b, Location l, ValueRange vals) -> Value {
-                                        return arith::DivFOp::create(b, l, vals[0], vals[1]);
+                                      [&](OpBuilder &b, Location l, ValueRange vals) -> Value {
+                                        Value o = arith::DivFOp::create(b, l, vals[0], vals[1]);
+                                        return o.getType() == et ? o : arith::TruncFOp::create(b, l, et, o);
                                       });
       rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(rewriter, loc, ob, forall.getRegionIterArgs()[0],

@@ -144,3 +144,19 @@ func.func @attention_mask_alone(%qp: tensor<3xi64>, %kp: tensor<5xi64>, %km: ten
   %m = glm.attention_mask %qp, %kp, %km {masked_value = -1.0e+09 : f32} : (tensor<3xi64>, tensor<5xi64>, tensor<2x5xi1>) -> tensor<2x1x3x5xf32>
   return %m : tensor<2x1x3x5xf32>
 }
+
+// -----
+
+// f16 attention accumulates in f32: both products write f32, the mask is
+// extended, the softmax runs in f32, and the output rounds to f16 once.
+// CHECK-LABEL: func.func @attention_f16
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x8xf16>, tensor<8x5xf16>) outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: math.exp %{{.*}} : f32
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<3x5xf32>, tensor<5x8xf16>) outs(%{{.*}} : tensor<3x8xf32>)
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @attention_f16(%q: tensor<1x2x3x8xf16>, %k: tensor<1x2x5x8xf16>, %v: tensor<1x2x5x8xf16>, %m: tensor<1x1x3x5xf16>) -> tensor<1x2x3x8xf16> {
+  %y = glm.attention %q, %k, %v, %m {scale = 0.25 : f32} : (tensor<1x2x3x8xf16>, tensor<1x2x5x8xf16>, tensor<1x2x5x8xf16>, tensor<1x1x3x5xf16>) -> tensor<1x2x3x8xf16>
+  return %y : tensor<1x2x3x8xf16>
+}
