@@ -63,7 +63,9 @@ struct MatMulToLinalg : OpConversionPattern<MatMulOp> {
     auto rt = convertTensorType(*getTypeConverter(), op.getType());
     if (!at || !bt || !rt)
       return rewriter.notifyMatchFailure(op, "unranked operands");
-    Type et = rt.getElementType();
+    Type outEt = rt.getElementType();
+    // f16/bf16 products accumulate in f32 (as ONNX Runtime) and round once.
+    Type et = isa<FloatType>(outEt) && outEt.getIntOrFloatBitWidth() < 32 ? Type(rewriter.getF32Type()) : outEt;
     // Promote 1-d operands to matrices.
     auto promote = [&](Value v, bool front) -> Value {
       auto t = cast<RankedTensorType>(v.getType());
@@ -178,6 +180,11 @@ struct MatMulToLinalg : OpConversionPattern<MatMulOp> {
                    rewriter, loc, TypeRange{outT}, ValueRange{a, bm}, ValueRange{init},
                    ArrayRef<AffineMap>{operandMap(at, true), operandMap(bt, false), outMap}, iters,
                    [&](OpBuilder &b, Location l, ValueRange args) {
+                     SmallVector<Value> in(args.take_front(2));
+                     for (Value &v : in)
+                       if (v.getType() != et)
+                         v = arith::ExtFOp::create(b, l, et, v);
+                     args = ValueRange{in[0], in[1], args[2]};
                      Value m = isFloat ? arith::MulFOp::create(b, l, args[0], args[1]).getResult()
                                        : arith::MulIOp::create(b, l, args[0], args[1]).getResult();
                      Value s = isFloat ? arith::AddFOp::create(b, l, args[2], m).getResult()
@@ -193,6 +200,13 @@ struct MatMulToLinalg : OpConversionPattern<MatMulOp> {
         if (!(vecA && i == fr - 2) && !(vecB && i == fr - 1))
           sizes.push_back(fullDims[i]);
       result = reshapeTensor(rewriter, loc, result, rt, sizes);
+    }
+    if (et != outEt) {
+      auto rt32 = cast<RankedTensorType>(result.getType());
+      result = buildElementwise(rewriter, loc, rt32.clone(outEt), ValueRange{result},
+                                [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                                  return arith::TruncFOp::create(b, l, outEt, v[0]);
+                                });
     }
     if (result.getType() != rt)
       result = tensor::CastOp::create(rewriter, loc, rt, result);

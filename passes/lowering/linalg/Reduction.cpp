@@ -95,6 +95,15 @@ struct SoftmaxToLinalg : OpConversionPattern<SoftmaxLike> {
       return rewriter.notifyMatchFailure(op, "unranked");
     Type et = xt.getElementType();
     int64_t axis = *normalizeAxis(op.getAxis(), xt.getRank());
+    // f16/bf16 run in f32 (as ONNX Runtime) and round once at the end.
+    RankedTensorType outT = xt;
+    if (et.getIntOrFloatBitWidth() < 32) {
+      et = rewriter.getF32Type();
+      xt = xt.clone(et);
+      x = buildElementwise(rewriter, loc, xt, ValueRange{x}, [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+        return arith::ExtFOp::create(b, l, et, v[0]);
+      });
+    }
     // Numerically stable: m = max, e = exp(x - m), s = sum e, y = e / s.
     Value m = keepDims(rewriter, loc, reduceDims(rewriter, loc, x, {axis}, lowestValue(rewriter, loc, et), maxf), x, {axis});
     Value shifted = buildElementwise(rewriter, loc, xt, ValueRange{x, m},
@@ -117,6 +126,10 @@ struct SoftmaxToLinalg : OpConversionPattern<SoftmaxLike> {
                            [](OpBuilder &b, Location l, ValueRange v) -> Value {
                              return arith::DivFOp::create(b, l, v[0], v[1]);
                            });
+    if (outT != xt)
+      y = buildElementwise(rewriter, loc, outT, ValueRange{y}, [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+        return arith::TruncFOp::create(b, l, outT.getElementType(), v[0]);
+      });
     rewriter.replaceOp(op, y);
     return success();
   }

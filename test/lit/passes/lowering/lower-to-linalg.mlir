@@ -524,3 +524,28 @@ func.func @non_zero(%x: tensor<3x4xf32>) -> tensor<2x?xi64> {
   %0 = glm.non_zero %x : (tensor<3x4xf32>) -> tensor<2x?xi64>
   return %0 : tensor<2x?xi64>
 }
+
+// -----
+
+// f16 MatMul accumulates in f32 and rounds once (as ONNX Runtime).
+// CHECK-LABEL: func.func @matmul_f16
+// CHECK: linalg.matmul ins(%{{.*}}, %arg1 : tensor<6x8xf16>, tensor<8x4xf16>) outs(%{{.*}} : tensor<6x4xf32>)
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @matmul_f16(%a: tensor<2x3x8xf16>, %b: tensor<8x4xf16>) -> tensor<2x3x4xf16> {
+  %0 = glm.mat_mul %a, %b : (tensor<2x3x8xf16>, tensor<8x4xf16>) -> tensor<2x3x4xf16>
+  return %0 : tensor<2x3x4xf16>
+}
+
+// -----
+
+// f16 Softmax runs in f32: extended first, rounded after the division.
+// CHECK-LABEL: func.func @softmax_f16
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: linalg.reduce ins(%{{.*}} : tensor<2x5xf32>)
+// CHECK: math.exp %{{.*}} : f32
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @softmax_f16(%x: tensor<2x5xf16>) -> tensor<2x5xf16> {
+  %0 = glm.softmax %x {axis = 1 : i64} : (tensor<2x5xf16>) -> tensor<2x5xf16>
+  return %0 : tensor<2x5xf16>
+}
