@@ -14,6 +14,12 @@
 using glmc::driver::PruneConfig;
 
 namespace {
+/// The file: the keys at the top, or under `pruning_config:`.
+struct ConfigFile {
+  PruneConfig top;
+  std::optional<PruneConfig> wrapped;
+};
+
 /// A ratio written into a pass option, exactly.
 std::string exact(double x) {
   char buf[32];
@@ -26,8 +32,30 @@ LLVM_YAML_IS_SEQUENCE_VECTOR(PruneConfig::Layer)
 
 namespace llvm::yaml {
 
-template <> struct MappingTraits<PruneConfig::Algorithm> {
-  static void mapping(IO &io, PruneConfig::Algorithm &a) {
+// `algorithm` and `schedule` are mappings, or (the seed's spelling) a name.
+template <> struct PolymorphicTraits<PruneConfig::Algorithm> {
+  static NodeKind getKind(const PruneConfig::Algorithm &a) {
+    return a.name.empty() ? NodeKind::Map : NodeKind::Scalar;
+  }
+  static PruneConfig::AlgorithmSettings &getAsMap(PruneConfig::Algorithm &a) { return a; }
+  static std::string &getAsScalar(PruneConfig::Algorithm &a) { return a.name; }
+  static std::vector<std::string> &getAsSequence(PruneConfig::Algorithm &) {
+    static std::vector<std::string> none;
+    return none;
+  }
+};
+
+template <> struct PolymorphicTraits<PruneConfig::Schedule> {
+  static NodeKind getKind(const PruneConfig::Schedule &s) {
+    return s.name.empty() ? NodeKind::Map : NodeKind::Scalar;
+  }
+  static PruneConfig::ScheduleSettings &getAsMap(PruneConfig::Schedule &s) { return s; }
+  static std::string &getAsScalar(PruneConfig::Schedule &s) { return s.name; }
+  static std::vector<double> &getAsSequence(PruneConfig::Schedule &s) { return s.sparsities; }
+};
+
+template <> struct MappingTraits<PruneConfig::AlgorithmSettings> {
+  static void mapping(IO &io, PruneConfig::AlgorithmSettings &a) {
     io.mapOptional("mode", a.mode);
     io.mapOptional("criterion", a.criterion);
     io.mapOptional("allocation", a.allocation);
@@ -42,8 +70,8 @@ template <> struct MappingTraits<PruneConfig::Layer> {
   }
 };
 
-template <> struct MappingTraits<PruneConfig::Schedule> {
-  static void mapping(IO &io, PruneConfig::Schedule &s) {
+template <> struct MappingTraits<PruneConfig::ScheduleSettings> {
+  static void mapping(IO &io, PruneConfig::ScheduleSettings &s) {
     io.mapOptional("steps", s.steps);
     io.mapOptional("sparsities", s.sparsities);
   }
@@ -58,6 +86,14 @@ template <> struct MappingTraits<PruneConfig> {
     io.mapOptional("exclude", c.exclude);
     io.mapOptional("layers", c.layers);
     io.mapOptional("schedule", c.schedule);
+    io.mapOptional("update_frequency", c.updateFrequency);
+  }
+};
+
+template <> struct MappingTraits<ConfigFile> {
+  static void mapping(IO &io, ConfigFile &f) {
+    io.mapOptional("pruning_config", f.wrapped);
+    MappingTraits<PruneConfig>::mapping(io, f.top);
   }
 };
 
@@ -70,7 +106,6 @@ std::optional<PruneConfig> glmc::driver::loadPruneConfig(const std::string &path
     error = path + ": " + buffer.getError().message();
     return std::nullopt;
   }
-  PruneConfig config;
   std::string diag;
   auto handler = [](const llvm::SMDiagnostic &d, void *ctx) {
     auto *out = static_cast<std::string *>(ctx);
@@ -78,11 +113,24 @@ std::optional<PruneConfig> glmc::driver::loadPruneConfig(const std::string &path
       *out = llvm::formatv("line {0}: {1}", d.getLineNo(), d.getMessage()).str();
   };
   llvm::yaml::Input in((*buffer)->getBuffer(), nullptr, handler, &diag);
-  in >> config;
+  ConfigFile file;
+  in >> file;
   if (in.error()) {
     error = path + ": " + (diag.empty() ? in.error().message() : diag);
     return std::nullopt;
   }
+  PruneConfig config = file.wrapped ? *file.wrapped : file.top;
+  const PruneConfig &top = file.top;
+  if (file.wrapped && (top.targetSparsity || top.calib || top.eval || !top.exclude.empty() ||
+                       !top.layers.empty() || top.updateFrequency || !top.algorithm.name.empty() ||
+                       top.algorithm.mode || top.algorithm.criterion || !top.schedule.name.empty() ||
+                       top.schedule.steps || !top.schedule.sparsities.empty())) {
+    error = path + ": give the settings under 'pruning_config:' or at the top, not both";
+    return std::nullopt;
+  }
+  if (config.updateFrequency)
+    config.notes.push_back(path + ": 'update_frequency' is a training-time setting; glmc prunes "
+                                  "a trained model (each schedule step once), so it is ignored");
   return config;
 }
 
@@ -100,6 +148,13 @@ std::string glmc::driver::applyPruneConfig(const PruneConfig &config, const std:
     return std::string(full);
   };
   const PruneConfig::Algorithm &a = config.algorithm;
+  if (!a.name.empty()) {
+    if (a.name != "magnitude" && a.name != "l1" && a.name != "wanda")
+      return fail("algorithm: '" + a.name +
+                  "' is not a criterion glmc knows (magnitude, l1 or wanda; or a mapping "
+                  "{mode, criterion, allocation, reconstruct})");
+    p.criterion = a.name;
+  }
   if (a.mode)
     p.mode = *a.mode;
   if (a.criterion)
@@ -125,8 +180,15 @@ std::string glmc::driver::applyPruneConfig(const PruneConfig &config, const std:
   p.ratio = target;
   if (config.schedule.steps && !s.empty())
     return fail("schedule: give steps or sparsities, not both");
-  if (config.schedule.steps) {
-    unsigned n = *config.schedule.steps;
+  const std::string &named = config.schedule.name;
+  if (!named.empty() && named != "linear")
+    return fail("schedule: '" + named +
+                "' is not a schedule glmc knows (linear; or {steps: N} or {sparsities: [...]})");
+  std::optional<unsigned> steps = config.schedule.steps;
+  if (named == "linear")
+    steps = kLinearSteps;
+  if (steps) {
+    unsigned n = *steps;
     if (n == 0 || n > 100)
       return fail("schedule: steps must be 1 to 100");
     p.schedule.clear();

@@ -11,6 +11,18 @@
 //     - {match: 'layers\.0/', sparsity: 0.1}
 //   schedule: {steps: 3}     # or {sparsities: [0.2, 0.3, 0.4]}
 //
+// The spelling of the article glmc grew from is accepted too: the keys
+// under a `pruning_config:` wrapper, `algorithm: "magnitude"` (a criterion
+// name), `schedule: "linear"` (kLinearSteps even steps ending at the target)
+// and training-time keys that mean nothing after training
+// (`update_frequency`), accepted with a note:
+//
+//   pruning_config:
+//     algorithm: "magnitude"
+//     target_sparsity: 0.4
+//     schedule: "linear"
+//     update_frequency: 100
+//
 // Flags given on the command line override the file.
 //
 //===----------------------------------------------------------------------===//
@@ -26,10 +38,17 @@
 
 namespace glmc::driver {
 
+/// Steps of `schedule: linear`.
+constexpr unsigned kLinearSteps = 4;
+
 struct PruneConfig {
-  struct Algorithm {
+  struct AlgorithmSettings {
     std::optional<std::string> mode, criterion, allocation;
     std::optional<bool> reconstruct;
+  };
+  struct Algorithm : AlgorithmSettings {
+    /// `algorithm: NAME` (a scalar): the criterion.
+    std::string name;
   } algorithm;
   std::optional<double> targetSparsity;
   std::optional<std::string> calib, eval;
@@ -39,10 +58,18 @@ struct PruneConfig {
     double sparsity = -1;
   };
   std::vector<Layer> layers;
-  struct Schedule {
+  struct ScheduleSettings {
     std::optional<unsigned> steps;
     std::vector<double> sparsities;
+  };
+  struct Schedule : ScheduleSettings {
+    /// `schedule: NAME` (a scalar): "linear".
+    std::string name;
   } schedule;
+  /// Training-time settings (the seed's `update_frequency`): read, unused.
+  std::optional<double> updateFrequency;
+  /// One line each for the settings read but not used (for stderr).
+  std::vector<std::string> notes;
 };
 
 /// Reads and validates `path`. On failure returns nullopt with `error` set

@@ -157,6 +157,9 @@ int main(int argc, char **argv) {
     config = glmc::driver::loadPruneConfig(configFile, error);
     if (config)
       error = glmc::driver::applyPruneConfig(*config, configFile, options);
+    if (config && error.empty() && !quiet)
+      for (const std::string &note : config->notes)
+        errs() << "glmc: note: --config " << note << "\n";
     if (!error.empty()) {
       errs() << "glmc: error: --config " << error << "\n";
       return (int)ExitCode::Usage;
@@ -182,7 +185,8 @@ int main(int argc, char **argv) {
   // With calibration data the activation-aware criterion is the default.
   if (given(pruneCriterion))
     prune.criterion = pruneCriterion;
-  else if (!(config && config->algorithm.criterion) && !options.calibDir.empty())
+  else if (!(config && (config->algorithm.criterion || !config->algorithm.name.empty())) &&
+           !options.calibDir.empty())
     prune.criterion = "wanda";
 
   if (!(prune.ratio >= 0.0 && prune.ratio < 1.0)) {
