@@ -150,15 +150,40 @@ package::TensorSpec tensorSpec(Type type, Attribute nameAttr, size_t index, bool
   return s;
 }
 
+/// Writes `bytes` to `path` ("-": stdout) through a temporary in the same
+/// folder renamed over it: a failed or killed glmc never leaves a partial
+/// file or touches an existing one (model.so is linked the same way).
 bool writeFile(const std::string &path, llvm::StringRef bytes, llvm::raw_ostream &errs) {
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
-  if (ec) {
+  auto fail = [&](std::error_code ec) {
     errs << "glmc: error: cannot write " << path << ": " << ec.message() << "\n";
     return false;
+  };
+  if (path == "-") {
+    llvm::outs() << bytes;
+    llvm::outs().flush();
+    return true;
   }
-  out.os() << bytes;
-  out.keep();
+  int fd = -1;
+  llvm::SmallString<256> tmp;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(path + ".tmp-glmc-%%%%%%", fd, tmp))
+    return fail(ec);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << bytes;
+    os.close();
+    if (os.has_error()) {
+      std::error_code ec = os.error();
+      os.clear_error();
+      llvm::sys::fs::remove(tmp);
+      return fail(ec);
+    }
+  }
+  // createUniqueFile makes the file 0600; give it what a new file gets.
+  llvm::sys::fs::setPermissions(tmp, static_cast<llvm::sys::fs::perms>(0666 & ~llvm::sys::fs::getUmask()));
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    return fail(ec);
+  }
   return true;
 }
 
