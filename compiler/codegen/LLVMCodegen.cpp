@@ -31,9 +31,7 @@ void LLVMInitializeAArch64TargetMC();
 void LLVMInitializeAArch64AsmPrinter();
 }
 
-namespace {
-
-void initializeTargets() {
+void codegen::initializeTargets() {
   static std::once_flag once;
   std::call_once(once, [] {
     LLVMInitializeX86TargetInfo();
@@ -47,6 +45,8 @@ void initializeTargets() {
   });
 }
 
+namespace {
+
 llvm::CodeGenOptLevel codegenLevel(int optLevel) {
   switch (optLevel) {
   case 0: return llvm::CodeGenOptLevel::None;
@@ -58,7 +58,7 @@ llvm::CodeGenOptLevel codegenLevel(int optLevel) {
 
 std::unique_ptr<llvm::TargetMachine> createTargetMachine(const pipeline::TargetInfo &target,
                                                          int optLevel, std::string &error) {
-  initializeTargets();
+  codegen::initializeTargets();
   llvm::Triple triple(target.triple);
   const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!t)

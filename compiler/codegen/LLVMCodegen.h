@@ -15,6 +15,9 @@
 
 namespace glmc::codegen {
 
+/// Registers the LLVM code generators glmc uses (X86, AArch64); once.
+void initializeTargets();
+
 /// Translates a module in the LLVM dialect to LLVM IR for `target` (triple,
 /// data layout, CPU and feature attributes on every function). Null and
 /// `error` set on failure.

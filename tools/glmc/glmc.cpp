@@ -10,6 +10,13 @@
 #include "compiler/driver/Driver.h"
 #include "compiler/driver/PruneConfig.h"
 
+#include "compiler/codegen/LLVMCodegen.h"
+#include "compiler/pipeline/Targets.h"
+
+#include "GLMCRevision.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -115,8 +122,28 @@ static cl::opt<bool> profile(
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 2)"),
                                   cl::Prefix, cl::init(2), cl::cat(glmcCategory));
 
+/// glmc --version: what a CI log needs to say which compiler built an
+/// artifact (artifacts themselves carry no build-specific bytes).
+static void printVersion(raw_ostream &os) {
+  os << "glmc " << GLMC_VERSION << " (revision " << GLMC_SOURCE_REVISION << ")\n";
+  os << "LLVM/MLIR " << LLVM_VERSION_STRING << "\n";
+  std::string cpu, gpu;
+  for (const glmc::pipeline::TargetInfo &t : glmc::pipeline::getTargets())
+    (t.cudaSM.empty() ? cpu : gpu) += " " + t.name;
+  glmc::pipeline::TargetInfo host = glmc::pipeline::detectHostTarget();
+  os << "targets:" << cpu << " (host here: " << host.triple << ", " << host.cpu << ")\n";
+  if (!gpu.empty())
+    os << "not in this build:" << gpu << " (they need CUDA code generation)\n";
+  os << "code generators:";
+  glmc::codegen::initializeTargets();
+  for (const llvm::Target &t : llvm::TargetRegistry::targets())
+    os << " " << t.getName();
+  os << "\n";
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::SetVersionPrinter(printVersion);
   cl::HideUnrelatedOptions({&glmcCategory, &compressCategory});
   cl::ParseCommandLineOptions(argc, argv,
                               "glmc: compile an ONNX model into a deployable shared object\n");
