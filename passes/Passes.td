@@ -345,6 +345,19 @@ def AnnotateProfileLayersPass : Pass<"glm-annotate-profile-layers", "ModuleOp"> 
   }];
 }
 
+def LowerIndexReportsPass : Pass<"glm-lower-index-reports", "ModuleOp"> {
+  let summary = "glm.report_index_error -> a call of glm_index_error(site, value, bound)";
+  let description = [{
+    Runs after bufferization and glm-outline-parallel-loops. Each
+    `glm.report_index_error` becomes `func.call @glm_index_error(ptr, i64,
+    i64)` with the address of a constant C string naming its site (one
+    `llvm.mlir.global` per distinct site, `glm_site_N`). The artifact
+    defines glm_index_error (compiler/package/ArtifactWriter.cpp): it calls
+    the host table's report_error when the runtime has one (ABI 1.2).
+  }];
+  let dependentDialects = ["func::FuncDialect", "LLVM::LLVMDialect"];
+}
+
 def InsertProfileMarksPass : Pass<"glm-insert-profile-marks", "ModuleOp"> {
   let summary = "Call glm_profile_mark(layer) where the model function moves to the next ONNX node";
   let description = [{

@@ -118,7 +118,7 @@ llvm::Function *addHostGlue(Writer &w) {
   // glm_host_table_t { u32 struct_size; u32 reserved; ptr alloc; ptr free; ptr parallel_for;
   //                     ptr profile_mark (ABI 1.1) }
   llvm::StructType *hostTy =
-      llvm::StructType::get(w.ctx, {w.i32, w.i32, w.ptr, w.ptr, w.ptr, w.ptr});
+      llvm::StructType::get(w.ctx, {w.i32, w.i32, w.ptr, w.ptr, w.ptr, w.ptr, w.ptr});
   auto getOrDefine = [&](llvm::StringRef name, llvm::FunctionType *ty) {
     llvm::Function *f = m.getFunction(name);
     if (!f)
@@ -206,6 +206,33 @@ llvm::Function *addHostGlue(Writer &w) {
     b.CreateCondBr(b.CreateIsNull(fn), done, call);
     b.SetInsertPoint(call);
     b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.i32}, false), fn, {markFn->getArg(0)});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    b.CreateRetVoid();
+  }
+  // void glm_index_error(ptr site, i64 value, i64 bound)
+  // (glm-lower-index-reports): the host's report_error when its table has
+  // one, else nothing (an older runtime runs on with clamped indices).
+  if (llvm::Function *reportFn = m.getFunction("glm_index_error");
+      reportFn && reportFn->isDeclaration()) {
+    reportFn->setLinkage(llvm::GlobalValue::InternalLinkage);
+    reportFn->addFnAttr(llvm::Attribute::NoUnwind);
+    reportFn->addFnAttr(llvm::Attribute::Cold);
+    auto *entry = llvm::BasicBlock::Create(w.ctx, "entry", reportFn);
+    auto *check = llvm::BasicBlock::Create(w.ctx, "check", reportFn);
+    auto *call = llvm::BasicBlock::Create(w.ctx, "call", reportFn);
+    auto *done = llvm::BasicBlock::Create(w.ctx, "done", reportFn);
+    b.SetInsertPoint(entry);
+    llvm::Value *host = b.CreateLoad(w.ptr, hostVar);
+    llvm::Value *size = b.CreateLoad(w.i32, host);
+    uint64_t needed = offsetof(glm_host_table_t, report_error) + sizeof(void *);
+    b.CreateCondBr(b.CreateICmpUGE(size, b.getInt32(needed)), check, done);
+    b.SetInsertPoint(check);
+    llvm::Value *fn = b.CreateLoad(w.ptr, b.CreateStructGEP(hostTy, host, 6));
+    b.CreateCondBr(b.CreateIsNull(fn), done, call);
+    b.SetInsertPoint(call);
+    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.ptr, w.i64, w.i64}, false), fn,
+                 {reportFn->getArg(0), reportFn->getArg(1), reportFn->getArg(2)});
     b.CreateBr(done);
     b.SetInsertPoint(done);
     b.CreateRetVoid();

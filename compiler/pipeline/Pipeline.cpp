@@ -127,6 +127,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(glm::createOutlineWeightsPass());
   pm.addPass(glm::createOutlineParallelLoopsPass());
+  pm.addPass(glm::createLowerIndexReportsPass());
   if (profile)
     pm.addPass(glm::createInsertProfileMarksPass());
   pm.addPass(createCanonicalizerPass());

@@ -61,6 +61,8 @@ struct LowerToLinalgPass : glm::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<glm::GLMDialect>();
+    // Made by the gather patterns; glm-lower-index-reports lowers it.
+    target.addLegalOp<glm::ReportIndexErrorOp>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                            math::MathDialect, scf::SCFDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp f) {

@@ -69,6 +69,18 @@ static void host_profile_mark(int32_t layer) {
   if (s && s->profiling) glmrt_profile_mark(s->profile, layer);
 }
 
+static void host_report_error(const char *site, int64_t value, int64_t bound) {
+  struct glmrt_session *s = current_session;
+  if (!s) return;
+  int expected = 0;
+  /* The first report wins; the others of the run are the same kind. */
+  if (atomic_compare_exchange_strong(&s->index_error, &expected, 1)) {
+    s->index_error_site = site;
+    s->index_error_value = value;
+    s->index_error_bound = bound;
+  }
+}
+
 static const glm_host_table_t host_table = {
     .struct_size = sizeof(glm_host_table_t),
     .reserved = 0,
@@ -76,6 +88,7 @@ static const glm_host_table_t host_table = {
     .free = host_free,
     .parallel_for = host_parallel_for,
     .profile_mark = host_profile_mark,
+    .report_error = host_report_error,
 };
 
 const glm_host_table_t *glmrt_host_table(void) { return &host_table; }

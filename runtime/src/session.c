@@ -391,12 +391,28 @@ glmrt_status_t *glmrt_session_run_refs(glmrt_session_t *session,
   struct glmrt_session *previous = glmrt_host_set_current_session(session);
   glmrt_profile_t *profile = session->profiling ? session->profile : NULL;
   if (profile) glmrt_profile_begin_run(profile);
+  atomic_store(&session->index_error, 0);
   int32_t rc = entry->desc->fn(&call);
   if (profile) glmrt_profile_end_run(profile);
   glmrt_host_set_current_session(previous);
   if (session->cache) glmrt_block_cache_end_run(session->cache);
   called = 1;
 
+  if (rc == GLM_ENTRY_OK && atomic_load(&session->index_error)) {
+    /* The run went on with clamped indices: its outputs are not the
+     * model's (cleanup releases them); say which index broke it. */
+    status = glmrt_make_status(
+        GLMRT_STATUS_OUT_OF_RANGE,
+        "model '%s' entry '%s': %s %lld is out of range for a dim of %lld "
+        "(valid: %lld to %lld)",
+        model->header.model_name, entry->desc->name,
+        session->index_error_site ? session->index_error_site : "an index",
+        (long long)session->index_error_value,
+        (long long)session->index_error_bound,
+        -(long long)session->index_error_bound,
+        (long long)session->index_error_bound - 1);
+    goto cleanup;
+  }
   if (rc != GLM_ENTRY_OK) {
     const char *m = model->header.model_name, *e = entry->desc->name;
     if (rc == GLM_ENTRY_OUT_OF_MEMORY)

@@ -20,6 +20,11 @@ struct glmrt_session {
   atomic_int busy; /* 1 while a thread is inside glmrt_session_run */
   glmrt_profile_t *profile; /* since glmrt_session_set_profiling, or NULL */
   int profiling;            /* runs are timed into `profile` */
+  /* The first index out of range the model reported in the current run
+   * (host report_error; any of the run's threads): set once per run. */
+  atomic_int index_error;
+  const char *index_error_site;
+  int64_t index_error_value, index_error_bound;
 };
 
 /* Checks a call's arguments as glmrt_session_run does (entry of the

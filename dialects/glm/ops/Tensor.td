@@ -275,6 +275,22 @@ def GLM_RangeOp : GLM_Op<"range", [Pure]> {
   let hasFolder = 1;
 }
 
+def GLM_ReportIndexErrorOp : Op<GLM_Dialect, "report_index_error",
+                                [MemoryEffects<[MemWrite]>]> {
+  let summary = "an index out of range at run time (made by the lowering)";
+  let description = [{
+    glm-lower-to-linalg checks the indices of Gather, GatherElements and
+    GatherND before the (clamped, memory-safe) gather and reports a bad one
+    with this op: `value` is the index, `bound` the size of the dim it
+    indexes (ONNX allows -bound to bound - 1), `site` names the ONNX node.
+    glm-lower-index-reports turns it into a call of the artifact's
+    glm_index_error, which tells the runtime; the run then fails with
+    OUT_OF_RANGE naming the node and the value.
+  }];
+  let arguments = (ins I64:$value, I64:$bound, StrAttr:$site);
+  let assemblyFormat = "$value `,` $bound attr-dict";
+}
+
 def GLM_NonZeroOp : GLM_Op<"non_zero", [Pure]> {
   let summary = "indices of the nonzero elements";
   let description = [{

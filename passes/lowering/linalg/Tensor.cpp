@@ -294,6 +294,66 @@ struct SizeToTensor : OpConversionPattern<SizeOp> {
 /// A gathered index: negative values count from the end; out-of-range
 /// values are clamped so that a bad index reads a valid element instead of
 /// crashing.
+/// Checks every index of `indices` (whose last dim, when `perComponent`,
+/// picks the bound: GatherND) against [-bound, bound) and reports a bad one
+/// with glm.report_index_error naming `op`'s node: the run then fails with
+/// OUT_OF_RANGE instead of reading a clamped element (the gather itself
+/// clamps, so memory stays safe either way). Constant indices are checked
+/// here: in range, no loop; out of range, a compile error.
+static LogicalResult checkIndices(OpBuilder &b, Location loc, Operation *op, Value origIndices,
+                                  Value indices, ArrayRef<Value> bounds, bool perComponent,
+                                  StringRef what) {
+  auto it = cast<RankedTensorType>(indices.getType());
+  int64_t rank = it.getRank();
+  if (perComponent && (rank == 0 || it.isDynamicDim(rank - 1) ||
+                       it.getDimSize(rank - 1) != (int64_t)bounds.size()))
+    return success(); // GatherND with a dynamic index depth: not checked
+  if (auto values = getConstantIntValues(origIndices)) {
+    SmallVector<std::optional<int64_t>> staticBounds;
+    for (Value v : bounds)
+      staticBounds.push_back(getConstantIntValue(v));
+    for (auto [k, v] : llvm::enumerate(*values)) {
+      std::optional<int64_t> bound = staticBounds[perComponent ? k % bounds.size() : 0];
+      if (bound && (v < -*bound || v >= *bound))
+        return op->emitError() << what << " " << v << " is out of range for a dim of " << *bound
+                               << " (valid: " << -*bound << " to " << *bound - 1 << ")";
+    }
+    if (llvm::all_of(staticBounds, [](auto x) { return x.has_value(); }))
+      return success();
+  }
+  std::string node = getNodeName(loc);
+  std::string site = (node.empty() ? std::string("a ") + op->getName().getStringRef().str()
+                                   : "node '" + node + "'") + ": " + what.str();
+  Type i64 = b.getI64Type();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0), one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> lbs(rank, zero), steps(rank, one), ubs;
+  for (int64_t d = 0; d < rank; ++d)
+    ubs.push_back(toIndexValue(b, loc, getDim(b, loc, indices, d)));
+  scf::buildLoopNest(b, loc, lbs, ubs, steps, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+    Value v = tensor::ExtractOp::create(nb, l, indices, ivs);
+    if (v.getType() != i64)
+      v = arith::ExtSIOp::create(nb, l, i64, v);
+    Value bound = bounds[0];
+    if (perComponent)
+      for (size_t k = 1; k < bounds.size(); ++k)
+        bound = arith::SelectOp::create(
+            nb, l,
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, ivs.back(),
+                                  arith::ConstantIndexOp::create(nb, l, k)),
+            bounds[k], bound);
+    Value bound64 = arith::IndexCastOp::create(nb, l, i64, bound);
+    Value low = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, v,
+                                      arith::SubIOp::create(nb, l, arith::ConstantIntOp::create(nb, l, 0, 64), bound64));
+    Value high = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, v, bound64);
+    Value bad = arith::OrIOp::create(nb, l, low, high);
+    scf::IfOp::create(nb, l, bad, [&](OpBuilder &tb, Location tl) {
+      glm::ReportIndexErrorOp::create(tb, tl, v, bound64, tb.getStringAttr(site));
+      scf::YieldOp::create(tb, tl);
+    });
+  });
+  return success();
+}
+
 static Value normalizeGatherIndex(OpBuilder &b, Location l, Value i, Value size) {
   i = arith::IndexCastOp::create(b, l, b.getIndexType(), i);
   Value zero = arith::ConstantIndexOp::create(b, l, 0), one = arith::ConstantIndexOp::create(b, l, 1);
@@ -329,6 +389,9 @@ struct GatherToLinalg : OpConversionPattern<GatherOp> {
     for (int64_t d = axis + 1; d < dt.getRank(); ++d)
       sizes.push_back(getDim(rewriter, loc, data, d));
     Value axisSize = toIndexValue(rewriter, loc, getDim(rewriter, loc, data, axis));
+    if (failed(checkIndices(rewriter, loc, op, op.getIndices(), indices, {axisSize}, false,
+                            "Gather index")))
+      return failure();
     Value result = buildParallelGeneric(
         rewriter, loc, rt, sizes, ValueRange{indices}, {idxMap},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -366,6 +429,10 @@ struct GatherNDToLinalg : OpConversionPattern<GatherNDOp> {
     SmallVector<Value> dataSizes;
     for (int64_t d = 0; d < dt.getRank(); ++d)
       dataSizes.push_back(toIndexValue(rewriter, loc, getDim(rewriter, loc, data, d)));
+    if (!ShapedType::isDynamic(k) &&
+        failed(checkIndices(rewriter, loc, op, op.getIndices(), indices,
+                            ArrayRef<Value>(dataSizes).slice(bd, k), true, "GatherND index")))
+      return failure();
     Value result = buildParallelGeneric(
         rewriter, loc, rt, sizes, ValueRange{}, {},
         [&](OpBuilder &b, Location l, ValueRange) -> Value {
@@ -402,6 +469,9 @@ struct GatherElementsToLinalg : OpConversionPattern<GatherElementsOp> {
       return rewriter.notifyMatchFailure(op, "unranked");
     int64_t axis = *normalizeAxis(op.getAxis(), dt.getRank()), rank = rt.getRank();
     Value axisSize = toIndexValue(rewriter, loc, getDim(rewriter, loc, data, axis));
+    if (failed(checkIndices(rewriter, loc, op, op.getIndices(), indices, {axisSize}, false,
+                            "GatherElements index")))
+      return failure();
     Value result = buildParallelGeneric(
         rewriter, loc, rt, getDims(rewriter, loc, indices), ValueRange{indices},
         {rewriter.getMultiDimIdentityMap(rank)},

@@ -148,6 +148,14 @@ typedef struct glm_host_table {
    * check struct_size and skip their marks when the table is older or
    * the pointer is NULL. */
   void (*profile_mark)(int32_t layer);
+  /* ABI 1.2. The model found an index out of range: `site` names the ONNX
+   * node and operand ("node 'Gather_3': Gather index"), `value` is the
+   * index, `bound` the size of the dim it indexes (valid: -bound to
+   * bound - 1). The model goes on (its gathers clamp, memory stays safe)
+   * and the runtime fails the run with OUT_OF_RANGE. Any thread of the
+   * run may call it; models check struct_size and skip it when the table
+   * is older or the pointer is NULL. */
+  void (*report_error)(const char *site, int64_t value, int64_t bound);
 } glm_host_table_t;
 
 /*--- tensors at a call ---------------------------------------------------*/

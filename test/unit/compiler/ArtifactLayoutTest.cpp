@@ -54,6 +54,11 @@ std::unique_ptr<Built> buildArtifact(const char *layout,
     llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(b->ctx),
                                                    {llvm::Type::getInt32Ty(b->ctx)}, false),
                            llvm::GlobalValue::ExternalLinkage, "glm_profile_mark", b->module.get());
+  // A model with run-time gather indices calls glm_index_error (glue).
+  llvm::Type *i64 = llvm::Type::getInt64Ty(b->ctx);
+  llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(b->ctx),
+                                                 {llvm::PointerType::get(b->ctx, 0), i64, i64}, false),
+                         llvm::GlobalValue::ExternalLinkage, "glm_index_error", b->module.get());
 
   glmc::package::ArtifactSpec spec;
   spec.modelName = "layout";
@@ -114,6 +119,29 @@ TEST(ArtifactLayout, DescriptorMatchesHeader) {
   }
 }
 
+/// `name` is a glue function calling the host table's field at `offset`
+/// after checking that the table's struct_size covers it.
+void expectHostCall(llvm::Module &m, const char *name, size_t offset) {
+  llvm::Function *fn = m.getFunction(name);
+  ASSERT_NE(fn, nullptr) << name;
+  EXPECT_FALSE(fn->isDeclaration()) << name;
+  EXPECT_TRUE(fn->hasInternalLinkage()) << name;
+  const llvm::DataLayout &dl = m.getDataLayout();
+  bool loadsField = false, checksSize = false;
+  for (llvm::Instruction &inst : llvm::instructions(*fn)) {
+    if (auto *gep = llvm::dyn_cast<llvm::GetElementPtrInst>(&inst)) {
+      llvm::APInt at(64, 0);
+      if (gep->accumulateConstantOffset(dl, at))
+        loadsField |= at == offset;
+    }
+    if (auto *cmp = llvm::dyn_cast<llvm::ICmpInst>(&inst))
+      if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(cmp->getOperand(1)))
+        checksSize |= c->getZExtValue() == offset + sizeof(void *);
+  }
+  EXPECT_TRUE(loadsField) << name;
+  EXPECT_TRUE(checksSize) << name;
+}
+
 TEST(ArtifactLayout, ProfileLayersMatchHeader) {
   for (const char *layout : kDataLayouts) {
     auto b = buildArtifact(layout, {{"/conv1/Conv + /relu/Relu", "conv+relu", "1x64x112x112", 236027904, 3612672},
@@ -141,26 +169,11 @@ TEST(ArtifactLayout, ProfileLayersMatchHeader) {
         llvm::cast<llvm::ConstantArray>(gv->getInitializer())->getOperand(1));
     EXPECT_EQ(llvm::cast<llvm::ConstantInt>(second->getOperand(3))->getZExtValue(), 1024000u);
 
-    // glm_profile_mark is defined by the glue: it checks the host table's
-    // struct_size covers profile_mark and loads it from its offset.
-    llvm::Function *mark = b->module->getFunction("glm_profile_mark");
-    ASSERT_NE(mark, nullptr);
-    EXPECT_FALSE(mark->isDeclaration());
-    EXPECT_TRUE(mark->hasInternalLinkage());
-    const llvm::DataLayout &dl = b->module->getDataLayout();
-    bool loadsField = false, checksSize = false;
-    for (llvm::Instruction &inst : llvm::instructions(*mark)) {
-      if (auto *gep = llvm::dyn_cast<llvm::GetElementPtrInst>(&inst)) {
-        llvm::APInt offset(64, 0);
-        if (gep->accumulateConstantOffset(dl, offset))
-          loadsField |= offset == offsetof(glm_host_table_t, profile_mark);
-      }
-      if (auto *cmp = llvm::dyn_cast<llvm::ICmpInst>(&inst))
-        if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(cmp->getOperand(1)))
-          checksSize |= c->getZExtValue() == offsetof(glm_host_table_t, profile_mark) + sizeof(void *);
-    }
-    EXPECT_TRUE(loadsField);
-    EXPECT_TRUE(checksSize);
+    // glm_profile_mark and glm_index_error are defined by the glue: each
+    // checks the host table's struct_size covers its field and loads it
+    // from its offset.
+    expectHostCall(*b->module, "glm_profile_mark", offsetof(glm_host_table_t, profile_mark));
+    expectHostCall(*b->module, "glm_index_error", offsetof(glm_host_table_t, report_error));
   }
 }
 

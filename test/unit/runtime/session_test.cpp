@@ -637,6 +637,36 @@ TEST(Allocator, FailedRunsReleaseThroughTheSessionAllocator) {
   EXPECT_TRUE(counter.live.empty());
 }
 
+TEST(Run, IndexOutOfRangeFailsTheRunNamingTheSite) {
+  // A model reports an index out of range (host report_error) from a
+  // parallel task and returns success: the run fails with OUT_OF_RANGE
+  // naming the site and value, its output released; the next run of the
+  // same session starts clean.
+  ModelPtr model = load_ok(artifact("fail.so"));
+  ASSERT_TRUE(model);
+  for (uint32_t threads : {1u, 2u}) {
+    SCOPED_TRACE(threads);
+    CountingAllocator counter;
+    glmrt_allocator_t allocator = {CountingAllocator::alloc, CountingAllocator::free, &counter};
+    SessionPtr session = make_session(model.get(), threads, &allocator);
+    const glmrt_entry_t *bad = nullptr, *fine = nullptr;
+    ASSERT_GLMRT_OK(glmrt_model_entry_find(model.get(), "bad_index", &bad));
+    ASSERT_GLMRT_OK(glmrt_model_entry_find(model.get(), "fine", &fine));
+    for (int round = 0; round < 2; ++round) {
+      glmrt_tensor_t *out = nullptr;
+      expect_status(glmrt_session_run(session.get(), bad, nullptr, 0, &out, 1),
+                    GLMRT_STATUS_OUT_OF_RANGE,
+                    {"model 'fail' entry 'bad_index': node '/embed/Gather': Gather index 99999 "
+                     "is out of range for a dim of 512 (valid: -512 to 511)"});
+      EXPECT_EQ(out, nullptr);
+      EXPECT_TRUE(counter.live.empty());
+      ASSERT_GLMRT_OK(glmrt_session_run(session.get(), fine, nullptr, 0, &out, 1));
+      EXPECT_EQ(static_cast<const float *>(glmrt_tensor_data(out))[1], 2.0f);
+      glmrt_tensor_release(out);
+    }
+  }
+}
+
 TEST(Allocator, OutOfMemoryIsReported) {
   ModelPtr model = load_ok(artifact("add.so"));
   ASSERT_TRUE(model);
