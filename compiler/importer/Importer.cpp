@@ -200,6 +200,13 @@ private:
                               Value sy, Value yzp, Type target);
   /// (x - mean) / sqrt(var + epsilon) with mean and var over `axes` (kept),
   /// in f32 for other float types (ONNX's stash_type), cast back to x's type.
+  /// (x - mean) / sqrt(var + epsilon) over `axes` of an f32 `xf`, with the
+  /// mean and biased variance (keepdims).
+  struct Normalized {
+    Value y, mean, var;
+  };
+  FailureOr<Normalized> normalizeStats(const ox::Node &node, Location loc, Value xf,
+                                       ArrayRef<int64_t> axes, float epsilon);
   FailureOr<Value> normalizeOver(const ox::Node &node, Location loc, Value x, ArrayRef<int64_t> axes,
                                  float epsilon);
   /// The single result of a decomposition step.
@@ -2534,17 +2541,10 @@ LogicalResult GraphImporter::importNonZero(const ox::Node &node, Location loc) {
   return success();
 }
 
-FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc, Value x,
-                                              ArrayRef<int64_t> axes, float epsilon) {
-  Type et = getElementTypeOrSelf(x.getType());
+FailureOr<GraphImporter::Normalized> GraphImporter::normalizeStats(const ox::Node &node, Location loc,
+                                                                   Value xf, ArrayRef<int64_t> axes,
+                                                                   float epsilon) {
   Type f32 = builder.getF32Type();
-  Value xf = x;
-  if (et != f32) {
-    auto c = stepValue(node, loc, "cast", {x}, {builder.getNamedAttr("to", TypeAttr::get(f32))});
-    if (failed(c))
-      return failure();
-    xf = *c;
-  }
   auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
   auto mean = stepValue(node, loc, "reduce_mean", {xf}, {axesAttr});
   if (failed(mean))
@@ -2566,9 +2566,26 @@ FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc
   if (failed(sd))
     return failure();
   auto y = stepValue(node, loc, "div", {*dev, *sd});
-  if (failed(y) || et == f32)
-    return y;
-  return stepValue(node, loc, "cast", {*y}, {builder.getNamedAttr("to", TypeAttr::get(et))});
+  if (failed(y))
+    return failure();
+  return Normalized{*y, *mean, *var};
+}
+
+FailureOr<Value> GraphImporter::normalizeOver(const ox::Node &node, Location loc, Value x,
+                                              ArrayRef<int64_t> axes, float epsilon) {
+  Type et = getElementTypeOrSelf(x.getType());
+  Type f32 = builder.getF32Type();
+  Value xf = x;
+  if (et != f32) {
+    auto c = stepValue(node, loc, "cast", {x}, {builder.getNamedAttr("to", TypeAttr::get(f32))});
+    if (failed(c))
+      return failure();
+    xf = *c;
+  }
+  auto n = normalizeStats(node, loc, xf, axes, epsilon);
+  if (failed(n) || et == f32)
+    return failed(n) ? FailureOr<Value>(failure()) : FailureOr<Value>(n->y);
+  return stepValue(node, loc, "cast", {n->y}, {builder.getNamedAttr("to", TypeAttr::get(et))});
 }
 
 /// BatchNormalization with training_mode = 1 (opset 14+): Y normalised with
@@ -2617,33 +2634,15 @@ LogicalResult GraphImporter::importBatchNormTraining(const ox::Node &node, Locat
   SmallVector<int64_t> axes{0};
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
-  auto axesAttr = builder.getNamedAttr("axes", builder.getI64ArrayAttr(axes));
   auto xf = cast(in[0], f32);
   if (failed(xf))
     return failure();
-  auto mean = stepValue(node, loc, "reduce_mean", {*xf}, {axesAttr}); // [1, C, 1, ...]
-  if (failed(mean))
-    return failure();
-  auto dev = stepValue(node, loc, "sub", {*xf, *mean});
-  if (failed(dev))
-    return failure();
-  auto sq = stepValue(node, loc, "mul", {*dev, *dev});
-  if (failed(sq))
-    return failure();
-  auto var = stepValue(node, loc, "reduce_mean", {*sq}, {axesAttr});
-  if (failed(var))
-    return failure();
-  auto ve = stepValue(node, loc, "add", {*var, scalar(eps)});
-  if (failed(ve))
-    return failure();
-  auto sd = stepValue(node, loc, "sqrt", {*ve});
-  if (failed(sd))
-    return failure();
-  auto norm = stepValue(node, loc, "div", {*dev, *sd});
+  // Batch mean and biased variance, [1, C, 1, ...].
+  auto stats = normalizeStats(node, loc, *xf, axes, eps);
   auto s = perChannel(in[1]), b = perChannel(in[2]);
-  if (failed(norm) || failed(s) || failed(b))
+  if (failed(stats) || failed(s) || failed(b))
     return failure();
-  auto scaled = stepValue(node, loc, "mul", {*norm, *s});
+  auto scaled = stepValue(node, loc, "mul", {stats->y, *s});
   if (failed(scaled))
     return failure();
   auto y = stepValue(node, loc, "add", {*scaled, *b});
@@ -2654,7 +2653,7 @@ LogicalResult GraphImporter::importBatchNormTraining(const ox::Node &node, Locat
   for (unsigned k = 1; k < 3 && k < node.outputs.size(); ++k) {
     if (node.outputs[k].empty())
       continue;
-    Value batch = k == 1 ? *mean : *var;
+    Value batch = k == 1 ? stats->mean : stats->var;
     auto flat = stepValue(node, loc, "reshape", {batch, i64Constant(loc, {-1})});
     auto inF = cast(in[2 + k], f32);
     if (failed(flat) || failed(inF))

@@ -186,57 +186,45 @@ llvm::Function *addHostGlue(Writer &w) {
                  pfor->getArg(2), {pfor->getArg(3), b.getInt64(0), pfor->getArg(0)});
     b.CreateRetVoid();
   }
-  // void glm_profile_mark(i32 layer) (glm-insert-profile-marks): the host's
-  // profile_mark when its table has one, else nothing.
-  if (llvm::Function *markFn = m.getFunction("glm_profile_mark");
-      markFn && markFn->isDeclaration()) {
-    markFn->setLinkage(llvm::GlobalValue::InternalLinkage);
-    markFn->addFnAttr(llvm::Attribute::NoUnwind);
-    auto *entry = llvm::BasicBlock::Create(w.ctx, "entry", markFn);
-    auto *check = llvm::BasicBlock::Create(w.ctx, "check", markFn);
-    auto *call = llvm::BasicBlock::Create(w.ctx, "call", markFn);
-    auto *done = llvm::BasicBlock::Create(w.ctx, "done", markFn);
+  // Glue the model's code calls and the artifact defines: each forwards its
+  // arguments to a host table field that older runtimes lack (or leave
+  // NULL), after checking the table's struct_size covers it.
+  auto defineHostCall = [&](llvm::StringRef name, unsigned field, uint64_t offset,
+                            llvm::ArrayRef<llvm::Type *> params, bool cold) {
+    llvm::Function *fn = m.getFunction(name);
+    if (!fn || !fn->isDeclaration())
+      return;
+    fn->setLinkage(llvm::GlobalValue::InternalLinkage);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    if (cold)
+      fn->addFnAttr(llvm::Attribute::Cold);
+    auto *entry = llvm::BasicBlock::Create(w.ctx, "entry", fn);
+    auto *check = llvm::BasicBlock::Create(w.ctx, "check", fn);
+    auto *call = llvm::BasicBlock::Create(w.ctx, "call", fn);
+    auto *done = llvm::BasicBlock::Create(w.ctx, "done", fn);
     b.SetInsertPoint(entry);
     llvm::Value *host = b.CreateLoad(w.ptr, hostVar);
     llvm::Value *size = b.CreateLoad(w.i32, host);
-    uint64_t needed = offsetof(glm_host_table_t, profile_mark) + sizeof(void *);
-    b.CreateCondBr(b.CreateICmpUGE(size, b.getInt32(needed)), check, done);
+    b.CreateCondBr(b.CreateICmpUGE(size, b.getInt32(offset + sizeof(void *))), check, done);
     b.SetInsertPoint(check);
-    llvm::Value *fn = b.CreateLoad(w.ptr, b.CreateStructGEP(hostTy, host, 5));
-    b.CreateCondBr(b.CreateIsNull(fn), done, call);
+    llvm::Value *target = b.CreateLoad(w.ptr, b.CreateStructGEP(hostTy, host, field));
+    b.CreateCondBr(b.CreateIsNull(target), done, call);
     b.SetInsertPoint(call);
-    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.i32}, false), fn, {markFn->getArg(0)});
+    llvm::SmallVector<llvm::Value *> args;
+    for (llvm::Argument &arg : fn->args())
+      args.push_back(&arg);
+    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), params, false), target, args);
     b.CreateBr(done);
     b.SetInsertPoint(done);
     b.CreateRetVoid();
-  }
+  };
+  // void glm_profile_mark(i32 layer) (glm-insert-profile-marks).
+  defineHostCall("glm_profile_mark", 5, offsetof(glm_host_table_t, profile_mark), {w.i32},
+                 /*cold=*/false);
   // void glm_index_error(ptr site, i64 value, i64 bound)
-  // (glm-lower-index-reports): the host's report_error when its table has
-  // one, else nothing (an older runtime runs on with clamped indices).
-  if (llvm::Function *reportFn = m.getFunction("glm_index_error");
-      reportFn && reportFn->isDeclaration()) {
-    reportFn->setLinkage(llvm::GlobalValue::InternalLinkage);
-    reportFn->addFnAttr(llvm::Attribute::NoUnwind);
-    reportFn->addFnAttr(llvm::Attribute::Cold);
-    auto *entry = llvm::BasicBlock::Create(w.ctx, "entry", reportFn);
-    auto *check = llvm::BasicBlock::Create(w.ctx, "check", reportFn);
-    auto *call = llvm::BasicBlock::Create(w.ctx, "call", reportFn);
-    auto *done = llvm::BasicBlock::Create(w.ctx, "done", reportFn);
-    b.SetInsertPoint(entry);
-    llvm::Value *host = b.CreateLoad(w.ptr, hostVar);
-    llvm::Value *size = b.CreateLoad(w.i32, host);
-    uint64_t needed = offsetof(glm_host_table_t, report_error) + sizeof(void *);
-    b.CreateCondBr(b.CreateICmpUGE(size, b.getInt32(needed)), check, done);
-    b.SetInsertPoint(check);
-    llvm::Value *fn = b.CreateLoad(w.ptr, b.CreateStructGEP(hostTy, host, 6));
-    b.CreateCondBr(b.CreateIsNull(fn), done, call);
-    b.SetInsertPoint(call);
-    b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {w.ptr, w.i64, w.i64}, false), fn,
-                 {reportFn->getArg(0), reportFn->getArg(1), reportFn->getArg(2)});
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
-    b.CreateRetVoid();
-  }
+  // (glm-lower-index-reports); an older runtime runs on with clamped indices.
+  defineHostCall("glm_index_error", 6, offsetof(glm_host_table_t, report_error),
+                 {w.ptr, w.i64, w.i64}, /*cold=*/true);
   llvm::Function *bind = llvm::Function::Create(
       llvm::FunctionType::get(b.getVoidTy(), {w.ptr}, false), llvm::GlobalValue::InternalLinkage,
       "glm_bind_host", m);
