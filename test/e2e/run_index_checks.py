@@ -3,8 +3,8 @@
 
   run_index_checks.py --glmc B/bin/glmc --run B/bin/glmrt-run --models test/models --work DIR
 
-- A model with Gather (an embedding lookup), GatherElements and GatherND
-  over run-time indices: in-range indices (negative ones included) match
+- A model with Gather (an embedding lookup), GatherElements, GatherND and
+  ScatterND over run-time indices: in-range indices (negative ones included) match
   ONNX Runtime; each out-of-range index (one past the end, below -size,
   10^12) makes glmrt-run exit 1 with "node '<name>': <Op> index <value> is
   out of range for a dim of <size>", at 1 and 2 threads. ONNX Runtime
@@ -42,12 +42,16 @@ def build(path):
         helper.make_node("Gather", ["emb", "ids"], ["h"], name="/embed/Gather"),
         helper.make_node("GatherElements", ["h", "pick"], ["e"], axis=2, name="/pick/GatherElements"),
         helper.make_node("GatherND", ["emb", "nd"], ["g"], name="/rows/GatherND"),
+        helper.make_node("ScatterND", ["emb", "sc", "upd"], ["s"], name="/write/ScatterND"),
     ]
     inputs = [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 3]),
               helper.make_tensor_value_info("pick", TensorProto.INT64, [2, 3, 2]),
-              helper.make_tensor_value_info("nd", TensorProto.INT64, [4, 2])]
+              helper.make_tensor_value_info("nd", TensorProto.INT64, [4, 2]),
+              helper.make_tensor_value_info("sc", TensorProto.INT64, [2, 1]),
+              helper.make_tensor_value_info("upd", TensorProto.FLOAT, [2, 8])]
     outputs = [helper.make_tensor_value_info("e", TensorProto.FLOAT, [2, 3, 2]),
-               helper.make_tensor_value_info("g", TensorProto.FLOAT, [4])]
+               helper.make_tensor_value_info("g", TensorProto.FLOAT, [4]),
+               helper.make_tensor_value_info("s", TensorProto.FLOAT, [50, 8])]
     m = helper.make_model(helper.make_graph(nodes, "index_checks", inputs, outputs,
                                             [numpy_helper.from_array(emb, "emb")]),
                           opset_imports=[helper.make_opsetid("", 17)])
@@ -60,7 +64,9 @@ def good_feed():
     return {"ids": np.array([[0, 49, -50], [7, -1, 3]], np.int64),
             "pick": np.array([[[0, 7], [-8, 3]], [[1, 2], [-1, 6]], [[5, 5], [0, -2]]], np.int64)
             .reshape(2, 3, 2),
-            "nd": np.array([[0, 0], [49, 7], [-50, -8], [10, 3]], np.int64)}
+            "nd": np.array([[0, 0], [49, 7], [-50, -8], [10, 3]], np.int64),
+            "sc": np.array([[3], [-1]], np.int64),
+            "upd": np.full((2, 8), 7.5, np.float32)}
 
 
 # (what to break, the expected message's op and value, the dim size)
@@ -71,6 +77,8 @@ BAD = [
     ("pick", (1, 2, 1), 8, "/pick/GatherElements", "GatherElements", 8),
     ("nd", (2, 0), 50, "/rows/GatherND", "GatherND", 50),
     ("nd", (3, 1), -9, "/rows/GatherND", "GatherND", 8),
+    ("sc", (1, 0), 50, "/write/ScatterND", "ScatterND", 50),
+    ("sc", (0, 0), -10 ** 9, "/write/ScatterND", "ScatterND", 50),
 ]
 
 
@@ -81,7 +89,7 @@ def run_artifact(args, so, feed, tag, threads):
         np.save(p, v)
         cmd += ["--input", f"{k}={p}"]
     outs = []
-    for o in ("e", "g"):
+    for o in ("e", "g", "s"):
         p = os.path.join(args.work, f"{tag}.out.{o}.npy")
         cmd += ["--output", f"{o}={p}"]
         outs.append(p)

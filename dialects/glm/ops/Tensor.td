@@ -279,8 +279,8 @@ def GLM_ReportIndexErrorOp : Op<GLM_Dialect, "report_index_error",
                                 [MemoryEffects<[MemWrite]>]> {
   let summary = "an index out of range at run time (made by the lowering)";
   let description = [{
-    glm-lower-to-linalg checks the indices of Gather, GatherElements and
-    GatherND before the (clamped, memory-safe) gather and reports a bad one
+    glm-lower-to-linalg checks the indices of Gather, GatherElements,
+    GatherND and ScatterND before the (clamped, memory-safe) gather or scatter and reports a bad one
     with this op: `value` is the index, `bound` the size of the dim it
     indexes (ONNX allows -bound to bound - 1), `site` names the ONNX node.
     glm-lower-index-reports turns it into a call of the artifact's

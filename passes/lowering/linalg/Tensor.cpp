@@ -1386,6 +1386,14 @@ struct ScatterNDToLinalg : OpConversionPattern<ScatterNDOp> {
       sliceDims.push_back(getDim(rewriter, loc, data, d));
       sliceSize = arith::MulIOp::create(rewriter, loc, sliceSize, toIndexValue(rewriter, loc, sliceDims.back()));
     }
+    if (!ShapedType::isDynamic(k)) {
+      SmallVector<Value> bounds;
+      for (int64_t d = 0; d < k; ++d)
+        bounds.push_back(toIndexValue(rewriter, loc, getDim(rewriter, loc, data, d)));
+      if (failed(checkIndices(rewriter, loc, op, op.getIndices(), indices, bounds, true,
+                              "ScatterND index")))
+        return failure();
+    }
     auto delinearize = [&](OpBuilder &b, Location l, Value lin, ArrayRef<OpFoldResult> dims) {
       SmallVector<Value> out(dims.size());
       for (int64_t j = (int64_t)dims.size() - 1; j >= 0; --j) {
@@ -1419,10 +1427,10 @@ struct ScatterNDToLinalg : OpConversionPattern<ScatterNDOp> {
             SmallVector<Value> at(tuple);
             at.push_back(c(b, l, j));
             Value idx = tensor::ExtractOp::create(b, l, indices, at);
-            idx = arith::IndexCastOp::create(b, l, b.getIndexType(), idx);
             Value dim = toIndexValue(b, l, getDim(b, l, data, j));
-            Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx, c(b, l, 0));
-            target.push_back(arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, idx, dim), idx));
+            // Clamped: an index out of range (reported above) must not
+            // write outside the tensor.
+            target.push_back(normalizeGatherIndex(b, l, idx, dim));
           }
           auto sliceLoop = scf::ForOp::create(
               b, l, c(b, l, 0), sliceSize, c(b, l, 1), outer,

@@ -51,3 +51,18 @@ func.func @constant_indices(%d: tensor<5x4xf32>) -> tensor<2x4xf32> {
   %0 = glm.gather %d, %i {axis = 0 : i64} : (tensor<5x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+// ScatterND: the same check on the target index, and the write clamps (an
+// index out of range must not write outside the tensor).
+// CHECK-LABEL: func.func @scatter_nd
+// CHECK: glm.report_index_error %{{.+}}, %c6_i64 {site = "node 'sc': ScatterND index"}
+// CHECK: scf.for
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: tensor.insert
+func.func @scatter_nd(%d: tensor<6x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf32>) -> tensor<6x4xf32> {
+  %0 = glm.scatter_nd %d, %i, %u : (tensor<6x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<6x4xf32> loc("sc")
+  return %0 : tensor<6x4xf32>
+}
