@@ -1,6 +1,8 @@
-# Checks that libglmrt.so exports only glmrt_* functions, and that the static
-# library defines no global symbol outside glmrt_* (no namespace pollution).
-#   cmake -DNM=nm -DLIBRARY=libglmrt.so -DSTATIC_LIBRARY=libglmrt.a -P ...
+# Checks that libglmrt.so exports only glmrt_* functions, that the static
+# library defines no global symbol outside glmrt_* (no namespace pollution),
+# and that the stripped shared library stays under 200 KB (issue 20).
+#   cmake -DNM=nm -DSTRIP=strip -DSTRIPPED=out.so -DLIBRARY=libglmrt.so
+#         -DSTATIC_LIBRARY=libglmrt.a -P ...
 foreach(kind shared static)
   if(kind STREQUAL shared)
     execute_process(COMMAND ${NM} -D --defined-only ${LIBRARY}
@@ -31,3 +33,15 @@ foreach(kind shared static)
   endif()
   message(STATUS "${kind}: ${count} glmrt_ symbols")
 endforeach()
+
+if(STRIP AND STRIPPED)
+  execute_process(COMMAND ${STRIP} -o ${STRIPPED} ${LIBRARY} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "strip failed on ${LIBRARY}")
+  endif()
+  file(SIZE ${STRIPPED} size)
+  if(size GREATER 204800)
+    message(FATAL_ERROR "the stripped runtime is ${size} bytes, over 200 KB")
+  endif()
+  message(STATUS "stripped runtime: ${size} bytes")
+endif()
