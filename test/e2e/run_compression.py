@@ -49,6 +49,24 @@ import onnxruntime as ort
 FAILURES = []
 
 
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "schemas",
+                      "compression-report-v1.schema.json")
+
+
+def load_report(path):
+    """A --report JSON, validated against docs/schemas (every report this
+    test writes must follow the published schema)."""
+    import jsonschema
+    with open(path) as f:
+        report = json.load(f)
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(report), key=str)
+    check(not errors, f"{os.path.basename(path)} follows the report schema"
+          + (f": {errors[0].json_path}: {errors[0].message}" if errors else ""))
+    return report
+
+
 def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what, flush=True)
     if not ok:
@@ -194,8 +212,7 @@ def resnet_structured(cfg, work):
     glmc([onnx_path] + flags + ["--prune-no-trim", "-o", p("masked.so")], cfg)
     glmc([onnx_path] + flags + ["--emit=onnx", "-o", p("pruned.onnx")], cfg)
     glmc([onnx_path, "--emit=onnx", "-o", p("base.onnx")], cfg)
-    with open(p("pruned.json")) as f:
-        report = json.load(f)
+    report = load_report(p("pruned.json"))
     t = report["totals"]
     red = t["reduction"]
     print(json.dumps(t, indent=1))
@@ -256,8 +273,7 @@ def glm_quality(cfg, work, tag, flags):
     report = os.path.join(work, tag + ".json")
     glmc([model] + flags + ["--eval", evals, "--report", report,
                             "-o", os.path.join(work, tag + ".so")], cfg)
-    with open(report) as f:
-        r = json.load(f)
+    r = load_report(report)
     q = r["quality"]
     inc = q["after"] / q["before"] - 1
     print(f"{tag}: {' '.join(flags)}: perplexity {q['before']:.3f} -> {q['after']:.3f} "
@@ -299,8 +315,7 @@ def glm_24(cfg, work):
     report, out = os.path.join(work, "2-4.json"), os.path.join(work, "2-4.onnx")
     glmc([model] + flags + ["--report", report, "-o", os.path.join(work, "2-4.so")], cfg)
     glmc([model] + flags + ["--emit=onnx", "-o", out], cfg)
-    with open(report) as f:
-        r = json.load(f)
+    r = load_report(report)
     print(f"2:4: nonzero params -{100 * r['totals']['reduction']['nonzero_params']:.1f}%")
     check(r["options"]["prune_mode"] == "2:4", "the report names the 2:4 mode")
     layers = {l["name"]: l for l in r["layers"]}
