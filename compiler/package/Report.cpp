@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -196,6 +197,57 @@ Object glmc::package::summarize(const CompressionReport &r) {
   return s;
 }
 
+namespace {
+
+/// A number as a person writes it on a command line (0.3, not
+/// 0.29999999999999999).
+std::string shortNumber(double x) { return llvm::formatv("{0}", llvm::format("%g", x)).str(); }
+
+/// Single-quoted for a POSIX shell when it holds anything but [A-Za-z0-9./_:=-].
+std::string shellWord(llvm::StringRef w) {
+  if (!w.empty() && llvm::all_of(w, [](char c) { return llvm::isAlnum((unsigned char)c) || llvm::StringRef("./_:=-").contains(c); }))
+    return w.str();
+  std::string q = "'";
+  for (char c : w)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+/// The report's options as the glmc flags that give them (a per-layer
+/// sparsity and a schedule come from --config; they follow as notes).
+std::string optionsAsFlags(const Object &o) {
+  std::string flags, extra;
+  auto str = [&](llvm::StringRef key) { return o.getString(key).value_or("").str(); };
+  if (auto p = o.getNumber("prune"))
+    flags += "--prune " + shortNumber(*p);
+  for (auto [key, flag] : {std::pair{"prune_mode", "--prune-mode"}, {"prune_criterion", "--prune-criterion"},
+                           {"prune_alloc", "--prune-alloc"}})
+    if (!str(key).empty())
+      flags += std::string(" ") + flag + " " + shellWord(str(key));
+  if (auto rec = o.getBoolean("reconstruct"); rec && !*rec)
+    flags += " --prune-reconstruct=false";
+  if (const llvm::json::Array *ex = o.getArray("exclude"))
+    for (const llvm::json::Value &v : *ex)
+      if (auto e = v.getAsString())
+        flags += " --exclude " + shellWord(*e);
+  for (const char *key : {"calib", "eval"})
+    if (!str(key).empty())
+      flags += std::string(" --") + key + " " + shellWord(str(key));
+  if (const llvm::json::Array *layers = o.getArray("layer_sparsity"); layers && !layers->empty()) {
+    extra += "; per-layer sparsity (--config):";
+    for (const llvm::json::Value &v : *layers)
+      extra += " " + v.getAsString().value_or("").str();
+  }
+  if (const llvm::json::Array *steps = o.getArray("schedule"); steps && !steps->empty()) {
+    extra += "; schedule:";
+    for (const llvm::json::Value &v : *steps)
+      extra += " " + shortNumber(v.getAsNumber().value_or(0));
+  }
+  return flags + extra;
+}
+
+} // namespace
+
 std::string glmc::package::toHTML(const CompressionReport &r) {
   std::string h;
   llvm::raw_string_ostream os(h);
@@ -209,8 +261,7 @@ std::string glmc::package::toHTML(const CompressionReport &r) {
      << "th{background:#f0f0f0}.kept{color:#888}"
      << "</style></head><body>\n";
   os << "<h1>" << htmlEscape(r.model) << "</h1>\n<p>target " << htmlEscape(r.target)
-     << "; options <code>" << htmlEscape(llvm::formatv("{0}", llvm::json::Value(Object(r.options))).str())
-     << "</code></p>\n";
+     << "; options <code>" << htmlEscape(optionsAsFlags(r.options)) << "</code></p>\n";
   os << "<h2>Totals</h2>\n<table><tr><th></th><th>imported</th><th>before</th><th>after</th>"
         "<th>reduction</th></tr>\n";
   auto row = [&](const char *what, int64_t i, int64_t b, int64_t a) {
@@ -231,9 +282,18 @@ std::string glmc::package::toHTML(const CompressionReport &r) {
        << "<tr><td>top-1 agreement</td><td>" << pct(q.top1Agreement) << "</td></tr>"
        << "<tr><td>KL(before || after)</td><td>" << llvm::formatv("{0:e3}", q.kl).str()
        << "</td></tr>";
-    if (!q.metricName.empty() && !std::isnan(q.metricBefore))
+    if (!q.metricName.empty() && !std::isnan(q.metricBefore)) {
+      // The change as a person reads it: perplexity relative (+7.2%),
+      // accuracy in points (-0.8 points).
+      std::string change;
+      if (q.metricName == "accuracy")
+        change = llvm::formatv("{0} points", llvm::format("%+.1f", 100.0 * (q.metricAfter - q.metricBefore))).str();
+      else if (q.metricBefore != 0)
+        change = llvm::formatv("{0}%", llvm::format("%+.1f", 100.0 * (q.metricAfter / q.metricBefore - 1))).str();
       os << "<tr><td>" << htmlEscape(q.metricName) << " before / after</td><td>"
-         << llvm::formatv("{0:f4} / {1:f4}", q.metricBefore, q.metricAfter).str() << "</td></tr>";
+         << llvm::formatv("{0:f4} / {1:f4}", q.metricBefore, q.metricAfter).str()
+         << (change.empty() ? "" : " (" + change + ")") << "</td></tr>";
+    }
     os << "</table>\n";
   }
 
