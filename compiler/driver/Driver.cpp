@@ -425,10 +425,67 @@ void glmc::driver::printTargets(llvm::raw_ostream &os) {
   }
 }
 
+std::optional<double> glmc::driver::gateValue(const package::CompressionReport &r,
+                                              llvm::StringRef name) {
+  auto reduction = [](int64_t before, int64_t after) {
+    return before > 0 ? 1.0 - double(after) / double(before) : 0.0;
+  };
+  if (name == "params_reduction")
+    return reduction(r.before.params, r.after.params);
+  if (name == "nonzero_params_reduction")
+    return reduction(r.before.nonzero, r.after.nonzero);
+  if (name == "bytes_reduction")
+    return reduction(r.before.bytes, r.after.bytes);
+  if (name == "flops_reduction")
+    return reduction(r.before.flops, r.after.flops);
+  if (!r.hasQuality)
+    return std::nullopt;
+  const package::QualityMetrics &q = r.quality;
+  bool metric = !q.metricName.empty() && !std::isnan(q.metricBefore);
+  if (name == "perplexity_increase" && metric && q.metricName == "perplexity" && q.metricBefore > 0)
+    return q.metricAfter / q.metricBefore - 1.0;
+  if (name == "accuracy_drop" && metric && q.metricName == "accuracy")
+    return q.metricBefore - q.metricAfter;
+  if (name == "top1_agreement")
+    return q.top1Agreement;
+  if (name == "logits_cosine")
+    return q.cosine;
+  if (name == "kl")
+    return q.kl;
+  if (name == "max_abs_diff")
+    return q.maxAbsDiff;
+  return std::nullopt;
+}
+
+std::string glmc::driver::parseGate(llvm::StringRef text, Gate &gate) {
+  static const char *const kNames[] = {"perplexity_increase", "accuracy_drop", "top1_agreement",
+                                       "logits_cosine", "kl", "max_abs_diff", "params_reduction",
+                                       "nonzero_params_reduction", "bytes_reduction",
+                                       "flops_reduction"};
+  llvm::SmallVector<llvm::StringRef> words;
+  text.split(words, ' ', -1, /*KeepEmpty=*/false);
+  if (words.size() != 3)
+    return "'" + text.str() + "' is not NAME OP NUMBER (e.g. 'perplexity_increase > 0.03')";
+  if (!llvm::is_contained(kNames, words[0]))
+    return "'" + words[0].str() + "' is not a gate glmc knows (" +
+           llvm::join(llvm::ArrayRef<const char *>(kNames).begin(),
+                      llvm::ArrayRef<const char *>(kNames).end(), ", ") + ")";
+  if (!llvm::is_contained({">", ">=", "<", "<="}, words[1]))
+    return "'" + words[1].str() + "' is not one of >, >=, <, <=";
+  double v = 0;
+  if (words[2].getAsDouble(v))
+    return "'" + words[2].str() + "' is not a number";
+  gate = Gate{words[0].str(), words[1].str(), v, text.str()};
+  return "";
+}
+
 ExitCode glmc::driver::compile(const pipeline::CompileOptions &options, llvm::raw_ostream &errs,
                                bool progressEnabled) {
   package::CompressionReport report;
   ExitCode code = compileModel(options, errs, progressEnabled, report);
+  // A failed quality gate still writes the report: it says why.
+  if (code == ExitCode::CompressionConstraint && !options.reportPath.empty())
+    return writeReport(report, options.reportPath, errs) ? code : ExitCode::IOError;
   if (code != ExitCode::Success || options.reportPath.empty())
     return code;
   if (options.emit == EmitKind::SharedObject || options.emit == EmitKind::StaticLib) {
@@ -487,7 +544,8 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
 
   // What compression did is counted from the IR at each stage.
   const bool compress = options.prune.ratio > 0;
-  const bool wantReport = compress || !options.reportPath.empty() || !options.evalDir.empty();
+  const bool wantReport = compress || !options.reportPath.empty() || !options.evalDir.empty() ||
+                          !options.failIf.empty();
   if (wantReport) {
     report.model = modelName;
     report.target = target->name;
@@ -590,6 +648,31 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
       return ExitCode::ModelError;
     }
     report.hasQuality = true;
+  }
+  // Quality gates (--fail-if), before any output is written.
+  for (const std::string &text : options.failIf) {
+    Gate gate;
+    if (std::string problem = parseGate(text, gate); !problem.empty()) {
+      errs << "glmc: error: --fail-if " << problem << "\n";
+      return ExitCode::Usage;
+    }
+    std::optional<double> value = gateValue(report, gate.name);
+    if (!value) {
+      errs << "glmc: error: --fail-if '" << text << "': " << gate.name
+           << (report.hasQuality ? " is not measured for this model's task"
+                                 : " needs --eval (the quality measurement)")
+           << "\n";
+      return ExitCode::Usage;
+    }
+    bool holds = gate.op == ">"    ? *value > gate.value
+                 : gate.op == ">=" ? *value >= gate.value
+                 : gate.op == "<"  ? *value < gate.value
+                                   : *value <= gate.value;
+    if (holds) {
+      errs << "glmc: error: --fail-if '" << text << "' holds: " << gate.name << " = "
+           << llvm::format("%.6g", *value) << "; no output written\n";
+      return ExitCode::CompressionConstraint;
+    }
   }
   if (options.emit == EmitKind::ONNX) {
     bool same = false;

@@ -8,7 +8,13 @@
 #ifndef GLMC_COMPILER_DRIVER_DRIVER_H
 #define GLMC_COMPILER_DRIVER_DRIVER_H
 
+#include "compiler/package/Report.h"
 #include "compiler/pipeline/Options.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -23,7 +29,7 @@ enum class ExitCode : int {
   Usage = 2,
   /// The target or a requested feature is not available here.
   Unavailable = 3,
-  /// A compression constraint (accuracy budget, ...) was not met.
+  /// A --fail-if quality gate held (no output written).
   CompressionConstraint = 4,
   /// Reading or writing a file failed.
   IOError = 5,
@@ -37,6 +43,20 @@ ExitCode compile(const pipeline::CompileOptions &options, llvm::raw_ostream &err
 
 /// Prints the --target table.
 void printTargets(llvm::raw_ostream &os);
+
+/// A --fail-if quality gate: NAME OP NUMBER.
+struct Gate {
+  std::string name, op;
+  double value = 0;
+  std::string text;
+};
+
+/// Parses "perplexity_increase > 0.03"; returns "" or what is wrong.
+std::string parseGate(llvm::StringRef text, Gate &gate);
+
+/// A gate's quantity from the report (nullopt where it is not measured:
+/// quality without --eval, perplexity for a classifier).
+std::optional<double> gateValue(const package::CompressionReport &report, llvm::StringRef name);
 
 } // namespace glmc::driver
 

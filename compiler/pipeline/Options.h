@@ -62,6 +62,9 @@ struct CompileOptions {
   std::string evalDir;
   /// Write the compression report here (.json or .html).
   std::string reportPath;
+  /// Quality gates, "NAME OP NUMBER" (docs/ci.md): when one holds after
+  /// compression, glmc writes no output, writes the report, and exits 4.
+  std::vector<std::string> failIf;
 };
 
 } // namespace glmc::pipeline

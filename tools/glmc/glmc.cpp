@@ -119,6 +119,12 @@ static cl::opt<bool> profile(
     cl::desc("Time every layer at run time: the artifact marks where each ONNX node starts, for "
              "glmrt-run --profile (docs/profiling.md); without it the code has no marks"),
     cl::cat(glmcCategory));
+static cl::list<std::string> failIf(
+    "fail-if",
+    cl::desc("Quality gate for CI: fail (exit 4, no output, the report still written) when "
+             "'NAME OP NUMBER' holds after compression, e.g. 'perplexity_increase > 0.03' "
+             "(repeatable; names in docs/ci.md)"),
+    cl::value_desc("condition"), cl::cat(compressCategory));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level (0-3, default 2)"),
                                   cl::Prefix, cl::init(2), cl::cat(glmcCategory));
 
@@ -238,6 +244,14 @@ int main(int argc, char **argv) {
     return (int)ExitCode::Usage;
   }
   options.reportPath = reportFile;
+  options.failIf.assign(failIf.begin(), failIf.end());
+  for (const std::string &text : options.failIf) {
+    glmc::driver::Gate gate;
+    if (std::string problem = glmc::driver::parseGate(text, gate); !problem.empty()) {
+      errs() << "glmc: error: --fail-if " << problem << "\n";
+      return (int)ExitCode::Usage;
+    }
+  }
   if (outputFile.empty()) {
     SmallString<128> out(sys::path::filename(inputFile));
     // Never the input's own name: --emit=onnx writes model.glmc.onnx.
