@@ -2992,7 +2992,7 @@ LogicalResult GraphImporter::importDequantizeLinear(const ox::Node &node, Locati
     return emitError(loc) << "DequantizeLinear needs a ranked x and x_scale";
   Type xe = xt.getElementType();
   auto xi = dyn_cast<IntegerType>(xe);
-  bool narrowFloat = isa<FloatType>(xe) && xe.getIntOrFloatBitWidth() < 16;
+  bool narrowFloat = isa<FloatType>(xe) && glm::isNarrowType(xe);
   if (!narrowFloat && (!xi || !(xi.getWidth() == 4 || xi.getWidth() == 8 || xi.getWidth() == 16 ||
                                 (xi.getWidth() == 32 && !xi.isUnsigned()))))
     return emitError(loc) << "DequantizeLinear of " << xt.getElementType()
@@ -3061,7 +3061,7 @@ LogicalResult GraphImporter::importQuantizeLinear(const ox::Node &node, Location
       return failure();
     target = *et;
   }
-  if (!quantizedRange(target) && !(isa<FloatType>(target) && target.getIntOrFloatBitWidth() < 16)) {
+  if (!quantizedRange(target) && !(isa<FloatType>(target) && glm::isNarrowType(target))) {
     std::string s;
     llvm::raw_string_ostream os(s);
     os << target;

@@ -161,6 +161,14 @@ ElementsAttr mlir::glm::makeResourceElements(RankedTensorType type, ArrayRef<dou
   return DenseResourceElementsAttr::get(type, name, std::move(blob));
 }
 
+bool mlir::glm::isNarrowType(Type t) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return ft.getWidth() < 16;
+  if (auto it = dyn_cast<IntegerType>(t))
+    return it.getWidth() == 4;
+  return false;
+}
+
 int64_t mlir::glm::getNumElements(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)

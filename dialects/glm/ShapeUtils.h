@@ -82,6 +82,11 @@ bool isSameDim(Value a, int64_t i, Value b, int64_t j);
 /// (through fused and call-site locations), "" when there is none.
 std::string getNodeName(Location loc);
 
+/// float8, float4 and 4-bit integer element types (ONNX FLOAT8*, FLOAT4E2M1,
+/// INT4, UINT4): storage and conversion only; the lowering holds them one
+/// per byte (passes/lowering/linalg/NarrowTypes.cpp).
+bool isNarrowType(Type t);
+
 /// Number of elements of a static shape.
 int64_t getNumElements(ArrayRef<int64_t> shape);
 

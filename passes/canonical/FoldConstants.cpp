@@ -162,8 +162,7 @@ struct FoldConstantsPass : glm::impl::FoldConstantsPassBase<FoldConstantsPass> {
       Type et = resTy.getElementType();
       // float8/float4/int4 results round and saturate (NarrowTypes.cpp):
       // computed by the model, not here.
-      if ((isa<FloatType>(et) && et.getIntOrFloatBitWidth() < 16) ||
-          (isa<IntegerType>(et) && et.getIntOrFloatBitWidth() == 4))
+      if (isNarrowType(et))
         return {};
       auto in = load(cast.getInput());
       if (!in)

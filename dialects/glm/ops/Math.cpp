@@ -380,11 +380,7 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
   Type et = resTy.getElementType();
   // float8/float4/int4 conversions round and saturate as the lowering does
   // (passes/lowering/linalg/NarrowTypes.cpp); they are not folded.
-  auto narrow = [](Type t) {
-    return (isa<FloatType>(t) && t.getIntOrFloatBitWidth() < 16) ||
-           (isa<IntegerType>(t) && t.getIntOrFloatBitWidth() == 4);
-  };
-  if (narrow(et) || narrow(getElementTypeOrSelf(getInput().getType())))
+  if (isNarrowType(et) || isNarrowType(getElementTypeOrSelf(getInput().getType())))
     return {};
   SmallVector<double> f;
   SmallVector<int64_t> i;

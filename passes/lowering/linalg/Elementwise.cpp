@@ -10,6 +10,7 @@
 #include "passes/lowering/linalg/Utils.h"
 
 #include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 

@@ -66,14 +66,6 @@ struct I32Builder {
 
 } // namespace
 
-bool mlir::glm::lowering::isNarrowType(Type t) {
-  if (auto ft = dyn_cast<FloatType>(t))
-    return ft.getWidth() < 16;
-  if (auto it = dyn_cast<IntegerType>(t))
-    return it.getWidth() == 4;
-  return false;
-}
-
 Value mlir::glm::lowering::decodeNibble(OpBuilder &b, Location loc, Value byte, bool isSigned) {
   Type i8 = byte.getType();
   auto c = [&](int64_t v) { return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, v)); };

@@ -76,8 +76,8 @@ Value buildGelu(OpBuilder &b, Location loc, Value x, StringRef approximate);
 /// 8- and 4-bit element types (float8 E4M3FN/E4M3FNUZ/E5M2/E5M2FNUZ,
 /// float4 E2M1FN, int4, uint4) are held one per byte: the lowering's type
 /// converter maps them to i8, float8 as its bit pattern, a 4-bit value in
-/// the low nibble with the high nibble zero. These convert such bytes.
-bool isNarrowType(Type t);
+/// the low nibble with the high nibble zero (glm::isNarrowType, ShapeUtils.h).
+/// These convert such bytes.
 /// A narrow float's byte -> f32 (exact; NaN, infinities and -0 kept).
 Value decodeNarrowFloat(OpBuilder &b, Location loc, Value byte, FloatType type);
 /// f32 -> a narrow float's byte: round to nearest even; beyond the largest
