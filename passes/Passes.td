@@ -141,6 +141,40 @@ def TrimChannelsPass : Pass<"glm-trim-channels", "func::FuncOp"> {
   }];
 }
 
+def QuantizePass : Pass<"glm-quantize", "func::FuncOp"> {
+  let summary = "Static INT8 quantization of convolutions and gemms from calibration ranges";
+  let description = [{
+    For every glm.conv and glm.gemm (transA = 0) with a constant float
+    weight and a `glm.calib` range of its data input (`min`, `max`, and
+    for `calib-method=percentile` the |x| histogram; glmc attaches them
+    from --calib, compiler/calibrate/Statistics.h):
+
+    - the weight becomes int8 per output channel, symmetric:
+      `s[o] = max|W[o]| / 127`, `q = round(W / s)` in [-127, 127], stored
+      as an i8 constant viewed as
+      `!quant.uniform<i8<-127:127>:f32:AXIS, {s...}>` (quant.scast);
+    - the data input is quantized per tensor, asymmetric int8, by
+      quant.qcast to `!quant.uniform<i8:f32, S:Z>` with the range
+      [min(lo, 0), max(hi, 0)] (the real 0 is exact, so zero padding is
+      the zero point): `minmax` takes the observed range, `percentile`
+      clips it at the `percentile`-th percentile of |x|.
+
+    The op then computes on the dequantized operands and still returns
+    floats; its lowering uses int8 operands and an int32 accumulator.
+    `exclude` lists regular expressions of ONNX node names to keep in
+    float. Each quantized op gets `glm.quant_info` (the weight's SQNR in dB
+    and the fraction of calibration values clipped) for the report.
+  }];
+  let options = [
+    Option<"calibMethod", "calib-method", "std::string", /*default=*/"\"minmax\"",
+           "minmax or percentile">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "With calib-method=percentile: the percentile of |x| kept">,
+    ListOption<"exclude", "exclude", "std::string", "Node-name patterns to keep in float">,
+  ];
+  let dependentDialects = ["quant::QuantDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // fusion/
 //===----------------------------------------------------------------------===//

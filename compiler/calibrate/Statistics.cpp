@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <cmath>
+#include <limits>
 #include <map>
 
 using namespace mlir;
@@ -70,20 +72,81 @@ std::optional<Geometry> geometryOf(glm::PrunableOpInterface p) {
   return g;
 }
 
-/// Streams rows of features into sums, sums of squares and a Gram matrix.
+/// The range of a tensor's values over the calibration set, and the
+/// histogram of |x| (kRangeBins bins over [0, top], top doubling, bins
+/// merged pairwise, when a larger value arrives): constant memory however
+/// many samples there are.
+class RangeAccumulator {
+public:
+  void add(const float *x, int64_t numel) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < numel; ++i) {
+      float v = x[i];
+      if (std::isnan(v))
+        continue;
+      lo = std::min<double>(lo, v);
+      hi = std::max<double>(hi, v);
+      amax = std::max(amax, std::fabs(v));
+    }
+    if (!std::isfinite(amax))
+      amax = std::numeric_limits<float>::max();
+    if (top == 0.0)
+      top = amax > 0.0f ? amax : 1.0;
+    while (amax > top) {
+      for (int64_t i = 0; i < kRangeBins / 2; ++i)
+        hist[i] = hist[2 * i] + hist[2 * i + 1];
+      std::fill(hist.begin() + kRangeBins / 2, hist.end(), 0.0);
+      top *= 2.0;
+    }
+    double perBin = kRangeBins / top;
+    for (int64_t i = 0; i < numel; ++i) {
+      float v = std::fabs(x[i]);
+      if (std::isnan(v))
+        continue;
+      int64_t b = std::min<int64_t>(kRangeBins - 1, int64_t(v * perBin));
+      hist[b] += 1.0;
+    }
+    count += numel;
+  }
+
+  void finish(Builder &b, SmallVectorImpl<NamedAttribute> &attrs) const {
+    if (count == 0)
+      return;
+    attrs.push_back(b.getNamedAttr("min", b.getF64FloatAttr(lo)));
+    attrs.push_back(b.getNamedAttr("max", b.getF64FloatAttr(hi)));
+    attrs.push_back(b.getNamedAttr("abs_hist_top", b.getF64FloatAttr(top)));
+    attrs.push_back(b.getNamedAttr(
+        "abs_hist", glm::makeResourceElements(RankedTensorType::get({kRangeBins}, b.getF64Type()),
+                                              hist, "calib_abs_hist")));
+  }
+
+private:
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, top = 0.0;
+  int64_t count = 0;
+  std::vector<double> hist = std::vector<double>(kRangeBins, 0.0);
+};
+
+/// Streams rows of features into sums, sums of squares and a Gram matrix
+/// (`moments`), and the values into a RangeAccumulator (`ranges`).
 class Accumulator {
 public:
-  explicit Accumulator(const Geometry &g)
-      : geo(g), f(g.features), sum(f, 0.0), sqsum(f, 0.0), withGram(f <= kMaxGramFeatures) {
+  Accumulator(const Geometry &g, const StatisticsOptions &options)
+      : geo(g), f(g.features), sum(f, 0.0), sqsum(f, 0.0), moments(options.moments),
+        ranges(options.ranges), withGram(moments && f <= kMaxGramFeatures) {
     if (withGram)
       gram.assign(f * f, 0.0);
-    buffer.resize(kChunk * f);
+    if (moments)
+      buffer.resize(kChunk * f);
   }
 
   bool add(const float *x, const int64_t *dims, uint32_t rank, std::string &error) {
     int64_t numel = 1;
     for (uint32_t i = 0; i < rank; ++i)
       numel *= dims[i];
+    if (ranges)
+      range.add(x, numel);
+    if (!moments)
+      return true;
     switch (geo.kind) {
     case Geometry::Rows:
       if (rank == 0 || dims[rank - 1] != f)
@@ -130,17 +193,21 @@ public:
 
   /// The statistics as a glm.calib dictionary.
   DictionaryAttr finish(MLIRContext *ctx) {
+    Builder b(ctx);
+    SmallVector<NamedAttribute> attrs;
+    if (ranges)
+      range.finish(b, attrs);
+    if (!moments)
+      return b.getDictionaryAttr(attrs);
     flush();
     if (withGram)
       for (int64_t i = 0; i < f; ++i)
         for (int64_t j = i + 1; j < f; ++j)
           gram[i * f + j] = gram[j * f + i];
-    Builder b(ctx);
     auto vec = RankedTensorType::get({f}, b.getF64Type());
-    SmallVector<NamedAttribute> attrs{
-        b.getNamedAttr("rows", b.getI64IntegerAttr(rows)),
-        b.getNamedAttr("sum", glm::makeResourceElements(vec, sum, "calib_sum")),
-        b.getNamedAttr("sqsum", glm::makeResourceElements(vec, sqsum, "calib_sqsum"))};
+    attrs.append({b.getNamedAttr("rows", b.getI64IntegerAttr(rows)),
+                  b.getNamedAttr("sum", glm::makeResourceElements(vec, sum, "calib_sum")),
+                  b.getNamedAttr("sqsum", glm::makeResourceElements(vec, sqsum, "calib_sqsum"))});
     if (withGram)
       attrs.push_back(b.getNamedAttr(
           "gram", glm::makeResourceElements(RankedTensorType::get({f, f}, b.getF64Type()), gram,
@@ -183,7 +250,8 @@ private:
   Geometry geo;
   int64_t f;
   std::vector<double> sum, sqsum, gram;
-  bool withGram;
+  bool moments, ranges, withGram;
+  RangeAccumulator range;
   std::vector<float> buffer;
   int64_t pending = 0, rows = 0;
 };
@@ -213,7 +281,8 @@ SmallVector<std::pair<Operation *, Geometry>> calibratedOps(func::FuncOp func) {
 
 LogicalResult glmc::calibrate::collectStatistics(ModuleOp module, const DataSet &data,
                                                  const BuildHostModel &build,
-                                                 const ProgressFn &progress, std::string &error) {
+                                                 const ProgressFn &progress, std::string &error,
+                                                 const StatisticsOptions &options) {
   func::FuncOp func = entryOf(module);
   if (!func) {
     error = "the module has no entry function";
@@ -264,7 +333,7 @@ LogicalResult glmc::calibrate::collectStatistics(ModuleOp module, const DataSet 
   SmallVector<std::string> keyOf;
   for (auto [i, entry] : llvm::enumerate(ops)) {
     std::string key = std::to_string(source[i]) + "/" + entry.second.key();
-    accs.try_emplace(key, entry.second);
+    accs.try_emplace(key, entry.second, options);
     keyOf.push_back(key);
   }
   std::vector<npy::Array> inputs;

@@ -39,11 +39,24 @@ using BuildHostModel =
 /// Reports "calibration sample i/n".
 using ProgressFn = std::function<void(size_t done, size_t total)>;
 
+/// Bins of the |x| histogram kept for percentile calibration.
+constexpr int64_t kRangeBins = 2048;
+
+/// What to collect: the feature moments (and Gram) glm-prune reads, and/or
+/// the value ranges glm-quantize reads (`min`, `max`, `abs_hist` over
+/// [0, `abs_hist_top`]).
+struct StatisticsOptions {
+  bool moments = true;
+  bool ranges = false;
+};
+
 /// Attaches glm.calib to the prunable ops of `module` (glm, after shape
 /// inference). Fails with `error` when the set does not fit the model.
+/// Samples are read one at a time: memory does not grow with the set.
 mlir::LogicalResult collectStatistics(mlir::ModuleOp module, const DataSet &data,
                                       const BuildHostModel &build, const ProgressFn &progress,
-                                      std::string &error);
+                                      std::string &error,
+                                      const StatisticsOptions &options = StatisticsOptions());
 
 } // namespace glmc::calibrate
 

@@ -543,13 +543,21 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
                                                                     : ExitCode::IOError;
 
   // What compression did is counted from the IR at each stage.
-  const bool compress = options.prune.ratio > 0;
+  const bool prune = options.prune.ratio > 0;
+  const bool quantize = !options.quantize.mode.empty();
+  const bool compress = prune || quantize;
   const bool wantReport = compress || !options.reportPath.empty() || !options.evalDir.empty() ||
                           !options.failIf.empty();
   if (wantReport) {
     report.model = modelName;
     report.target = target->name;
     report.options = pruneOptionsJSON(options.prune);
+    if (quantize) {
+      report.options["quantize"] = options.quantize.mode;
+      report.options["quantize_calib_method"] = options.quantize.calibMethod;
+      if (options.quantize.calibMethod == "percentile")
+        report.options["quantize_percentile"] = options.quantize.percentile;
+    }
     if (!options.calibDir.empty())
       report.options["calib"] = options.calibDir;
     if (!options.evalDir.empty())
@@ -586,7 +594,7 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
       return ExitCode::IOError;
     }
   }
-  const std::vector<double> steps = compress ? pruneSteps(options.prune) : std::vector<double>{};
+  const std::vector<double> steps = prune ? pruneSteps(options.prune) : std::vector<double>{};
   for (size_t k = 0; k < steps.size(); ++k) {
     std::string stepName =
         steps.size() > 1 ? llvm::formatv("step {0}/{1}: ", k + 1, steps.size()).str() : "";
@@ -622,9 +630,37 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
     if (failed(ran))
       return ExitCode::ModelError;
   }
+  // INT8 ranges are calibrated on the model as pruning left it.
+  if (quantize) {
+    if (!calib) {
+      errs << "glmc: error: --quantize " << options.quantize.mode
+           << " calibrates activation ranges and needs --calib DIR\n";
+      return ExitCode::Usage;
+    }
+    progress.phase("calibrating INT8 ranges on " + std::to_string(calib->size()) + " samples of " +
+                   options.calibDir);
+    auto build = [&](ModuleOp copy, std::string &err) {
+      return buildHostModel(copy, modelName + "-calib", errs, err);
+    };
+    auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
+    calibrate::StatisticsOptions ranges;
+    ranges.moments = false;
+    ranges.ranges = true;
+    std::string error;
+    if (failed(calibrate::collectStatistics(module, *calib, build, count, error, ranges))) {
+      errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
+      return ExitCode::ModelError;
+    }
+    progress.phase("quantizing to " + options.quantize.mode + " (" +
+                   options.quantize.calibMethod + " ranges)");
+    PassManager pm(&context);
+    pipeline::buildQuantizePipeline(pm, options.quantize, options.prune.exclude);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
   if (wantReport) {
     report.after = package::countCosts(module);
-    if (compress && options.prune.mode != "structured")
+    if (prune && options.prune.mode != "structured")
       report.notes.push_back(
           "unstructured and 2:4 pruning zero weights but keep them stored densely: they reduce "
           "nonzero parameters, not the artifact's size or latency");

@@ -7,6 +7,7 @@
 #include "dialects/glm/ShapeUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -84,6 +85,7 @@ private:
   FailureOr<std::vector<ox::Attribute>> convertAttributes(Operation *op);
   LogicalResult exportConstant(glm::ConstantOp op);
   LogicalResult exportOp(Operation *op);
+  LogicalResult exportQuantCast(Operation *op);
   /// Appends a node; returns its (single) output name.
   std::string addNode(StringRef opType, StringRef nodeName, std::vector<std::string> inputs,
                       std::string output, std::vector<ox::Attribute> attributes = {});
@@ -334,9 +336,67 @@ LogicalResult GraphExporter::exportConstant(glm::ConstantOp op) {
   return success();
 }
 
+/// glm-quantize's casts as ONNX QDQ: quant.qcast x -> QuantizeLinear ->
+/// DequantizeLinear (per tensor, int8), quant.scast of an int8 weight ->
+/// DequantizeLinear (per axis); the glm op that reads them is exported as
+/// its float form, which is what ONNX Runtime's quantization tools write.
+LogicalResult GraphExporter::exportQuantCast(Operation *op) {
+  Location loc = op->getLoc();
+  std::string nodeName = glm::getNodeName(loc);
+  if (nodeName.empty())
+    nodeName = "quant";
+  Value result = op->getResult(0), input = op->getOperand(0);
+  Type et = getElementTypeOrSelf(result.getType());
+  std::string scale, zeroPoint;
+  std::vector<ox::Attribute> dqAttrs;
+  if (auto pt = dyn_cast<quant::UniformQuantizedType>(et)) {
+    if (pt.getStorageTypeIntegralWidth() != 8 || !pt.isSigned())
+      return op->emitError("cannot export ") << et << " to ONNX (int8 only)";
+    float s = float(pt.getScale());
+    int8_t z = int8_t(pt.getZeroPoint());
+    scale = addVectorInitializer(nodeName + "_scale", ox::DataType::Float,
+                                 ArrayRef<char>(reinterpret_cast<const char *>(&s), 4), 1);
+    zeroPoint = addVectorInitializer(nodeName + "_zero_point", ox::DataType::Int8,
+                                     ArrayRef<char>(reinterpret_cast<const char *>(&z), 1), 1);
+    // Scalars, as per-tensor parameters must be.
+    model.graph.initializers[model.graph.initializers.size() - 2].dims.clear();
+    model.graph.initializers.back().dims.clear();
+  } else if (auto pa = dyn_cast<quant::UniformQuantizedPerAxisType>(et)) {
+    if (pa.getStorageTypeIntegralWidth() != 8 || !pa.isSigned())
+      return op->emitError("cannot export ") << et << " to ONNX (int8 only)";
+    SmallVector<float> s(pa.getScales().begin(), pa.getScales().end());
+    SmallVector<int8_t> z;
+    for (int64_t v : pa.getZeroPoints())
+      z.push_back(int8_t(v));
+    scale = addF32Initializer(nodeName + "_scale", s);
+    zeroPoint = addVectorInitializer(nodeName + "_zero_point", ox::DataType::Int8,
+                                     ArrayRef<char>(reinterpret_cast<const char *>(z.data()), z.size()),
+                                     z.size());
+    ox::Attribute axis;
+    axis.name = "axis";
+    axis.kind = ox::Attribute::Kind::Int;
+    axis.i = pa.getQuantizedDimension();
+    dqAttrs.push_back(axis);
+  } else {
+    return op->emitError("cannot export ") << et << " to ONNX";
+  }
+  std::string q = names.lookup(input);
+  if (isa<quant::QuantizeCastOp>(op))
+    q = addNode("QuantizeLinear", nodeName + "/quantize", {q, scale, zeroPoint},
+                uniqueValueName(nodeName + "_quantized"));
+  std::string out = outputNames.lookup(result);
+  if (out.empty())
+    out = uniqueValueName(nodeName + "_dequantized");
+  names[result] = addNode("DequantizeLinear", nodeName + "/dequantize", {q, scale, zeroPoint}, out,
+                          dqAttrs);
+  return success();
+}
+
 LogicalResult GraphExporter::exportOp(Operation *op) {
   if (auto c = dyn_cast<glm::ConstantOp>(op))
     return exportConstant(c);
+  if (isa<quant::QuantizeCastOp, quant::StorageCastOp>(op))
+    return exportQuantCast(op);
   if (op->getDialect() != op->getContext()->getLoadedDialect<glm::GLMDialect>())
     return op->emitError() << "cannot export '" << op->getName()
                            << "' to ONNX (only glm ops have ONNX forms; use "

@@ -6,6 +6,7 @@
 #include "dialects/glm/ShapeUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -23,11 +24,14 @@ struct ConstantCount {
   int64_t elements = 0, nonzero = 0, bytes = 0;
 };
 
-/// Elements, nonzero elements and stored bytes of a float constant.
-ConstantCount countConstant(ElementsAttr attr) {
+/// Elements, nonzero elements and stored bytes of a float constant, or of
+/// an integer one that holds quantized weights (`quantized`).
+ConstantCount countConstant(ElementsAttr attr, bool quantized = false) {
   ConstantCount c;
   auto type = cast<ShapedType>(attr.getType());
-  if (!isa<FloatType>(type.getElementType()) || !type.hasStaticShape())
+  if (!(isa<FloatType>(type.getElementType()) ||
+        (quantized && isa<IntegerType>(type.getElementType()))) ||
+      !type.hasStaticShape())
     return c;
   c.elements = type.getNumElements();
   c.bytes = c.elements * (type.getElementTypeBitWidth() / 8);
@@ -82,7 +86,11 @@ std::string htmlEscape(llvm::StringRef s) {
 ModelCost glmc::package::countCosts(ModuleOp module) {
   ModelCost cost;
   module.walk([&](glm::ConstantOp c) {
-    ConstantCount n = countConstant(cast<ElementsAttr>(c.getValue()));
+    // Integer constants are shapes and indices, except quantized weights.
+    bool quantized = !c->use_empty() && llvm::all_of(c->getUsers(), [](Operation *u) {
+      return isa<quant::StorageCastOp>(u);
+    });
+    ConstantCount n = countConstant(cast<ElementsAttr>(c.getValue()), quantized);
     cost.params += n.elements;
     cost.nonzero += n.nonzero;
     cost.bytes += n.bytes;
@@ -100,6 +108,11 @@ ModelCost glmc::package::countCosts(ModuleOp module) {
     layer.flops = macs > 0 ? 2 * macs : 0;
     cost.flops += layer.flops;
     Value w = p.getPrunableWeight();
+    // A quantized weight (glm-quantize) is an int8 constant seen through
+    // quant.scast.
+    auto storage = w ? w.getDefiningOp<quant::StorageCastOp>() : nullptr;
+    if (storage)
+      w = storage.getInput();
     if (ElementsAttr wa = w ? glm::getConstantElements(w) : ElementsAttr()) {
       layer.hasWeight = true;
       auto wt = cast<ShapedType>(wa.getType());
@@ -108,7 +121,7 @@ ModelCost glmc::package::countCosts(ModuleOp module) {
         ElementsAttr a = v ? glm::getConstantElements(v) : ElementsAttr();
         if (!a)
           continue;
-        ConstantCount n = countConstant(a);
+        ConstantCount n = countConstant(a, v == w && storage);
         layer.params += n.elements;
         layer.nonzero += n.nonzero;
         layer.bytes += n.bytes;
@@ -116,6 +129,27 @@ ModelCost glmc::package::countCosts(ModuleOp module) {
     }
     if (auto kept = p->getAttrOfType<StringAttr>("glm.channels_kept"))
       layer.keptReason = kept.str();
+    if (storage) {
+      auto data = dyn_cast<quant::UniformQuantizedType>(
+          getElementTypeOrSelf(p.getPrunableInput().getType()));
+      QuantInfo q;
+      if (data)
+        q.dataScale = data.getScale(), q.dataZeroPoint = data.getZeroPoint();
+      Type wet = getElementTypeOrSelf(storage.getType());
+      if (auto pa = dyn_cast<quant::UniformQuantizedPerAxisType>(wet)) {
+        q.weightScaleMin = *llvm::min_element(pa.getScales());
+        q.weightScaleMax = *llvm::max_element(pa.getScales());
+      } else if (auto pt = dyn_cast<quant::UniformQuantizedType>(wet)) {
+        q.weightScaleMin = q.weightScaleMax = pt.getScale();
+      }
+      if (auto info = p->getAttrOfType<DictionaryAttr>("glm.quant_info")) {
+        if (auto v = info.getAs<FloatAttr>("weight_sqnr_db"))
+          q.weightSqnrDb = v.getValueAsDouble();
+        if (auto v = info.getAs<FloatAttr>("clipped"))
+          q.clipped = v.getValueAsDouble();
+      }
+      layer.quant = q;
+    }
     cost.layers.push_back(std::move(layer));
   });
   return cost;
@@ -157,6 +191,16 @@ llvm::json::Value glmc::package::toJSON(const CompressionReport &r) {
       l["sparsity"] = round6(reduction(b.params, a->nonzero));
       if (!a->keptReason.empty())
         l["channels_kept"] = a->keptReason;
+      if (a->quant) {
+        const QuantInfo &q = *a->quant;
+        l["quantization"] = Object{{"type", "int8"},
+                                   {"data_scale", q.dataScale},
+                                   {"data_zero_point", q.dataZeroPoint},
+                                   {"weight_scale_min", q.weightScaleMin},
+                                   {"weight_scale_max", q.weightScaleMax},
+                                   {"weight_sqnr_db", round6(q.weightSqnrDb)},
+                                   {"clipped", round6(q.clipped)}};
+      }
     } else {
       l["after"] = nullptr;
       l["sparsity"] = 1.0;

@@ -16,12 +16,22 @@
 #include "llvm/Support/JSON.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace glmc::package {
 
 /// One contraction (conv, gemm, matmul) of a model.
+/// What glm-quantize chose for a layer (its operand types, glm.quant_info).
+struct QuantInfo {
+  double dataScale = 0;
+  int64_t dataZeroPoint = 0;
+  double weightScaleMin = 0, weightScaleMax = 0;
+  double weightSqnrDb = 0; ///< 10 log10(|W|^2 / |W - dequant(q(W))|^2)
+  double clipped = 0;      ///< fraction of calibration values outside the data range
+};
+
 struct LayerCost {
   std::string name;  ///< ONNX node name ("#k" appended to repeated names)
   std::string op;    ///< glm op name
@@ -32,6 +42,7 @@ struct LayerCost {
   int64_t bytes = 0;   ///< weight + bias bytes as stored
   int64_t flops = 0;   ///< 2 x multiply-accumulates, dynamic dims as 1
   std::string keptReason; ///< why its output channels were not pruned
+  std::optional<QuantInfo> quant; ///< set when glm-quantize quantized it
 };
 
 /// All of a model's costs at one stage.

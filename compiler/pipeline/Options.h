@@ -56,7 +56,14 @@ struct CompileOptions {
     /// matrix is too large).
     bool reconstruct = true;
   } prune;
-  /// Calibration set (glmc-npy-dir-v1) for activation-aware pruning.
+  /// INT8 quantization (docs/quantization.md), after pruning.
+  struct Quantize {
+    std::string mode;                  ///< "" (none) or int8 (static, needs calibration)
+    std::string calibMethod = "minmax"; ///< minmax | percentile
+    double percentile = 99.99;          ///< of |x|, with calibMethod percentile
+  } quantize;
+  /// Calibration set (glmc-npy-dir-v1) for activation-aware pruning and
+  /// INT8 ranges.
   std::string calibDir;
   /// Evaluation set: quality before/after in the report.
   std::string evalDir;

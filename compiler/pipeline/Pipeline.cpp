@@ -59,6 +59,21 @@ void glmc::pipeline::buildCompressionPipeline(OpPassManager &pm,
   fpm.addPass(glm::createInferShapesPass());
 }
 
+void glmc::pipeline::buildQuantizePipeline(OpPassManager &pm,
+                                           const CompileOptions::Quantize &quantize,
+                                           const std::vector<std::string> &exclude) {
+  if (quantize.mode.empty())
+    return;
+  OpPassManager &fpm = pm.nest<func::FuncOp>();
+  glm::QuantizePassOptions opts;
+  opts.calibMethod = quantize.calibMethod;
+  opts.percentile = quantize.percentile;
+  opts.exclude.assign(exclude.begin(), exclude.end());
+  fpm.addPass(glm::createQuantizePass(opts));
+  fpm.addPass(createCanonicalizerPass());
+  fpm.addPass(createCSEPass());
+}
+
 void glmc::pipeline::buildDecoderFusionPipeline(OpPassManager &pm) {
   OpPassManager &fpm = pm.nest<func::FuncOp>();
   fpm.addPass(glm::createFuseRMSNormPass());

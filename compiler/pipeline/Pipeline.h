@@ -19,6 +19,11 @@ void buildCanonicalPipeline(mlir::OpPassManager &pm, bool fuse = true);
 /// Compression: glm-prune then glm-trim-channels, then shape clean-up.
 void buildCompressionPipeline(mlir::OpPassManager &pm, const CompileOptions::Prune &prune);
 
+/// INT8: glm-quantize (the ops need glm.calib ranges), then clean-up.
+/// `exclude` are the node-name patterns kept in float.
+void buildQuantizePipeline(mlir::OpPassManager &pm, const CompileOptions::Quantize &quantize,
+                           const std::vector<std::string> &exclude);
+
 /// The decoder fusions, after compression (which works on the primitive
 /// graph its channel analysis knows): RMSNorm, rotary embedding, attention,
 /// linear and gated MLP, then dead shape code removed. Registered as

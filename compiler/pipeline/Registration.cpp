@@ -51,7 +51,7 @@ void glmc::pipeline::registerDialects(DialectRegistry &registry) {
                   linalg::LinalgDialect, tensor::TensorDialect, memref::MemRefDialect,
                   scf::SCFDialect, cf::ControlFlowDialect, vector::VectorDialect,
                   bufferization::BufferizationDialect, affine::AffineDialect, ub::UBDialect,
-                  LLVM::LLVMDialect>();
+                  LLVM::LLVMDialect, quant::QuantDialect>();
   // External models (bufferization, tiling, value bounds, to-LLVM
   // interfaces) attach only to dialects that get loaded.
   registerAllExtensions(registry);

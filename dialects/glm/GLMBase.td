@@ -14,6 +14,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "dialects/glm/GLMInterfaces.td"
+include "mlir/Dialect/Quant/IR/QuantBase.td"
 
 def GLM_Dialect : Dialect {
   let name = "glm";
@@ -38,6 +39,12 @@ def GLM_Dialect : Dialect {
 //===----------------------------------------------------------------------===//
 
 def GLM_FloatTensor : TensorOf<[F16, BF16, F32, F64]>;
+// Quantized operands (glm-quantize, docs/quantization.md): the upstream
+// quant dialect's uniform types, per tensor or per output channel. An op
+// that takes them computes on the dequantized values and returns floats
+// (their expressed type); its lowering uses integer arithmetic.
+def GLM_QuantTensor : TensorOf<[quant_QuantizedType]>;
+def GLM_FloatOrQuantTensor : AnyTypeOf<[GLM_FloatTensor, GLM_QuantTensor]>;
 def GLM_IntTensor : TensorOf<[I8, UI8, I16, UI16, I32, I64, SI8, SI32, SI64, UI32, UI64]>;
 def GLM_IndexTensor : TensorOf<[I32, I64]>;
 def GLM_BoolTensor : TensorOf<[I1]>;

@@ -9,6 +9,7 @@
 #ifndef GLMC_DIALECTS_GLM_SHAPEUTILS_H
 #define GLMC_DIALECTS_GLM_SHAPEUTILS_H
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -51,6 +52,15 @@ std::optional<SmallVector<int64_t>> getPartialIntValues(Value value);
 inline RankedTensorType rankedOrNull(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
 /// The element type of a tensor value (or the type itself).
 inline Type elementTypeOf(Value v) { return getElementTypeOrSelf(v.getType()); }
+/// The element type of `v`'s values as numbers: a quantized type's
+/// expressed type (f32 for !quant.uniform<i8:f32, ...>), else the element
+/// type itself.
+inline Type valueElementTypeOf(Value v) {
+  Type et = elementTypeOf(v);
+  if (auto q = dyn_cast<quant::QuantizedType>(et))
+    return q.getExpressedType();
+  return et;
+}
 /// The integers of an optional I64ArrayAttr (empty when absent).
 SmallVector<int64_t> toI64(std::optional<ArrayAttr> attr);
 

@@ -34,6 +34,10 @@ public:
       // float8/float4 are held as their bit patterns, one per byte.
       return t.getWidth() < 16 ? IntegerType::get(t.getContext(), 8) : Type(t);
     });
+    // Quantized values (glm-quantize) are their integer storage.
+    addConversion([](quant::QuantizedType t) -> Type {
+      return IntegerType::get(t.getContext(), t.getStorageTypeIntegralWidth());
+    });
     addConversion([this](RankedTensorType t) -> Type {
       return RankedTensorType::get(t.getShape(), convertType(t.getElementType()));
     });
@@ -56,11 +60,12 @@ struct LowerToLinalgPass : glm::impl::LowerToLinalgPassBase<LowerToLinalgPass> {
     glm::populateReductionToLinalgPatterns(converter, patterns);
     glm::populateTensorToLinalgPatterns(converter, patterns);
     glm::populateFusedToLinalgPatterns(converter, patterns);
+    glm::populateQuantizedToLinalgPatterns(converter, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
 
     ConversionTarget target(*ctx);
-    target.addIllegalDialect<glm::GLMDialect>();
+    target.addIllegalDialect<glm::GLMDialect, quant::QuantDialect>();
     // Made by the gather patterns; glm-lower-index-reports lowers it.
     target.addLegalOp<glm::ReportIndexErrorOp>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,

@@ -96,6 +96,21 @@ static cl::opt<bool> pruneReconstruct(
     cl::desc("With --calib: refit the weights that read pruned channels by least squares "
              "(default on; --prune-reconstruct=false to compare)"),
     cl::init(true), cl::cat(compressCategory));
+static cl::opt<std::string> quantizeMode(
+    "quantize",
+    cl::desc("INT8 quantization (docs/quantization.md): int8 = int8 weights per output channel "
+             "and static int8 activations calibrated on --calib (convolutions and gemms)"),
+    cl::value_desc("int8"), cl::cat(compressCategory));
+static cl::opt<std::string> quantizeCalibMethod(
+    "quantize-calib-method",
+    cl::desc("Activation ranges: minmax (default) or percentile (clip at "
+             "--quantize-percentile of |x|)"),
+    cl::init("minmax"), cl::cat(compressCategory));
+static cl::opt<double> quantizePercentile("quantize-percentile",
+                                          cl::desc("Percentile of |x| kept by "
+                                                   "--quantize-calib-method percentile "
+                                                   "(default 99.99)"),
+                                          cl::init(99.99), cl::cat(compressCategory));
 static cl::opt<std::string> calibDir("calib",
                                      cl::desc("Calibration set (a glmc-npy-dir-v1 directory) for "
                                               "activation-aware pruning and reconstruction"),
@@ -241,6 +256,34 @@ int main(int argc, char **argv) {
   if (prune.criterion == "wanda" && options.calibDir.empty()) {
     errs() << "glmc: error: --prune-criterion wanda weighs weights by activations and needs "
               "--calib DIR\n";
+    return (int)ExitCode::Usage;
+  }
+  if (given(quantizeMode)) {
+    if (quantizeMode == "int8-dynamic" || quantizeMode == "w8") {
+      errs() << "glmc: error: --quantize " << quantizeMode
+             << " is not available in this glmc yet; --quantize int8 is (docs/quantization.md)\n";
+      return (int)ExitCode::Unavailable;
+    }
+    if (quantizeMode != "int8") {
+      errs() << "glmc: error: --quantize must be int8, got '" << quantizeMode << "'\n";
+      return (int)ExitCode::Usage;
+    }
+    options.quantize.mode = quantizeMode;
+  }
+  options.quantize.calibMethod = quantizeCalibMethod;
+  options.quantize.percentile = quantizePercentile;
+  if (options.quantize.calibMethod != "minmax" && options.quantize.calibMethod != "percentile") {
+    errs() << "glmc: error: --quantize-calib-method must be minmax or percentile\n";
+    return (int)ExitCode::Usage;
+  }
+  if (!(options.quantize.percentile > 50.0 && options.quantize.percentile <= 100.0)) {
+    errs() << "glmc: error: --quantize-percentile must be in (50, 100], got "
+           << options.quantize.percentile << "\n";
+    return (int)ExitCode::Usage;
+  }
+  if (!options.quantize.mode.empty() && options.calibDir.empty()) {
+    errs() << "glmc: error: --quantize " << options.quantize.mode
+           << " calibrates activation ranges and needs --calib DIR\n";
     return (int)ExitCode::Usage;
   }
   options.reportPath = reportFile;

@@ -58,7 +58,7 @@ LogicalResult MatMulOp::inferResultTypes(SmallVectorImpl<Type> &types) {
 
 LogicalResult GemmOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto a = rankedOrNull(getA()), b = rankedOrNull(getB());
-  Type et = elementTypeOf(getA());
+  Type et = valueElementTypeOf(getA());
   if (!a || !b) {
     types.push_back(UnrankedTensorType::get(et));
     return success();
@@ -232,7 +232,36 @@ SmallVector<int64_t> ConvOp::getPadsOrDefault() {
   return v.empty() ? SmallVector<int64_t>(2 * getNumSpatialDims(), 0) : v;
 }
 
+/// A quantized contraction (glm-quantize): both data operands quantized
+/// or neither; the data per tensor, the weight per tensor or per channel
+/// along `weightAxis`.
+static LogicalResult verifyQuantizedOperands(Operation *op, Value data, Value weight,
+                                             int64_t weightAxis) {
+  auto qd = dyn_cast<quant::QuantizedType>(elementTypeOf(data));
+  auto qw = dyn_cast<quant::QuantizedType>(elementTypeOf(weight));
+  if (!qd && !qw)
+    return success();
+  if (!qd || !qw)
+    return op->emitOpError("takes quantized data and weights together or neither, got ")
+           << data.getType() << " and " << weight.getType();
+  if (!isa<quant::UniformQuantizedType>(qd))
+    return op->emitOpError("needs per-tensor quantized data, got ") << data.getType();
+  if (auto pa = dyn_cast<quant::UniformQuantizedPerAxisType>(qw))
+    if (pa.getQuantizedDimension() != weightAxis)
+      return op->emitOpError("needs the weight quantized along its output dim ")
+             << weightAxis << ", got " << weight.getType();
+  if (qd.getExpressedType() != qw.getExpressedType())
+    return op->emitOpError("data and weight express different float types");
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  return verifyQuantizedOperands(*this, getA(), getB(), getTransB() ? 0 : 1);
+}
+
 LogicalResult ConvOp::verify() {
+  if (failed(verifyQuantizedOperands(*this, getX(), getW(), 0)))
+    return failure();
   auto w = rankedOrNull(getW());
   if (!w)
     return success();
@@ -260,7 +289,7 @@ LogicalResult ConvOp::verify() {
 
 LogicalResult ConvOp::inferResultTypes(SmallVectorImpl<Type> &types) {
   auto x = rankedOrNull(getX()), w = rankedOrNull(getW());
-  Type et = elementTypeOf(getX());
+  Type et = valueElementTypeOf(getX());
   if (!x || !w) {
     types.push_back(UnrankedTensorType::get(et));
     return success();

@@ -27,14 +27,19 @@ def GLM_GemmOp : GLM_Op<"gemm", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpI
     ONNX `Gemm` (opset 13): `Y = alpha * op(A) * op(B) + beta * C` with
     op() a transpose when `transA`/`transB` is 1; C is optional and
     unidirectionally broadcast to [M, N].
+
+    After glm-quantize, A is a per-tensor quantized activation and B a
+    constant weight quantized per output column (`!quant.uniform`): the
+    product is that of the dequantized values, Y is float.
   }];
-  let arguments = (ins GLM_FloatTensor:$A, GLM_FloatTensor:$B, Optional<GLM_FloatTensor>:$C,
+  let arguments = (ins GLM_FloatOrQuantTensor:$A, GLM_FloatOrQuantTensor:$B, Optional<GLM_FloatTensor>:$C,
                        DefaultValuedAttr<F32Attr, "1.0">:$alpha,
                        DefaultValuedAttr<F32Attr, "1.0">:$beta,
                        DefaultValuedAttr<I64Attr, "0">:$transA,
                        DefaultValuedAttr<I64Attr, "0">:$transB);
   let results = (outs GLM_FloatTensor:$Y);
   let hasCanonicalizer = 1;
+  let hasVerifier = 1;
 }
 
 def GLM_ConvOp : GLM_Op<"conv", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpInterface>]> {
@@ -44,12 +49,17 @@ def GLM_ConvOp : GLM_Op<"conv", [Pure, DeclareOpInterfaceMethods<GLM_PrunableOpI
     `group` groups. `pads` are explicit [begin..., end...]; the importer
     resolves `auto_pad` into `pads`, so `auto_pad` is always "NOTSET" here.
 
+    After glm-quantize, X is a per-tensor quantized activation and W a
+    constant weight quantized per output channel (`!quant.uniform`, axis 0):
+    the convolution is that of the dequantized values (padding is the real
+    value 0, i.e. X's zero point) and Y is float.
+
     ```mlir
     %y = glm.conv %x, %w, %b {pads = [1, 1, 1, 1], strides = [1, 1]}
        : (tensor<1x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<1x16x32x32xf32>
     ```
   }];
-  let arguments = (ins GLM_FloatTensor:$X, GLM_FloatTensor:$W, Optional<GLM_FloatTensor>:$B,
+  let arguments = (ins GLM_FloatOrQuantTensor:$X, GLM_FloatOrQuantTensor:$W, Optional<GLM_FloatTensor>:$B,
                        OptionalAttr<I64ArrayAttr>:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$group,
                        OptionalAttr<I64ArrayAttr>:$kernel_shape,

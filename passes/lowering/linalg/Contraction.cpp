@@ -11,6 +11,7 @@
 #include "passes/lowering/linalg/Utils.h"
 
 #include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
 
 using namespace mlir;
 using namespace mlir::glm;
@@ -226,7 +227,7 @@ struct GemmToLinalg : OpConversionPattern<GemmOp> {
     Type et = rt.getElementType();
     auto transpose = [&](Value v) -> Value {
       auto t = cast<RankedTensorType>(v.getType());
-      auto tt = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)}, et);
+      auto tt = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
       Value init = createEmpty(rewriter, loc, tt, {getDim(rewriter, loc, v, 1), getDim(rewriter, loc, v, 0)});
       return linalg::TransposeOp::create(rewriter, loc, v, init, ArrayRef<int64_t>{1, 0})
           .getResult()[0];
@@ -235,6 +236,23 @@ struct GemmToLinalg : OpConversionPattern<GemmOp> {
     Value bm = op.getTransB() ? transpose(adaptor.getB()) : adaptor.getB();
     SmallVector<OpFoldResult> sizes{getDim(rewriter, loc, a, 0), getDim(rewriter, loc, bm, 1)};
     double alpha = op.getAlpha().convertToDouble(), beta = op.getBeta().convertToDouble();
+    if (isa<quant::QuantizedType>(elementTypeOf(op.getA()))) {
+      // Quantized operands (glm-quantize): i8 x i8 into an i32 accumulator,
+      // dequantized with alpha and beta * C.
+      FailureOr<Int8Contraction> q =
+          int8Contraction(op, op.getA(), op.getB(), op.getTransB() ? 0 : 1);
+      if (failed(q))
+        return failure();
+      auto accT = rt.clone(rewriter.getI32Type());
+      Value acc = matmul2d(rewriter, loc, a, bm, zeroFilled(rewriter, loc, accT, sizes));
+      Value c = beta != 0.0 ? adaptor.getC() : Value();
+      AffineMap cMap = c ? broadcastMap(rewriter.getContext(),
+                                        cast<RankedTensorType>(c.getType()), rt)
+                         : AffineMap();
+      rewriter.replaceOp(op, dequantizeAccumulator(rewriter, loc, acc, rt, 1, *q, alpha, c, cMap,
+                                                   beta));
+      return success();
+    }
     Value init;
     if (adaptor.getC() && beta != 0.0) {
       // Accumulator starts at beta * C broadcast to [M, N].

@@ -24,6 +24,10 @@ void populateFusedToLinalgPatterns(const TypeConverter &converter, RewritePatter
 
 void populateTensorToLinalgPatterns(const TypeConverter &converter, RewritePatternSet &patterns);
 
+/// quant.qcast / quant.scast (glm-quantize's casts) → linalg / their storage.
+void populateQuantizedToLinalgPatterns(const TypeConverter &converter,
+                                       RewritePatternSet &patterns);
+
 } // namespace mlir::glm
 
 #endif // GLMC_PASSES_LOWERING_LINALG_PATTERNS_H

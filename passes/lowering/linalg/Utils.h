@@ -57,6 +57,28 @@ Value buildParallelGeneric(OpBuilder &b, Location loc, RankedTensorType resultTy
                            ArrayRef<AffineMap> inputMaps,
                            function_ref<Value(OpBuilder &, Location, ValueRange)> body);
 
+/// The constants of a quantized contraction (glm-quantize's operand
+/// types): per output channel o, `multiplier[o] = s_data * s_w[o]` and
+/// `correction[o] = z_data * sum of the int8 weights of o`.
+struct Int8Contraction {
+  int64_t dataZeroPoint = 0;
+  SmallVector<double> multiplier;
+  SmallVector<int64_t> correction;
+};
+
+/// Int8Contraction of `op` whose `data` is per-tensor quantized and whose
+/// `weight` is a quant.scast of an int8 constant quantized (symmetric)
+/// along `axis`, the output-channel dim. Emits an error on `op` otherwise.
+FailureOr<Int8Contraction> int8Contraction(Operation *op, Value data, Value weight, int64_t axis);
+
+/// The float result of a quantized contraction from its i32 accumulator
+/// `acc` (shape of `outT`, output channel `channelDim`):
+/// `float(acc - correction[o]) * multiplier[o] * alpha (+ beta * bias)`,
+/// the bias read through `biasMap`.
+Value dequantizeAccumulator(OpBuilder &b, Location loc, Value acc, RankedTensorType outT,
+                            int64_t channelDim, const Int8Contraction &c, double alpha, Value bias,
+                            AffineMap biasMap, double beta);
+
 /// Builds `linalg.generic` computing an elementwise function of `inputs`
 /// (broadcast) into a new tensor of `resultType`.
 Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,

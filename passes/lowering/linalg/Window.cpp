@@ -135,6 +135,16 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
     SmallVector<int64_t> strides = op.getStridesOrDefault(), dil = op.getDilationsOrDefault(),
                          pads = op.getPadsOrDefault();
     Value x = adaptor.getX(), w = adaptor.getW();
+    // Quantized operands (glm-quantize): i8 x i8 into an i32 accumulator,
+    // padding with the data's zero point, dequantized after.
+    std::optional<Int8Contraction> q;
+    if (isa<quant::QuantizedType>(elementTypeOf(op.getX()))) {
+      FailureOr<Int8Contraction> c = int8Contraction(op, op.getX(), op.getW(), 0);
+      if (failed(c))
+        return failure();
+      q = *c;
+    }
+    Type inEt = cast<RankedTensorType>(x.getType()).getElementType();
     RankedTensorType outT = rt;
     if (s == 1) {
       x = addUnitHeight(rewriter, loc, x);
@@ -154,7 +164,8 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
                             "per input channel), this one has group ")
              << group;
     x = padSpatial(rewriter, loc, x, ArrayRef<int64_t>(pads).take_front(n),
-                   ArrayRef<int64_t>(pads).drop_front(n), scalarConstant(rewriter, loc, et, 0.0));
+                   ArrayRef<int64_t>(pads).drop_front(n),
+                   scalarConstant(rewriter, loc, inEt, q ? double(q->dataZeroPoint) : 0.0));
     SmallVector<OpFoldResult> outSizes{getDim(rewriter, loc, x, 0), rewriter.getIndexAttr(outT.getDimSize(1))};
     for (unsigned i = 2; i < 2 + n; ++i) {
       if (!outT.isDynamicDim(i)) {
@@ -172,7 +183,12 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
                                                arith::ConstantIndexOp::create(rewriter, loc, 1))
                              .getResult());
     }
-    Value init = initWithBias(rewriter, loc, outT, outSizes, adaptor.getB());
+    RankedTensorType floatT = outT;
+    if (q)
+      outT = outT.clone(rewriter.getI32Type());
+    Value init = q ? createFilled(rewriter, loc, outT, outSizes,
+                                  scalarConstant(rewriter, loc, outT.getElementType(), 0.0))
+                   : initWithBias(rewriter, loc, outT, outSizes, adaptor.getB());
     auto stridesAttr = i64Vector(rewriter, strides), dilAttr = i64Vector(rewriter, dil);
     Value result;
     if (n == 3 && group == 1) {
@@ -181,7 +197,7 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
                    .getResult(0);
     } else if (n == 3) {
       // Depthwise: weight [C, 1, kd, kh, kw] → [C, kd, kh, kw].
-      auto dwT = RankedTensorType::get({f, wt.getDimSize(2), wt.getDimSize(3), wt.getDimSize(4)}, et);
+      auto dwT = RankedTensorType::get({f, wt.getDimSize(2), wt.getDimSize(3), wt.getDimSize(4)}, inEt);
       Value dw = tensor::CollapseShapeOp::create(rewriter, loc, dwT, w,
                                                  ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
       result = linalg::DepthwiseConv3DNcdhwCdhwOp::create(rewriter, loc, TypeRange{outT},
@@ -194,7 +210,7 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
                    .getResult(0);
     } else if (depthwise) {
       // Depthwise: weight [C, 1, kh, kw] → [C, kh, kw].
-      auto dwT = RankedTensorType::get({f, wt.getDimSize(2), wt.getDimSize(3)}, et);
+      auto dwT = RankedTensorType::get({f, wt.getDimSize(2), wt.getDimSize(3)}, inEt);
       Value dw = tensor::CollapseShapeOp::create(rewriter, loc, dwT, w,
                                                  ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
       result = linalg::DepthwiseConv2DNchwChwOp::create(rewriter, loc, TypeRange{outT},
@@ -205,16 +221,17 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
       // Grouped: [N, G*C, H, W] → [N, G, C, H, W]; [G*F, C, kh, kw] → [G, F, C, kh, kw].
       auto xt = cast<RankedTensorType>(x.getType());
       int64_t fpg = f / group;
-      auto xgT = RankedTensorType::get({xt.getDimSize(0), group, cPerGroup, xt.getDimSize(2), xt.getDimSize(3)}, et);
+      auto xgT = RankedTensorType::get({xt.getDimSize(0), group, cPerGroup, xt.getDimSize(2), xt.getDimSize(3)}, inEt);
       Value xg = tensor::ExpandShapeOp::create(
           rewriter, loc, xgT, x, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}},
           SmallVector<OpFoldResult>{getDim(rewriter, loc, x, 0), rewriter.getIndexAttr(group),
                                     rewriter.getIndexAttr(cPerGroup), getDim(rewriter, loc, x, 2),
                                     getDim(rewriter, loc, x, 3)});
-      auto wgT = RankedTensorType::get({group, fpg, cPerGroup, wt.getDimSize(2), wt.getDimSize(3)}, et);
+      auto wgT = RankedTensorType::get({group, fpg, cPerGroup, wt.getDimSize(2), wt.getDimSize(3)}, inEt);
       Value wg = tensor::ExpandShapeOp::create(rewriter, loc, wgT, w,
                                                ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
-      auto ogT = RankedTensorType::get({outT.getDimSize(0), group, fpg, outT.getDimSize(2), outT.getDimSize(3)}, et);
+      auto ogT = RankedTensorType::get({outT.getDimSize(0), group, fpg, outT.getDimSize(2), outT.getDimSize(3)},
+                                       outT.getElementType());
       Value og = tensor::ExpandShapeOp::create(
           rewriter, loc, ogT, init, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}},
           SmallVector<OpFoldResult>{outSizes[0], rewriter.getIndexAttr(group),
@@ -225,6 +242,12 @@ struct ConvToLinalg : OpConversionPattern<ConvOp> {
                        .getResult(0);
       result = tensor::CollapseShapeOp::create(rewriter, loc, outT, conv,
                                                ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    }
+    if (q) {
+      MLIRContext *ctx = rewriter.getContext();
+      AffineMap chan = AffineMap::get(floatT.getRank(), 0, {getAffineDimExpr(1, ctx)}, ctx);
+      result = dequantizeAccumulator(rewriter, loc, result, floatT, 1, *q, 1.0, adaptor.getB(),
+                                     chan, 1.0);
     }
     if (s == 1)
       result = dropUnitHeight(rewriter, loc, result, rt);

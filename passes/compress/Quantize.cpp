@@ -1,0 +1,195 @@
+//===- Quantize.cpp - glm-quantize ----------------------------------------===//
+//
+// Static INT8: int8 weights per output channel (symmetric), int8 data per
+// tensor (asymmetric, calibrated range), both as the upstream quant
+// dialect's uniform types on the operands of glm.conv / glm.gemm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "llvm/Support/Regex.h"
+
+#include <cmath>
+
+namespace mlir::glm {
+#define GEN_PASS_DEF_QUANTIZEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::glm
+
+using namespace mlir;
+using namespace mlir::glm;
+
+namespace {
+
+constexpr int64_t kQMin = -128, kQMax = 127, kWMax = 127;
+
+/// The calibrated range [lo, hi] of an op's data input (0 inside it), and
+/// the fraction of calibration values outside it.
+struct Range {
+  double lo = 0, hi = 0, clipped = 0;
+};
+
+std::optional<Range> calibratedRange(Operation *op, StringRef method, double percentile) {
+  auto calib = op->getAttrOfType<DictionaryAttr>("glm.calib");
+  if (!calib)
+    return std::nullopt;
+  auto lo = calib.getAs<FloatAttr>("min"), hi = calib.getAs<FloatAttr>("max");
+  if (!lo || !hi)
+    return std::nullopt;
+  Range r{std::min(0.0, lo.getValueAsDouble()), std::max(0.0, hi.getValueAsDouble()), 0.0};
+  if (method != "percentile")
+    return r;
+  auto top = calib.getAs<FloatAttr>("abs_hist_top");
+  auto histAttr = calib.getAs<ElementsAttr>("abs_hist");
+  std::optional<SmallVector<double>> hist = histAttr ? getValuesAsDouble(histAttr) : std::nullopt;
+  if (!top || !hist || hist->empty())
+    return r;
+  double total = 0;
+  for (double c : *hist)
+    total += c;
+  if (total <= 0)
+    return r;
+  // The upper edge of the first bin where the cumulative count reaches
+  // the percentile.
+  double want = total * percentile / 100.0, seen = 0, clip = top.getValueAsDouble();
+  for (size_t i = 0; i < hist->size(); ++i) {
+    seen += (*hist)[i];
+    if (seen >= want) {
+      clip = top.getValueAsDouble() * double(i + 1) / double(hist->size());
+      break;
+    }
+  }
+  r.clipped = std::max(0.0, (total - seen) / total);
+  r.lo = std::max(r.lo, -clip);
+  r.hi = std::min(r.hi, clip);
+  return r;
+}
+
+struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (calibMethod != "minmax" && calibMethod != "percentile") {
+      func.emitError("glm-quantize: calib-method must be minmax or percentile, got '")
+          << calibMethod << "'";
+      return signalPassFailure();
+    }
+    if (!(percentile > 50.0 && percentile <= 100.0)) {
+      func.emitError("glm-quantize: percentile must be in (50, 100], got ") << percentile;
+      return signalPassFailure();
+    }
+    SmallVector<llvm::Regex> excluded;
+    for (const std::string &p : exclude) {
+      std::string err;
+      if (!llvm::Regex(p).isValid(err)) {
+        func.emitError("glm-quantize: exclude pattern '") << p << "' is not a regular expression: "
+                                                          << err;
+        return signalPassFailure();
+      }
+      excluded.emplace_back(p);
+    }
+    SmallVector<Operation *> ops;
+    func.walk([&](Operation *op) {
+      if (isa<ConvOp, GemmOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      std::string name = getNodeName(op->getLoc());
+      if (llvm::any_of(excluded, [&](llvm::Regex &re) { return re.match(name); }))
+        continue;
+      quantize(op);
+    }
+  }
+
+  /// The (data, weight, output axis of the weight) of a supported op.
+  static std::optional<std::tuple<OpOperand *, OpOperand *, int64_t>> operandsOf(Operation *op) {
+    if (auto conv = dyn_cast<ConvOp>(op))
+      return std::make_tuple(&conv.getXMutable(), &conv.getWMutable(), int64_t(0));
+    auto gemm = cast<GemmOp>(op);
+    if (gemm.getTransA())
+      return std::nullopt;
+    return std::make_tuple(&gemm.getAMutable(), &gemm.getBMutable(), gemm.getTransB() ? int64_t(0) : int64_t(1));
+  }
+
+  void quantize(Operation *op) {
+    auto operands = operandsOf(op);
+    if (!operands)
+      return;
+    auto [data, weight, axis] = *operands;
+    auto dt = rankedOrNull(data->get()), wt = rankedOrNull(weight->get());
+    if (!dt || !wt || !wt.hasStaticShape() || !dt.getElementType().isF32() ||
+        !wt.getElementType().isF32())
+      return;
+    ElementsAttr wAttr = getConstantElements(weight->get());
+    std::optional<SmallVector<double>> w = wAttr ? getValuesAsDouble(wAttr) : std::nullopt;
+    std::optional<Range> range = calibratedRange(op, calibMethod, percentile);
+    if (!w || !range || !(range->hi > range->lo))
+      return;
+
+    MLIRContext *ctx = op->getContext();
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Type f32 = b.getF32Type(), i8 = b.getIntegerType(8);
+
+    // Data: scale and zero point with the real 0 exactly representable.
+    double scale = (range->hi - range->lo) / double(kQMax - kQMin);
+    int64_t zp = std::clamp<int64_t>(std::llround(kQMin - range->lo / scale), kQMin, kQMax);
+    auto dataType = quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed, i8, f32,
+                                                     scale, zp, kQMin, kQMax);
+    Value q = quant::QuantizeCastOp::create(
+        b, loc, RankedTensorType::get(dt.getShape(), dataType), data->get());
+
+    // Weight: symmetric int8 per output channel.
+    ArrayRef<int64_t> shape = wt.getShape();
+    int64_t outs = shape[axis], inner = 1, outer = 1;
+    for (int64_t d = axis + 1; d < wt.getRank(); ++d)
+      inner *= shape[d];
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= shape[d];
+    SmallVector<double> scales(outs, 0.0);
+    auto at = [&](int64_t o, int64_t i, int64_t r) { return (i * outs + o) * inner + r; };
+    for (int64_t i = 0; i < outer; ++i)
+      for (int64_t o = 0; o < outs; ++o)
+        for (int64_t r = 0; r < inner; ++r)
+          scales[o] = std::max(scales[o], std::fabs((*w)[at(o, i, r)]));
+    for (double &s : scales)
+      s = s > 0 ? s / double(kWMax) : 1.0;
+    SmallVector<double> qw(w->size());
+    double signal = 0, noise = 0;
+    for (int64_t i = 0; i < outer; ++i)
+      for (int64_t o = 0; o < outs; ++o)
+        for (int64_t r = 0; r < inner; ++r) {
+          int64_t k = at(o, i, r);
+          double v = std::clamp<double>(std::nearbyint((*w)[k] / scales[o]), -kWMax, kWMax);
+          qw[k] = v;
+          signal += (*w)[k] * (*w)[k];
+          noise += ((*w)[k] - v * scales[o]) * ((*w)[k] - v * scales[o]);
+        }
+    SmallVector<int64_t> zeros(outs, 0);
+    auto weightType = quant::UniformQuantizedPerAxisType::get(
+        quant::QuantizationFlags::Signed, i8, f32, scales, zeros, int32_t(axis), -kWMax, kWMax);
+    Value raw = ConstantOp::create(
+        b, loc, makeResourceElements(RankedTensorType::get(shape, i8), qw, "int8_weight"));
+    Value qweight = quant::StorageCastOp::create(
+        b, loc, RankedTensorType::get(shape, weightType), raw);
+
+    data->set(q);
+    weight->set(qweight);
+    double sqnr = noise > 0 ? 10.0 * std::log10(signal / noise) : 99.0;
+    op->setAttr("glm.quant_info",
+                DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "weight_sqnr_db"),
+                                                         FloatAttr::get(Float64Type::get(ctx), sqnr)),
+                                          NamedAttribute(StringAttr::get(ctx, "clipped"),
+                                                         FloatAttr::get(Float64Type::get(ctx),
+                                                                        range->clipped))}));
+    op->removeAttr("glm.calib");
+  }
+};
+
+} // namespace
