@@ -131,7 +131,7 @@ private:
 class Accumulator {
 public:
   Accumulator(const Geometry &g, const StatisticsOptions &options)
-      : geo(g), f(g.features), sum(f, 0.0), sqsum(f, 0.0), moments(options.moments),
+      : geo(g), f(g.features), sum(f, 0.0), sqsum(f, 0.0), moments(options.moments && f > 0),
         ranges(options.ranges), withGram(moments && f <= kMaxGramFeatures) {
     if (withGram)
       gram.assign(f * f, 0.0);
@@ -265,14 +265,22 @@ func::FuncOp entryOf(ModuleOp module) {
 
 /// The prunable ops of `func` that statistics are collected for, with
 /// their geometry, in walk order.
-SmallVector<std::pair<Operation *, Geometry>> calibratedOps(func::FuncOp func) {
+/// (Ops without a feature geometry, e.g. grouped convolutions, get value
+/// ranges only: Geometry::features 0.)
+SmallVector<std::pair<Operation *, Geometry>> calibratedOps(func::FuncOp func,
+                                                             const StatisticsOptions &options) {
   SmallVector<std::pair<Operation *, Geometry>> out;
   func.walk([&](glm::PrunableOpInterface p) {
     Value w = p.getPrunableWeight();
     if (!w || !glm::getConstantElements(w) || glm::getConstantElements(p.getPrunableInput()))
       return;
-    if (std::optional<Geometry> g = geometryOf(p))
+    if (std::optional<Geometry> g = geometryOf(p)) {
       out.push_back({p.getOperation(), *g});
+      return;
+    }
+    auto in = glm::rankedOrNull(p.getPrunableInput());
+    if (options.ranges && in && isa<Float32Type>(in.getElementType()))
+      out.push_back({p.getOperation(), Geometry()});
   });
   return out;
 }
@@ -288,7 +296,7 @@ LogicalResult glmc::calibrate::collectStatistics(ModuleOp module, const DataSet 
     error = "the module has no entry function";
     return failure();
   }
-  auto ops = calibratedOps(func);
+  auto ops = calibratedOps(func, options);
   if (ops.empty())
     return success();
 
@@ -296,7 +304,7 @@ LogicalResult glmc::calibrate::collectStatistics(ModuleOp module, const DataSet 
   // (model inputs are read from the set directly).
   OwningOpRef<ModuleOp> copy = module.clone();
   func::FuncOp copyFunc = entryOf(*copy);
-  auto copyOps = calibratedOps(copyFunc);
+  auto copyOps = calibratedOps(copyFunc, options);
   if (copyOps.size() != ops.size()) {
     error = "internal error: the instrumented copy differs from the model";
     return failure();

@@ -105,6 +105,8 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
         continue;
       quantize(op);
     }
+    // The ranges are read; the IR does not carry them further.
+    func.walk([](Operation *op) { op->removeAttr("glm.calib"); });
   }
 
   /// The (data, weight, output axis of the weight) of a supported op.

@@ -278,7 +278,7 @@ int main(int argc, char **argv) {
   }
   if (!(options.quantize.percentile > 50.0 && options.quantize.percentile <= 100.0)) {
     errs() << "glmc: error: --quantize-percentile must be in (50, 100], got "
-           << options.quantize.percentile << "\n";
+           << llvm::format("%g", options.quantize.percentile) << "\n";
     return (int)ExitCode::Usage;
   }
   if (!options.quantize.mode.empty() && options.calibDir.empty()) {

@@ -126,3 +126,21 @@ func.func @linear_bias(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf3
   %0 = glm.linear %x, %w, %b : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+
+// A quantized contraction takes quantized data and weights together.
+func.func @conv_half_quantized(%x: tensor<1x2x3x3x!quant.uniform<i8:f32, 0.5:0>>, %w: tensor<2x2x1x1xf32>) -> tensor<1x2x3x3xf32> {
+  // expected-error @+1 {{takes quantized data and weights together or neither}}
+  %y = glm.conv %x, %w : (tensor<1x2x3x3x!quant.uniform<i8:f32, 0.5:0>>, tensor<2x2x1x1xf32>) -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// The weight of a quantized gemm is quantized along its output dim.
+func.func @gemm_wrong_axis(%x: tensor<4x3x!quant.uniform<i8:f32, 0.5:0>>, %w: tensor<3x2x!quant.uniform<i8:f32:0, {0.5,0.5,0.5}>>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{needs the weight quantized along its output dim 1}}
+  %y = glm.gemm %x, %w : (tensor<4x3x!quant.uniform<i8:f32, 0.5:0>>, tensor<3x2x!quant.uniform<i8:f32:0, {0.5,0.5,0.5}>>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
