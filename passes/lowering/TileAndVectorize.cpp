@@ -369,15 +369,22 @@ struct ConvOperands {
   SmallVector<int64_t> strides, dilations;
 };
 
+/// With `int8`, also i8 x i8 into i32 (glm-quantize's convolutions).
 template <typename ConvOp>
-FailureOr<ConvOperands> staticUnitBatchF32(ConvOp conv) {
+FailureOr<ConvOperands> staticUnitBatchF32(ConvOp conv, bool int8 = false) {
   ConvOperands c{conv.getInputs()[0], conv.getInputs()[1], conv.getOutputs()[0], {}, {}, {}, {}, {}};
   c.xt = cast<RankedTensorType>(c.x.getType());
   c.wt = cast<RankedTensorType>(c.w.getType());
   c.ot = cast<RankedTensorType>(c.out.getType());
   for (RankedTensorType t : {c.xt, c.wt, c.ot})
-    if (!t.hasStaticShape() || !t.getElementType().isF32())
+    if (!t.hasStaticShape())
       return failure();
+  bool f32 = c.xt.getElementType().isF32() && c.wt.getElementType().isF32() &&
+             c.ot.getElementType().isF32();
+  bool i8 = int8 && c.xt.getElementType().isInteger(8) && c.wt.getElementType().isInteger(8) &&
+            c.ot.getElementType().isInteger(32);
+  if (!f32 && !i8)
+    return failure();
   if (c.xt.getDimSize(0) != 1)
     return failure();
   c.strides = llvm::to_vector(conv.getStrides().template getValues<int64_t>());
@@ -706,7 +713,7 @@ linalg::GenericOp collapseToChannelsPixels(RewriterBase &rewriter, linalg::Gener
 /// col[K, P] (buildIm2Col) on the matmul path; P = OH*OW need not be a
 /// whole number of register tiles (remainder tiles are padded vectors).
 LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv, int64_t lanes) {
-  FailureOr<ConvOperands> ops = staticUnitBatchF32(conv);
+  FailureOr<ConvOperands> ops = staticUnitBatchF32(conv, /*int8=*/true);
   if (failed(ops))
     return failure();
   Value x = ops->x, w = ops->w, out = ops->out;
@@ -1029,7 +1036,9 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     // 2-3. Tile contractions, peel, vectorize full register tiles.
     SmallVector<linalg::LinalgOp> contractions;
     func.walk([&](linalg::LinalgOp op) {
-      if (!op.hasPureTensorSemantics() || !isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType())))
+      // Float contractions, and int8 ones into i32 (glm-quantize).
+      Type acc = getElementTypeOrSelf(op->getResult(0).getType());
+      if (!op.hasPureTensorSemantics() || !(isa<FloatType>(acc) || acc.isInteger(32)))
         return;
       if (succeeded(linalg::inferContractionDims(op)) && linalg::isaContractionOpInterface(op))
         contractions.push_back(op);
@@ -1124,6 +1133,9 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
     // Vector-level clean-up.
     RewritePatternSet patterns(ctx);
     vector::populateVectorReductionToContractPatterns(patterns);
+    // An int8 tile's extsi(broadcast(x)) becomes broadcast(extsi(x)), so
+    // that the broadcasts fold into the contraction as for floats.
+    vector::populateSinkVectorOpsPatterns(patterns);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
     tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
