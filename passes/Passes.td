@@ -392,6 +392,21 @@ def LowerIndexReportsPass : Pass<"glm-lower-index-reports", "ModuleOp"> {
   let dependentDialects = ["func::FuncDialect", "LLVM::LLVMDialect"];
 }
 
+def LowerInt8DotsPass : Pass<"glm-lower-int8-dots", "func::FuncOp"> {
+  let summary = "glm.dot4_accumulate -> vpdpbusd (AVX-512 VNNI) or vector arithmetic";
+  let description = [{
+    Runs after bufferization and buffer deallocation (the intrinsic call
+    has no memory-effect model they could read). With `vnni`, a 16-lane
+    glm.dot4_accumulate becomes `llvm.x86.avx512.vpdpbusd.512`; otherwise
+    (and for other widths) the bytes are widened, multiplied and summed in
+    fours with vector ops, which any target lowers.
+  }];
+  let options = [
+    Option<"vnni", "vnni", "bool", /*default=*/"false", "The target has AVX-512 VNNI">,
+  ];
+  let dependentDialects = ["LLVM::LLVMDialect", "vector::VectorDialect", "arith::ArithDialect"];
+}
+
 def InsertProfileMarksPass : Pass<"glm-insert-profile-marks", "ModuleOp"> {
   let summary = "Call glm_profile_mark(layer) where the model function moves to the next ONNX node";
   let description = [{
@@ -618,9 +633,11 @@ def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {
            "Vector register width in bits (128 NEON, 256 AVX2, 512 AVX-512)">,
     Option<"numRegisters", "num-registers", "int64_t", /*default=*/"16",
            "Number of vector registers">,
+    Option<"vnni", "vnni", "bool", /*default=*/"false",
+           "int8 convolutions with AVX-512 VNNI dot products (vpdpbusd); needs vector-bits=512">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "scf::SCFDialect",
-                           "vector::VectorDialect", "tensor::TensorDialect"];
+                           "vector::VectorDialect", "tensor::TensorDialect", "glm::GLMDialect"];
 }
 
 #endif // GLMC_PASSES_TD

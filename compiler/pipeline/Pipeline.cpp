@@ -4,6 +4,8 @@
 
 #include "passes/Passes.h"
 
+#include "runtime/include/glmrt/artifact_abi.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -125,6 +127,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     glm::TileAndVectorizePassOptions tv;
     tv.vectorBits = target.vectorBits;
     tv.numRegisters = target.numVectorRegisters;
+    tv.vnni = target.vectorBits == 512 && (target.cpuFeatures & GLM_CPU_X86_AVX512VNNI);
     fpm.addPass(glm::createTileAndVectorizePass(tv));
     fpm.addPass(createCanonicalizerPass());
     fpm.addPass(createCSEPass());
@@ -152,6 +155,9 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     copies.vectorBits = target.vectorBits;
     fpm.addPass(glm::createLowerStridedCopiesPass(copies));
     fpm.addPass(createConvertLinalgToLoopsPass());
+    glm::LowerInt8DotsPassOptions dots;
+    dots.vnni = target.vectorBits == 512 && (target.cpuFeatures & GLM_CPU_X86_AVX512VNNI);
+    fpm.addPass(glm::createLowerInt8DotsPass(dots));
     fpm.addPass(glm::createApproximateMathPass());
     fpm.addPass(createLowerAffinePass());
     // Fully unrolled: the n-d transfers that are left become 1-d ones.

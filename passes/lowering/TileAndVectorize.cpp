@@ -20,6 +20,9 @@
 #include "passes/Passes.h"
 #include "passes/lowering/ContractionTiles.h"
 
+#include "dialects/glm/GLMOps.h"
+#include "dialects/glm/ShapeUtils.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/IRMapping.h"
@@ -768,6 +771,172 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   return success();
 }
 
+/// An int8 convolution (glm-quantize: i8 x i8 into a zero-filled i32
+/// accumulator) on AVX-512 VNNI: im2col (buildIm2Col), its rows packed in
+/// quads, then out[F, P] by vpdpbusd register tiles.
+///
+/// vpdpbusd adds to each i32 lane the dot product of 4 unsigned bytes and
+/// 4 signed bytes. The lanes are 16 pixels; their 4 bytes are 4
+/// consecutive rows k of col: colq[q, 4p + j] = col[4q + j, p] + 128 (the
+/// int8 data as uint8, by flipping the sign bit), and the weight bytes
+/// W[f, 4q..4q+3], one i32 broadcast to every lane, are the signed side.
+/// The +128 adds 128 * sum_k W[f, k] to row f, which the accumulators
+/// start from minus. No saturation anywhere (unlike vpmaddubsw): the
+/// result is exactly the i32 contraction. A tile is MR rows of F by NV
+/// vectors of 16 pixels; F and P are padded to whole tiles (the weights at
+/// compile time), K to whole quads, and the padding sliced off.
+LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv,
+                                  int64_t lanes) {
+  FailureOr<ConvOperands> ops = staticUnitBatchF32(conv, /*int8=*/true);
+  if (failed(ops) || !ops->xt.getElementType().isInteger(8))
+    return failure();
+  auto fill = ops->out.getDefiningOp<linalg::FillOp>();
+  if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
+    return failure();
+  ElementsAttr wAttr;
+  if (!matchPattern(ops->w, m_Constant(&wAttr)))
+    return failure();
+  std::optional<SmallVector<double>> wv = glm::getValuesAsDouble(wAttr);
+  if (!wv)
+    return failure();
+  constexpr int64_t MR = 6, NV = 4, L = 16, PT = NV * L;
+  RankedTensorType wt = ops->wt, ot = ops->ot;
+  int64_t f = wt.getDimSize(0), kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+  int64_t k = wt.getDimSize(1) * kh * kw, oh = ot.getDimSize(2), ow = ot.getDimSize(3), p = oh * ow;
+  int64_t kq = (k + 3) / 4, fp = (f + MR - 1) / MR * MR, pp = (p + PT - 1) / PT * PT;
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = conv.getLoc();
+  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
+
+  // Weights as [FP, KQ] i32 (4 bytes of a row each, little-endian) and
+  // each row's accumulator start, -128 * sum of its weights.
+  SmallVector<int32_t> packed(fp * kq, 0), start(fp, 0);
+  for (int64_t o = 0; o < f; ++o)
+    for (int64_t i = 0; i < k; ++i) {
+      int32_t byte = int32_t(int8_t(int64_t((*wv)[o * k + i])));
+      packed[o * kq + i / 4] |= int32_t(uint32_t(uint8_t(byte)) << (8 * (i % 4)));
+      start[o] -= 128 * byte;
+    }
+  rewriter.setInsertionPoint(conv);
+  Value w4 = arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(RankedTensorType::get({fp, kq}, i32), ArrayRef<int32_t>(packed)));
+  Value starts = arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(RankedTensorType::get({fp}, i32), ArrayRef<int32_t>(start)));
+
+  Value col = buildIm2Col(rewriter, loc, ops->x, kh, kw, oh, ow, ops->strides, ops->dilations, lanes);
+  auto cst = [&](OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  if (kq * 4 != k) {
+    // Whole quads: the extra rows meet zero weights, any value does.
+    SmallVector<OpFoldResult> low{rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> high{rewriter.getIndexAttr(kq * 4 - k), rewriter.getIndexAttr(0)};
+    Value padValue = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(i8));
+    col = tensor::PadOp::create(rewriter, loc, RankedTensorType::get({kq * 4, p}, i8), col, low, high,
+                                padValue, /*nofold=*/false);
+  }
+
+  // colq[q, 4 * pix + j] = col[4q + j, pix] ^ 0x80, pixels past P zero.
+  auto rowT = VectorType::get({L}, i8);
+  Value colq = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kq, pp * 4}, i8);
+  Value zero8 = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(i8));
+  Value flip = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(rowT, rewriter.getIntegerAttr(i8, -128)));
+  colq = scf::ForOp::create(
+             rewriter, loc, cst(rewriter, 0), cst(rewriter, kq), cst(rewriter, 1), ValueRange{colq},
+             [&](OpBuilder &b, Location l, Value q, ValueRange it) {
+               auto inner = scf::ForOp::create(
+                   b, l, cst(b, 0), cst(b, pp / L), cst(b, 1), it,
+                   [&](OpBuilder &ib, Location il, Value c, ValueRange it2) {
+                     Value pix = arith::MulIOp::create(ib, il, c, cst(ib, L));
+                     Value base = arith::MulIOp::create(ib, il, q, cst(ib, 4));
+                     SmallVector<Value> rows;
+                     for (int64_t j = 0; j < 4; ++j) {
+                       Value r = arith::AddIOp::create(ib, il, base, cst(ib, j));
+                       Value v = vector::TransferReadOp::create(ib, il, rowT, col, ValueRange{r, pix}, zero8,
+                                                                ArrayRef<bool>{p % L == 0});
+                       rows.push_back(arith::XOrIOp::create(ib, il, v, flip));
+                     }
+                     Value a = vector::InterleaveOp::create(ib, il, rows[0], rows[2]);
+                     Value bb = vector::InterleaveOp::create(ib, il, rows[1], rows[3]);
+                     Value quad = vector::InterleaveOp::create(ib, il, a, bb);
+                     Value at = arith::MulIOp::create(ib, il, pix, cst(ib, 4));
+                     Value w = vector::TransferWriteOp::create(ib, il, quad, it2[0], ValueRange{q, at},
+                                                               ArrayRef<bool>{true})
+                                   .getResult();
+                     scf::YieldOp::create(ib, il, w);
+                   });
+               scf::YieldOp::create(b, l, inner.getResult(0));
+             })
+             .getResult(0);
+
+  // out[FP, PP] by tiles of MR x PT, one parallel task each.
+  auto accT = VectorType::get({L}, i32);
+  auto quadT = VectorType::get({4 * L}, i8);
+  auto outT = RankedTensorType::get({fp, pp}, i32);
+  auto tileT = RankedTensorType::get({MR, PT}, i32);
+  Value out = tensor::EmptyOp::create(rewriter, loc, outT.getShape(), i32);
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(fp / MR), rewriter.getIndexAttr(pp / PT)},
+      ValueRange{out}, std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(forall.getTerminator());
+    Value f0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0), cst(rewriter, MR));
+    Value p0 = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(1), cst(rewriter, PT));
+    SmallVector<Value> init;
+    for (int64_t m = 0; m < MR; ++m) {
+      Value row = arith::AddIOp::create(rewriter, loc, f0, cst(rewriter, m));
+      Value s0 = tensor::ExtractOp::create(rewriter, loc, starts, ValueRange{row});
+      Value v = vector::BroadcastOp::create(rewriter, loc, accT, s0);
+      init.append(NV, v);
+    }
+    auto kloop = scf::ForOp::create(
+        rewriter, loc, cst(rewriter, 0), cst(rewriter, kq), cst(rewriter, 1), init,
+        [&](OpBuilder &b, Location l, Value q, ValueRange acc) {
+          SmallVector<Value> cols;
+          for (int64_t c = 0; c < NV; ++c) {
+            Value at = arith::MulIOp::create(
+                b, l, arith::AddIOp::create(b, l, p0, cst(b, c * L)), cst(b, 4));
+            Value v = vector::TransferReadOp::create(b, l, quadT, colq, ValueRange{q, at}, zero8,
+                                                     ArrayRef<bool>{true});
+            cols.push_back(vector::BitCastOp::create(b, l, accT, v));
+          }
+          SmallVector<Value> next;
+          for (int64_t m = 0; m < MR; ++m) {
+            Value row = arith::AddIOp::create(b, l, f0, cst(b, m));
+            Value wq = tensor::ExtractOp::create(b, l, w4, ValueRange{row, q});
+            Value wb = vector::BroadcastOp::create(b, l, accT, wq);
+            for (int64_t c = 0; c < NV; ++c)
+              next.push_back(
+                  glm::Dot4AccumulateOp::create(b, l, acc[m * NV + c], cols[c], wb).getResult());
+          }
+          scf::YieldOp::create(b, l, next);
+        });
+    Value tile = tensor::EmptyOp::create(rewriter, loc, tileT.getShape(), i32);
+    for (int64_t m = 0; m < MR; ++m)
+      for (int64_t c = 0; c < NV; ++c)
+        tile = vector::TransferWriteOp::create(rewriter, loc, kloop.getResult(m * NV + c), tile,
+                                               ValueRange{cst(rewriter, m), cst(rewriter, c * L)},
+                                               ArrayRef<bool>{true})
+                   .getResult();
+    rewriter.setInsertionPointToEnd(forall.getTerminator().getBody());
+    SmallVector<OpFoldResult> offs{f0, p0}, sizes{rewriter.getIndexAttr(MR), rewriter.getIndexAttr(PT)},
+        ones(2, rewriter.getIndexAttr(1));
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, tile, forall.getRegionIterArgs()[0], offs, sizes, ones);
+  }
+  Value res = forall.getResult(0);
+  if (fp != f || pp != p)
+    res = tensor::ExtractSliceOp::create(
+        rewriter, loc, RankedTensorType::get({f, p}, i32), res,
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)},
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(f), rewriter.getIndexAttr(p)},
+        SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
+  Value res4 = tensor::ExpandShapeOp::create(rewriter, loc, ot, res,
+                                             SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+  rewriter.replaceOp(conv, res4);
+  (void)ctx;
+  return success();
+}
+
 /// A static, unit-batch grouped convolution (conv_2d_ngchw_gfchw) as one
 /// batched contraction over the groups: the im2col matrix of the whole
 /// input (buildIm2Col) holds each group's rows contiguously, so
@@ -986,6 +1155,8 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
           continue;
       }
       rewriter.setInsertionPoint(target);
+      if (vnni && succeeded(rewriteInt8ConvVnni(rewriter, target, vectorLanes())))
+        continue;
       if (succeeded(rewriteConvAsMatmul(rewriter, target, vectorLanes())))
         continue;
       if (failed(linalg::rewriteInIm2Col(rewriter, target)))

@@ -1,0 +1,71 @@
+//===- LowerInt8Dots.cpp - glm-lower-int8-dots ----------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/glm/GLMOps.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::glm {
+#define GEN_PASS_DEF_LOWERINT8DOTSPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::glm
+
+using namespace mlir;
+
+namespace {
+
+/// acc + the 4-byte dot products, in vector ops: bytes widened to i32
+/// (a zero-, b sign-extended), multiplied, summed in fours.
+Value expand(OpBuilder &b, Location loc, glm::Dot4AccumulateOp op) {
+  auto t = cast<VectorType>(op.getType());
+  int64_t n = t.getDimSize(0);
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto bytesT = VectorType::get({4 * n}, i8), wideT = VectorType::get({4 * n}, i32);
+  Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
+  Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
+  Value prod = arith::MulIOp::create(b, loc, arith::ExtUIOp::create(b, loc, wideT, a),
+                                     arith::ExtSIOp::create(b, loc, wideT, w));
+  Value quads = vector::ShapeCastOp::create(b, loc, VectorType::get({n, 4}, i32), prod);
+  Value sum = vector::MultiDimReductionOp::create(b, loc, quads, op.getAcc(), ArrayRef<bool>{false, true},
+                                                  vector::CombiningKind::ADD);
+  return sum;
+}
+
+struct LowerInt8DotsPass : glm::impl::LowerInt8DotsPassBase<LowerInt8DotsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<glm::Dot4AccumulateOp> dots;
+    getOperation().walk([&](glm::Dot4AccumulateOp op) { dots.push_back(op); });
+    for (glm::Dot4AccumulateOp op : dots) {
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      Value r;
+      if (vnni && cast<VectorType>(op.getType()).getDimSize(0) == 16) {
+        // LLVM's signature: (<16 x i32> acc, <64 x i8> unsigned, <64 x i8> signed).
+        auto bytesT = VectorType::get({64}, b.getI8Type());
+        Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
+        Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
+        r = LLVM::CallIntrinsicOp::create(b, loc, op.getType(),
+                                          b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+                                          ValueRange{op.getAcc(), a, w})
+                .getResult(0);
+      } else {
+        r = expand(b, loc, op);
+      }
+      op.replaceAllUsesWith(r);
+      op.erase();
+    }
+    // The expansion's 2-d shape cast and row sums, as LLVM takes them.
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerReduction);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
