@@ -43,6 +43,8 @@ Cases:
   prune-int8         digits-resnet --prune 0.4 --quantize int8: the report shows
                      both (fewer FLOPs and params, int8 layers), accuracy drop
                      <= 2 points, ORT on the export == the artifact.
+  int8-aarch64       digits-resnet int8 for rpi4 and rpi5 under qemu: the host
+                     int8 artifact's outputs, and ORT on the QDQ export.
   int8-ops           a generated model of every conv/gemm form glm-quantize
                      takes (padding with a non-zero zero point, strides,
                      dilations, groups, depthwise, 1-d, gemm with transB, alpha,
@@ -460,6 +462,18 @@ def int8_ops(cfg, work):
     glmc([p("int8-ops.onnx")] + flags + ["--report", p("int8-ops.json"), "-o", p("int8-ops.so")],
          cfg)
     glmc([p("int8-ops.onnx")] + flags + ["--emit=onnx", "-o", p("int8-ops.qdq.onnx")], cfg)
+    # The host's int8 kernels (AVX-512 VNNI where it has them), and on x86
+    # the AVX2 ones too (x86-64-v3 code runs on any such host).
+    host = subprocess.run([cfg.glmc, "--print-targets"], capture_output=True, text=True).stdout
+    host_line = next((l for l in host.splitlines() if l.startswith("host")), "")
+    print(f"host target: {' '.join(host_line.split())}")
+    print("int8 convolution kernels on the host: "
+          + ("AVX-512 VNNI (vpdpbusd)" if "avx512vnni" in host_line and "x86-64-v4" in host_line
+             else "i32 outer products (no AVX-512 VNNI)"))
+    variants = [("host", p("int8-ops.so"))]
+    if "x86_64" in host_line and "avx2" in host_line:
+        glmc([p("int8-ops.onnx")] + flags + ["--target", "x86-64-v3", "-o", p("int8-ops.v3.so")], cfg)
+        variants.append(("x86-64-v3", p("int8-ops.v3.so")))
     report = load_report(p("int8-ops.json"))
     quantized = [l["name"] for l in report["layers"] if l.get("quantization")]
     check(len(quantized) == 6, f"all 6 convs/gemms quantized: {quantized}")
@@ -467,25 +481,64 @@ def int8_ops(cfg, work):
     check(-128 in zps, f"data zero points {zps} include -128 (non-negative data, ReLU output)")
     tests = [sample() for _ in range(4)]
     x = [np.concatenate([t[0] for t in tests]), np.concatenate([t[1] for t in tests])]
-    cmd = [cfg.run, p("int8-ops.so")]
-    for i, a in enumerate(x):
-        np.save(p(f"ops.in{i}.npy"), a)
-        cmd += ["--input", p(f"ops.in{i}.npy")]
-    cmd += ["--output", p("ops.y.npy"), "--output", p("ops.z.npy")]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"FAIL: {' '.join(cmd)}:\n{r.stdout}{r.stderr}")
     ref = ort_qdq_run(p("int8-ops.qdq.onnx"), x)
     fref = ort.InferenceSession(p("int8-ops.onnx"), providers=["CPUExecutionProvider"]).run(
         None, {"x": x[0], "s": x[1]})
-    for k, name in enumerate(("y", "z")):
-        got = np.load(p(f"ops.{name}.npy"))
-        compare_quantized(got, ref[k], name)
-        scale = float(np.max(np.abs(ref[k])))
-        ferr = max_err(got, fref[k])
-        check(ferr <= 0.05 * scale,
-              f"{name}: int8 artifact vs the float model: max abs err {ferr:.3g} "
-              f"(<= 5 % of {scale:.3g})")
+    outs = {}
+    for target, so in variants:
+        cmd = [cfg.run, so]
+        for i, a in enumerate(x):
+            np.save(p(f"ops.in{i}.npy"), a)
+            cmd += ["--input", p(f"ops.in{i}.npy")]
+        cmd += ["--output", p(f"ops.{target}.y.npy"), "--output", p(f"ops.{target}.z.npy")]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"FAIL: {' '.join(cmd)}:\n{r.stdout}{r.stderr}")
+        for k, name in enumerate(("y", "z")):
+            got = np.load(p(f"ops.{target}.{name}.npy"))
+            outs.setdefault(name, []).append(got)
+            compare_quantized(got, ref[k], f"{target} {name}")
+            scale = float(np.max(np.abs(ref[k])))
+            ferr = max_err(got, fref[k])
+            check(ferr <= 0.05 * scale,
+                  f"{target} {name}: int8 artifact vs the float model: max abs err {ferr:.3g} "
+                  f"(<= 5 % of {scale:.3g})")
+    # Both kernels compute the same int32 contraction: the same outputs.
+    for name, got in outs.items():
+        if len(got) == 2:
+            check(max_err(got[0], got[1]) <= 1e-6,
+                  f"{name}: host and x86-64-v3 int8 kernels agree ({max_err(got[0], got[1]):.3g})")
+
+
+def int8_aarch64(cfg, work):
+    """digits-resnet --quantize int8 for rpi4 and rpi5, run under qemu
+    (--aarch64-run, --qemu): the same outputs as the host's int8 artifact
+    (both compute the int32 contraction exactly), and ORT on the QDQ export."""
+    if not cfg.aarch64_run or not cfg.qemu:
+        sys.exit("FAIL: int8-aarch64 needs --aarch64-run and --qemu")
+    m = os.path.join(cfg.models, "digits-resnet")
+    onnx_path = os.path.join(m, "digits-resnet.onnx")
+    flags = ["--quantize", "int8", "--calib", os.path.join(m, "calib")]
+    p = lambda n: os.path.join(work, n)
+    glmc([onnx_path] + flags + ["-o", p("host.so")], cfg)
+    glmc([onnx_path] + flags + ["--emit=onnx", "-o", p("int8.onnx")], cfg)
+    x = load_set(os.path.join(m, "eval"), 32)
+    y_host = run_artifact(cfg, p("host.so"), x, work, "host")
+    ref = ort_qdq_run(p("int8.onnx"), x)[0]
+    for target, cpu in (("rpi4", "cortex-a72"), ("rpi5", "cortex-a76")):
+        glmc([onnx_path] + flags + ["--target", target, "-o", p(f"{target}.so")], cfg)
+        np.save(p(f"{target}.in0.npy"), x[0])
+        cmd = cfg.qemu.split() + ["-cpu", cpu, cfg.aarch64_run, p(f"{target}.so"),
+                                  "--input", p(f"{target}.in0.npy"),
+                                  "--output", p(f"{target}.out0.npy")]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            sys.exit(f"FAIL: {' '.join(cmd)}:\n{r.stdout}{r.stderr}")
+        y = np.load(p(f"{target}.out0.npy"))
+        check(max_err(y, y_host) <= 1e-5,
+              f"{target} under qemu ({cpu}) vs the host int8 artifact: max abs err "
+              f"{max_err(y, y_host):.3g}")
+        compare_quantized(y, ref, target)
 
 
 def glm_paths(cfg):
@@ -606,7 +659,7 @@ def glm_heads(cfg, work):
 CASES = {"resnet-structured": resnet_structured, "glm-structured": glm_structured,
          "glm-unstructured": glm_unstructured, "glm-2-4": glm_24, "glm-heads": glm_heads,
          "resnet-int8": resnet_int8, "repvgg-int8": repvgg_int8, "prune-int8": prune_int8,
-         "int8-ops": int8_ops}
+         "int8-ops": int8_ops, "int8-aarch64": int8_aarch64}
 
 
 def main():
@@ -616,6 +669,8 @@ def main():
     ap.add_argument("--run", required=True, help="glmrt-run")
     ap.add_argument("--models", required=True, help="test/models")
     ap.add_argument("--work", required=True)
+    ap.add_argument("--aarch64-run", default="", help="cross-built glmrt-run (int8-aarch64)")
+    ap.add_argument("--qemu", default="", help="qemu-aarch64 command with -L SYSROOT (int8-aarch64)")
     ap.add_argument("case", choices=sorted(CASES))
     cfg = ap.parse_args()
     work = os.path.join(cfg.work, cfg.case)

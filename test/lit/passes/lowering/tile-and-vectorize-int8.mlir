@@ -1,0 +1,34 @@
+// RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=512 num-registers=32 vnni=1" | FileCheck %s --check-prefix=VNNI
+// RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=256 num-registers=16" | FileCheck %s --check-prefix=AVX2
+
+// An int8 convolution (i8 x i8 into a zero-filled i32 accumulator) with
+// vnni=1 has the weights as one i32 per 4 bytes of a row ([F rounded up to 6
+// rows, K/4 = 9]), each row's accumulator start -128 * its weight sum
+// (16 rows of 36 weights of 1: -4608; the 2 padding rows 0), im2col
+// packed in quads with the sign bit flipped, 6 x 4 vectors of 16 lanes
+// per tile, one glm.dot4_accumulate per row and vector.
+// VNNI-LABEL: func.func @conv
+// VNNI-DAG: arith.constant dense<[-4608, {{.*}}, -4608, 0, 0]> : tensor<18xi32>
+// VNNI-DAG: arith.constant dense<"0x01010101{{.*}}01010101{{(00)+}}"> : tensor<18x9xi32>
+// VNNI: vector.interleave
+// VNNI: scf.forall (%{{.*}}, %{{.*}}) in (3, 1)
+// VNNI-COUNT-24: glm.dot4_accumulate
+// VNNI: tensor.extract_slice %{{.*}}[0, 0] [16, 36] [1, 1] : tensor<18x64xi32> to tensor<16x36xi32>
+// Without vnni: the im2col contraction in i32 outer products.
+// AVX2-LABEL: func.func @conv
+// AVX2-NOT: glm.dot4_accumulate
+// AVX2: arith.muli %{{.*}} : vector<{{[0-9]+}}xi32>
+func.func @conv(%x: tensor<1x4x6x6xi8>) -> tensor<1x16x6x6xi32> {
+  %w = arith.constant dense<1> : tensor<16x4x3x3xi8>
+  %c0 = arith.constant 0 : i32
+  %cpad = arith.constant -5 : i8
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %cpad : i8
+  } : tensor<1x4x6x6xi8> to tensor<1x4x8x8xi8>
+  %e = tensor.empty() : tensor<1x16x6x6xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x16x6x6xi32>) -> tensor<1x16x6x6xi32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%p, %w : tensor<1x4x8x8xi8>, tensor<16x4x3x3xi8>) outs(%z : tensor<1x16x6x6xi32>) -> tensor<1x16x6x6xi32>
+  return %y : tensor<1x16x6x6xi32>
+}
