@@ -159,6 +159,15 @@ def QuantizePass : Pass<"glm-quantize", "func::FuncOp"> {
       the zero point): `minmax` takes the observed range, `percentile`
       clips it at the `percentile`-th percentile of |x|.
 
+    A data input that is already a QuantizeLinear -> DequantizeLinear pair
+    per tensor to int8 or uint8 (a QDQ model, e.g. from ONNX Runtime's
+    quantize_static; the importer's composition of the two) takes that
+    pair's scale and zero point instead (uint8 as int8 with the zero point
+    - 128: the same values) and reads the pair's float input; the weight,
+    which constant folding dequantized, is re-quantized (per tensor when
+    one scale reproduces it exactly, as the model had it). With
+    `qdq-only`, only such ops are quantized (no calibration ranges needed).
+
     The op then computes on the dequantized operands and still returns
     floats; its lowering uses int8 operands and an int32 accumulator.
     `exclude` lists regular expressions of ONNX node names to keep in
@@ -171,6 +180,8 @@ def QuantizePass : Pass<"glm-quantize", "func::FuncOp"> {
     Option<"percentile", "percentile", "double", /*default=*/"99.99",
            "With calib-method=percentile: the percentile of |x| kept">,
     ListOption<"exclude", "exclude", "std::string", "Node-name patterns to keep in float">,
+    Option<"qdqOnly", "qdq-only", "bool", /*default=*/"false",
+           "Only the ops whose data comes through a QDQ pair (no calibration)">,
   ];
   let dependentDialects = ["quant::QuantDialect"];
 }

@@ -630,6 +630,17 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
     if (failed(ran))
       return ExitCode::ModelError;
   }
+  // A QDQ model (quantized elsewhere, e.g. by ONNX Runtime's
+  // quantize_static) runs its convolutions and gemms on the int8 kernels
+  // with the model's own scales; without --quantize nothing else is.
+  if (!quantize) {
+    PassManager pm(&context);
+    pipeline::CompileOptions::Quantize qdq;
+    qdq.mode = "qdq";
+    pipeline::buildQuantizePipeline(pm, qdq, options.prune.exclude);
+    if (failed(pm.run(module)))
+      return ExitCode::ModelError;
+  }
   // INT8 ranges are calibrated on the model as pruning left it.
   if (quantize) {
     if (!calib) {

@@ -58,7 +58,9 @@ struct CompileOptions {
   } prune;
   /// INT8 quantization (docs/quantization.md), after pruning.
   struct Quantize {
-    std::string mode;                  ///< "" (none) or int8 (static, needs calibration)
+    /// "" (none), int8 (static, needs calibration), or qdq (internal: only
+    /// the QDQ pairs a model already has, no calibration).
+    std::string mode;
     std::string calibMethod = "minmax"; ///< minmax | percentile
     double percentile = 99.99;          ///< of |x|, with calibMethod percentile
   } quantize;

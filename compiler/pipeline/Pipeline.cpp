@@ -71,6 +71,7 @@ void glmc::pipeline::buildQuantizePipeline(OpPassManager &pm,
   opts.calibMethod = quantize.calibMethod;
   opts.percentile = quantize.percentile;
   opts.exclude.assign(exclude.begin(), exclude.end());
+  opts.qdqOnly = quantize.mode == "qdq";
   fpm.addPass(glm::createQuantizePass(opts));
   fpm.addPass(createCanonicalizerPass());
   fpm.addPass(createCSEPass());

@@ -19,7 +19,8 @@ void buildCanonicalPipeline(mlir::OpPassManager &pm, bool fuse = true);
 /// Compression: glm-prune then glm-trim-channels, then shape clean-up.
 void buildCompressionPipeline(mlir::OpPassManager &pm, const CompileOptions::Prune &prune);
 
-/// INT8: glm-quantize (the ops need glm.calib ranges), then clean-up.
+/// INT8: glm-quantize (the ops need glm.calib ranges, or with mode "qdq"
+/// QDQ pairs), then clean-up.
 /// `exclude` are the node-name patterns kept in float.
 void buildQuantizePipeline(mlir::OpPassManager &pm, const CompileOptions::Quantize &quantize,
                            const std::vector<std::string> &exclude);

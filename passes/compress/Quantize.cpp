@@ -70,6 +70,69 @@ std::optional<Range> calibratedRange(Operation *op, StringRef method, double per
   return r;
 }
 
+/// The one value of a constant scalar (or one-element) tensor.
+std::optional<double> scalarOf(Value v) {
+  std::optional<SmallVector<double>> vals = getConstantValuesAsDouble(v);
+  if (!vals || vals->size() != 1)
+    return std::nullopt;
+  return (*vals)[0];
+}
+
+/// A QuantizeLinear -> DequantizeLinear pair per tensor to int8 or uint8,
+/// as the importer spells it (compiler/importer/Importer.cpp, Quantization):
+///   mul(sub?(cast_f32(cast_int8(clip(add?(round(div(x, S)), Z), lo, hi)))), Z), S)
+/// with constant scalars. `zeroPoint` is for int8 storage (uint8's - 128:
+/// the same values, shifted).
+struct QDQChain {
+  Value source;
+  double scale = 0;
+  int64_t zeroPoint = 0;
+};
+
+std::optional<QDQChain> matchQDQ(Value v) {
+  auto mul = v.getDefiningOp<MulOp>();
+  std::optional<double> s2 = mul ? scalarOf(mul.getB()) : std::nullopt;
+  if (!s2)
+    return std::nullopt;
+  Value t = mul.getA();
+  double zd = 0;
+  if (auto sub = t.getDefiningOp<SubOp>()) {
+    std::optional<double> z = scalarOf(sub.getB());
+    if (!z)
+      return std::nullopt;
+    zd = *z, t = sub.getA();
+  }
+  auto toFloat = t.getDefiningOp<CastOp>();
+  auto toInt = toFloat ? toFloat.getInput().getDefiningOp<CastOp>() : nullptr;
+  auto it = toInt ? dyn_cast<IntegerType>(elementTypeOf(toInt.getOutput())) : nullptr;
+  if (!toInt || !it || it.getWidth() != 8 || !elementTypeOf(toFloat.getOutput()).isF32())
+    return std::nullopt;
+  bool isUnsigned = it.isUnsigned();
+  auto clip = toInt.getInput().getDefiningOp<ClipOp>();
+  std::optional<double> lo = clip && clip.getMin() ? scalarOf(clip.getMin()) : std::nullopt;
+  std::optional<double> hi = clip && clip.getMax() ? scalarOf(clip.getMax()) : std::nullopt;
+  if (!lo || !hi || *lo != (isUnsigned ? 0.0 : -128.0) || *hi != (isUnsigned ? 255.0 : 127.0))
+    return std::nullopt;
+  Value a = clip.getInput();
+  double zq = 0;
+  if (auto add = a.getDefiningOp<AddOp>()) {
+    std::optional<double> z = scalarOf(add.getB());
+    if (!z)
+      return std::nullopt;
+    zq = *z, a = add.getA();
+  }
+  auto round = a.getDefiningOp<RoundOp>();
+  auto div = round ? round.getX().getDefiningOp<DivOp>() : nullptr;
+  std::optional<double> s1 = div ? scalarOf(div.getB()) : std::nullopt;
+  if (!s1 || *s1 != *s2 || !(*s1 > 0) || zq != zd || !elementTypeOf(div.getA()).isF32() ||
+      zd != std::nearbyint(zd))
+    return std::nullopt;
+  int64_t zp = int64_t(zd) - (isUnsigned ? 128 : 0);
+  if (zp < kQMin || zp > kQMax)
+    return std::nullopt;
+  return QDQChain{div.getA(), *s1, zp};
+}
+
 struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
   using Base::Base;
 
@@ -130,8 +193,15 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
       return;
     ElementsAttr wAttr = getConstantElements(weight->get());
     std::optional<SmallVector<double>> w = wAttr ? getValuesAsDouble(wAttr) : std::nullopt;
-    std::optional<Range> range = calibratedRange(op, calibMethod, percentile);
-    if (!w || !range || !(range->hi > range->lo))
+    if (!w)
+      return;
+    // The data's scale and zero point: a QDQ pair already in the model
+    // (its quantization, exactly), else the calibrated range.
+    std::optional<QDQChain> qdq = matchQDQ(data->get());
+    std::optional<Range> range;
+    if (!qdq && !qdqOnly)
+      range = calibratedRange(op, calibMethod, percentile);
+    if (!qdq && !(range && range->hi > range->lo))
       return;
 
     MLIRContext *ctx = op->getContext();
@@ -140,12 +210,13 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
     Type f32 = b.getF32Type(), i8 = b.getIntegerType(8);
 
     // Data: scale and zero point with the real 0 exactly representable.
-    double scale = (range->hi - range->lo) / double(kQMax - kQMin);
-    int64_t zp = std::clamp<int64_t>(std::llround(kQMin - range->lo / scale), kQMin, kQMax);
+    double scale = qdq ? qdq->scale : (range->hi - range->lo) / double(kQMax - kQMin);
+    int64_t zp = qdq ? qdq->zeroPoint
+                     : std::clamp<int64_t>(std::llround(kQMin - range->lo / scale), kQMin, kQMax);
     auto dataType = quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed, i8, f32,
                                                      scale, zp, kQMin, kQMax);
     Value q = quant::QuantizeCastOp::create(
-        b, loc, RankedTensorType::get(dt.getShape(), dataType), data->get());
+        b, loc, RankedTensorType::get(dt.getShape(), dataType), qdq ? qdq->source : data->get());
 
     // Weight: symmetric int8 per output channel.
     ArrayRef<int64_t> shape = wt.getShape();
@@ -162,6 +233,18 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
           scales[o] = std::max(scales[o], std::fabs((*w)[at(o, i, r)]));
     for (double &s : scales)
       s = s > 0 ? s / double(kWMax) : 1.0;
+    // A weight dequantized per tensor (a QDQ model quantized without
+    // per-channel scales) keeps its one scale: re-deriving per-channel
+    // ones would round differently from the model.
+    if (qdq) {
+      double top = *llvm::max_element(scales);
+      bool perTensor = llvm::all_of(*w, [&](double v) {
+        double q = v / top;
+        return std::fabs(q - std::nearbyint(q)) < 1e-3 && std::fabs(q) <= kWMax + 0.5;
+      });
+      if (perTensor)
+        std::fill(scales.begin(), scales.end(), top);
+    }
     SmallVector<double> qw(w->size());
     double signal = 0, noise = 0;
     for (int64_t i = 0; i < outer; ++i)
@@ -189,7 +272,9 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
                                                          FloatAttr::get(Float64Type::get(ctx), sqnr)),
                                           NamedAttribute(StringAttr::get(ctx, "clipped"),
                                                          FloatAttr::get(Float64Type::get(ctx),
-                                                                        range->clipped))}));
+                                                                        range ? range->clipped : 0.0)),
+                                          NamedAttribute(StringAttr::get(ctx, "from"),
+                                                         StringAttr::get(ctx, qdq ? "qdq" : "calibration"))}));
     op->removeAttr("glm.calib");
   }
 };
