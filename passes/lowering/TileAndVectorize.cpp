@@ -840,33 +840,56 @@ LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   Value colq = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kq, pp * 4}, i8);
   Value zero8 = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(i8));
   Value flip = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(rowT, rewriter.getIntegerAttr(i8, -128)));
-  colq = scf::ForOp::create(
-             rewriter, loc, cst(rewriter, 0), cst(rewriter, kq), cst(rewriter, 1), ValueRange{colq},
-             [&](OpBuilder &b, Location l, Value q, ValueRange it) {
-               auto inner = scf::ForOp::create(
-                   b, l, cst(b, 0), cst(b, pp / L), cst(b, 1), it,
-                   [&](OpBuilder &ib, Location il, Value c, ValueRange it2) {
-                     Value pix = arith::MulIOp::create(ib, il, c, cst(ib, L));
-                     Value base = arith::MulIOp::create(ib, il, q, cst(ib, 4));
-                     SmallVector<Value> rows;
-                     for (int64_t j = 0; j < 4; ++j) {
-                       Value r = arith::AddIOp::create(ib, il, base, cst(ib, j));
-                       Value v = vector::TransferReadOp::create(ib, il, rowT, col, ValueRange{r, pix}, zero8,
-                                                                ArrayRef<bool>{p % L == 0});
-                       rows.push_back(arith::XOrIOp::create(ib, il, v, flip));
-                     }
-                     Value a = vector::InterleaveOp::create(ib, il, rows[0], rows[2]);
-                     Value bb = vector::InterleaveOp::create(ib, il, rows[1], rows[3]);
-                     Value quad = vector::InterleaveOp::create(ib, il, a, bb);
-                     Value at = arith::MulIOp::create(ib, il, pix, cst(ib, 4));
-                     Value w = vector::TransferWriteOp::create(ib, il, quad, it2[0], ValueRange{q, at},
-                                                               ArrayRef<bool>{true})
-                                   .getResult();
-                     scf::YieldOp::create(ib, il, w);
-                   });
-               scf::YieldOp::create(b, l, inner.getResult(0));
-             })
-             .getResult(0);
+  // One row of colq (a quad of col rows) into `dest` at row `destRow`.
+  auto packRow = [&](OpBuilder &b, Location l, Value q, Value dest, Value destRow) -> Value {
+    auto inner = scf::ForOp::create(
+        b, l, cst(b, 0), cst(b, pp / L), cst(b, 1), ValueRange{dest},
+        [&](OpBuilder &ib, Location il, Value c, ValueRange it) {
+          Value pix = arith::MulIOp::create(ib, il, c, cst(ib, L));
+          Value base = arith::MulIOp::create(ib, il, q, cst(ib, 4));
+          SmallVector<Value> rows;
+          for (int64_t j = 0; j < 4; ++j) {
+            Value r = arith::AddIOp::create(ib, il, base, cst(ib, j));
+            Value v = vector::TransferReadOp::create(ib, il, rowT, col, ValueRange{r, pix}, zero8,
+                                                     ArrayRef<bool>{p % L == 0});
+            rows.push_back(arith::XOrIOp::create(ib, il, v, flip));
+          }
+          Value a = vector::InterleaveOp::create(ib, il, rows[0], rows[2]);
+          Value bb = vector::InterleaveOp::create(ib, il, rows[1], rows[3]);
+          Value quad = vector::InterleaveOp::create(ib, il, a, bb);
+          Value at = arith::MulIOp::create(ib, il, pix, cst(ib, 4));
+          Value w = vector::TransferWriteOp::create(ib, il, quad, it[0], ValueRange{destRow, at},
+                                                    ArrayRef<bool>{true})
+                        .getResult();
+          scf::YieldOp::create(ib, il, w);
+        });
+    return inner.getResult(0);
+  };
+  // A small matrix in one loop; a large one a parallel task per quad (as
+  // buildIm2Col: dispatching tasks costs more than a small copy).
+  constexpr int64_t kParallelPackBytes = 1 << 16;
+  if (kq * pp * 4 < kParallelPackBytes) {
+    colq = scf::ForOp::create(rewriter, loc, cst(rewriter, 0), cst(rewriter, kq), cst(rewriter, 1),
+                              ValueRange{colq},
+                              [&](OpBuilder &b, Location l, Value q, ValueRange it) {
+                                scf::YieldOp::create(b, l, packRow(b, l, q, it[0], q));
+                              })
+               .getResult(0);
+  } else {
+    auto forall = scf::ForallOp::create(rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(kq)},
+                                        ValueRange{colq}, std::nullopt);
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(forall.getTerminator());
+    Value q = forall.getInductionVar(0);
+    Value row = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{1, pp * 4}, i8);
+    row = packRow(rewriter, loc, q, row, cst(rewriter, 0));
+    rewriter.setInsertionPointToEnd(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(
+        rewriter, loc, row, forall.getRegionIterArgs()[0], SmallVector<OpFoldResult>{q, rewriter.getIndexAttr(0)},
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(pp * 4)},
+        SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
+    colq = forall.getResult(0);
+  }
 
   // out[FP, PP] by tiles of MR x PT, one parallel task each.
   auto accT = VectorType::get({L}, i32);

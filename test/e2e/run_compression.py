@@ -423,7 +423,7 @@ def int8_ops(cfg, work):
 
     inits = [w("w1", 8, 4, 3, 3), w("b1", 8), w("w2", 8, 4, 3, 3), w("w3", 8, 1, 3, 3),
              w("b3", 8), w("w4", 6, 8, 1, 1), w("wg", 10, 6), w("c", 10),
-             w("w5", 5, 4, 3)]
+             w("w5", 5, 4, 3), w("w6", 16, 32, 3, 3)]
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["a"], pads=[1, 1, 1, 1], strides=[2, 2]),
         helper.make_node("Relu", ["a"], ["ar"]),
@@ -436,22 +436,27 @@ def int8_ops(cfg, work):
         helper.make_node("Gemm", ["f", "wg", "c"], ["y"], transB=1, alpha=0.5, beta=2.0),
         # 1-d, on data far from zero (all in [5, 7]: zero point at the end).
         helper.make_node("Conv", ["s", "w5"], ["z"], pads=[1, 1]),
+        # Large enough (K 288 x P 256) for the kernels' parallel packing.
+        helper.make_node("Conv", ["t", "w6"], ["u"], pads=[1, 1, 1, 1]),
     ]
     graph = helper.make_graph(
         nodes, "int8_ops",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4, 11, 11]),
-         helper.make_tensor_value_info("s", TensorProto.FLOAT, ["n", 4, 16])],
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, ["n", 4, 16]),
+         helper.make_tensor_value_info("t", TensorProto.FLOAT, ["n", 32, 16, 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 10]),
-         helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 5, 16])], inits)
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 5, 16]),
+         helper.make_tensor_value_info("u", TensorProto.FLOAT, ["n", 16, 16, 16])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     p = lambda n: os.path.join(work, n)
     onnx.save(model, p("int8-ops.onnx"))
     sample = lambda: (rng.normal(0, 1, (1, 4, 11, 11)).astype(np.float32),
-                      rng.uniform(5, 7, (1, 4, 16)).astype(np.float32))
+                      rng.uniform(5, 7, (1, 4, 16)).astype(np.float32),
+                      rng.normal(0, 1, (1, 32, 16, 16)).astype(np.float32))
     calib = [sample() for _ in range(16)]
     root = p("calib")
-    for name, k in (("x", 0), ("s", 1)):
+    for name, k in (("x", 0), ("s", 1), ("t", 2)):
         os.makedirs(os.path.join(root, name), exist_ok=True)
         for i, c in enumerate(calib):
             np.save(os.path.join(root, name, f"{i:06d}.npy"), c[k])
@@ -459,7 +464,9 @@ def int8_ops(cfg, work):
         json.dump({"format": "glmc-npy-dir-v1", "count": len(calib), "batch_per_file": 1,
                    "inputs": [{"name": "x", "dir": "x", "dtype": "float32",
                                "shape": [1, 4, 11, 11]},
-                              {"name": "s", "dir": "s", "dtype": "float32", "shape": [1, 4, 16]}],
+                              {"name": "s", "dir": "s", "dtype": "float32", "shape": [1, 4, 16]},
+                              {"name": "t", "dir": "t", "dtype": "float32",
+                               "shape": [1, 32, 16, 16]}],
                    "labels": []}, f)
     flags = ["--quantize", "int8", "--calib", root]
     glmc([p("int8-ops.onnx")] + flags + ["--report", p("int8-ops.json"), "-o", p("int8-ops.so")],
@@ -479,25 +486,26 @@ def int8_ops(cfg, work):
         variants.append(("x86-64-v3", p("int8-ops.v3.so")))
     report = load_report(p("int8-ops.json"))
     quantized = [l["name"] for l in report["layers"] if l.get("quantization")]
-    check(len(quantized) == 6, f"all 6 convs/gemms quantized: {quantized}")
+    check(len(quantized) == 7, f"all 7 convs/gemms quantized: {quantized}")
     zps = [l["quantization"]["data_zero_point"] for l in report["layers"] if l.get("quantization")]
     check(-128 in zps, f"data zero points {zps} include -128 (non-negative data, ReLU output)")
     tests = [sample() for _ in range(4)]
-    x = [np.concatenate([t[0] for t in tests]), np.concatenate([t[1] for t in tests])]
+    x = [np.concatenate([t[k] for t in tests]) for k in range(3)]
     ref = ort_qdq_run(p("int8-ops.qdq.onnx"), x)
     fref = ort.InferenceSession(p("int8-ops.onnx"), providers=["CPUExecutionProvider"]).run(
-        None, {"x": x[0], "s": x[1]})
+        None, {"x": x[0], "s": x[1], "t": x[2]})
     outs = {}
     for target, so in variants:
         cmd = [cfg.run, so]
         for i, a in enumerate(x):
             np.save(p(f"ops.in{i}.npy"), a)
             cmd += ["--input", p(f"ops.in{i}.npy")]
-        cmd += ["--output", p(f"ops.{target}.y.npy"), "--output", p(f"ops.{target}.z.npy")]
+        for name in ("y", "z", "u"):
+            cmd += ["--output", p(f"ops.{target}.{name}.npy")]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(f"FAIL: {' '.join(cmd)}:\n{r.stdout}{r.stderr}")
-        for k, name in enumerate(("y", "z")):
+        for k, name in enumerate(("y", "z", "u")):
             got = np.load(p(f"ops.{target}.{name}.npy"))
             outs.setdefault(name, []).append(got)
             compare_quantized(got, ref[k], f"{target} {name}")

@@ -32,3 +32,25 @@ func.func @conv(%x: tensor<1x4x6x6xi8>) -> tensor<1x16x6x6xi32> {
          ins(%p, %w : tensor<1x4x8x8xi8>, tensor<16x4x3x3xi8>) outs(%z : tensor<1x16x6x6xi32>) -> tensor<1x16x6x6xi32>
   return %y : tensor<1x16x6x6xi32>
 }
+
+// A large im2col (K 288 = 72 quads x P 256) is packed by one parallel task
+// per quad.
+// VNNI-LABEL: func.func @large
+// VNNI: scf.forall (%{{.*}}) in (72) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<72x1024xi8>)
+// VNNI: vector.interleave
+// VNNI: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%{{.*}}, 0] [1, 1024] [1, 1]
+// VNNI: glm.dot4_accumulate
+func.func @large(%x: tensor<1x32x16x16xi8>) -> tensor<1x16x16x16xi32> {
+  %w = arith.constant dense<1> : tensor<16x32x3x3xi8>
+  %c0 = arith.constant 0 : i32
+  %cpad = arith.constant 3 : i8
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %cpad : i8
+  } : tensor<1x32x16x16xi8> to tensor<1x32x18x18xi8>
+  %e = tensor.empty() : tensor<1x16x16x16xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x16x16x16xi32>) -> tensor<1x16x16x16xi32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%p, %w : tensor<1x32x18x18xi8>, tensor<16x32x3x3xi8>) outs(%z : tensor<1x16x16x16xi32>) -> tensor<1x16x16x16xi32>
+  return %y : tensor<1x16x16x16xi32>
+}
