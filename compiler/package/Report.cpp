@@ -270,6 +270,12 @@ std::string optionsAsFlags(const Object &o) {
       flags += std::string(" ") + flag + " " + shellWord(str(key));
   if (auto rec = o.getBoolean("reconstruct"); rec && !*rec)
     flags += " --prune-reconstruct=false";
+  if (!str("quantize").empty()) {
+    flags += " --quantize " + shellWord(str("quantize")) + " --quantize-calib-method " +
+             shellWord(str("quantize_calib_method"));
+    if (auto pc = o.getNumber("quantize_percentile"))
+      flags += " --quantize-percentile " + shortNumber(*pc);
+  }
   if (const llvm::json::Array *ex = o.getArray("exclude"))
     for (const llvm::json::Value &v : *ex)
       if (auto e = v.getAsString())
@@ -379,14 +385,24 @@ std::string glmc::package::toHTML(const CompressionReport &r) {
 
   os << "<table><tr><th>layer</th><th>op</th><th>weight before</th><th>weight after</th>"
         "<th>params before</th><th>params after</th><th>nonzero after</th><th>sparsity</th>"
-        "<th>FLOPs before</th><th>FLOPs after</th><th>note</th></tr>\n";
+        "<th>FLOPs before</th><th>FLOPs after</th><th>int8 (data scale / zero point, weight "
+        "scales, weight SQNR, clipped)</th><th>note</th></tr>\n";
   for (const LayerCost &b : r.before.layers) {
     const LayerCost *a = findLayer(r.after, b.name);
+    std::string int8;
+    if (a && a->quant) {
+      const QuantInfo &q = *a->quant;
+      int8 = llvm::formatv("{0:g4} / {1}, {2:g3}..{3:g3}, {4:f1} dB, {5}", q.dataScale,
+                           q.dataZeroPoint, q.weightScaleMin, q.weightScaleMax, q.weightSqnrDb,
+                           pct(q.clipped))
+                 .str();
+    }
     os << "<tr><td>" << htmlEscape(b.name) << "</td><td class=\"l\">" << b.op << "</td><td>"
        << shapeString(b.weightShape) << "</td><td>" << (a ? shapeString(a->weightShape) : "")
        << "</td><td>" << b.params << "</td><td>" << (a ? a->params : 0) << "</td><td>"
        << (a ? a->nonzero : 0) << "</td><td>" << pct(a ? reduction(b.params, a->nonzero) : 1.0)
-       << "</td><td>" << b.flops << "</td><td>" << (a ? a->flops : 0) << "</td><td class=\"l kept\">"
+       << "</td><td>" << b.flops << "</td><td>" << (a ? a->flops : 0) << "</td><td>" << int8
+       << "</td><td class=\"l kept\">"
        << (a ? htmlEscape(a->keptReason) : "removed") << "</td></tr>\n";
   }
   os << "</table>\n";

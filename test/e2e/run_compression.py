@@ -382,8 +382,40 @@ def int8_trained(cfg, work, name, max_drop, extra=()):
     return report
 
 
+def peak_rss_kb(cmd):
+    """Peak resident memory of one run of `cmd` (its own, not the test's)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {status}: {proc.stderr.read().decode()}")
+    return usage.ru_maxrss
+
+
 def resnet_int8(cfg, work):
     int8_trained(cfg, work, "digits-resnet", 0.010)
+    # Calibration streams from disk: 10x the samples, the same memory.
+    m = os.path.join(cfg.models, "digits-resnet")
+    big = os.path.join(work, "calib-10x")
+    os.makedirs(os.path.join(big, "x"), exist_ok=True)
+    with open(os.path.join(m, "calib", "manifest.json")) as f:
+        manifest = json.load(f)
+    files = sorted(os.listdir(os.path.join(m, "calib", "x")))
+    for r in range(10):
+        for i, name in enumerate(files):
+            dst = os.path.join(big, "x", f"{r * len(files) + i:06d}.npy")
+            if not os.path.exists(dst):
+                os.symlink(os.path.abspath(os.path.join(m, "calib", "x", name)), dst)
+    manifest["count"] = 10 * len(files)
+    with open(os.path.join(big, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    rss = []
+    for c in (os.path.join(m, "calib"), big):
+        rss.append(peak_rss_kb([cfg.glmc, os.path.join(m, "digits-resnet.onnx"), "--quantize",
+                                "int8", "--calib", c, "--quiet", "-o",
+                                os.path.join(work, "rss.so")]))
+    check(rss[1] < 1.10 * rss[0],
+          f"peak RSS calibrating on {len(files)} samples {rss[0]} KB, on {10 * len(files)} "
+          f"{rss[1]} KB (+{100 * (rss[1] / rss[0] - 1):.1f}% < 10%)")
     # Percentile ranges clip a little and stay accurate.
     m = os.path.join(cfg.models, "digits-resnet")
     out = os.path.join(work, "pct.json")
