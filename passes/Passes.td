@@ -404,16 +404,19 @@ def LowerIndexReportsPass : Pass<"glm-lower-index-reports", "ModuleOp"> {
 }
 
 def LowerInt8DotsPass : Pass<"glm-lower-int8-dots", "func::FuncOp"> {
-  let summary = "glm.dot4_accumulate -> vpdpbusd (AVX-512 VNNI) or vector arithmetic";
+  let summary = "glm.dot4_accumulate -> vpdpbusd (AVX-512 VNNI), sdot (AArch64) or vector arithmetic";
   let description = [{
     Runs after bufferization and buffer deallocation (the intrinsic call
     has no memory-effect model they could read). With `vnni`, a 16-lane
-    glm.dot4_accumulate becomes `llvm.x86.avx512.vpdpbusd.512`; otherwise
-    (and for other widths) the bytes are widened, multiplied and summed in
-    fours with vector ops, which any target lowers.
+    uint8 x int8 glm.dot4_accumulate becomes
+    `llvm.x86.avx512.vpdpbusd.512`; with `dotprod`, a 4-lane int8 x int8
+    one (`a_signed`) becomes `llvm.aarch64.neon.sdot`; otherwise the bytes
+    are widened, multiplied and summed in fours with vector ops, which any
+    target lowers.
   }];
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"false", "The target has AVX-512 VNNI">,
+    Option<"dotprod", "dotprod", "bool", /*default=*/"false", "The target has AArch64 dotprod">,
   ];
   let dependentDialects = ["LLVM::LLVMDialect", "vector::VectorDialect", "arith::ArithDialect"];
 }
@@ -646,6 +649,8 @@ def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {
            "Number of vector registers">,
     Option<"vnni", "vnni", "bool", /*default=*/"false",
            "int8 convolutions with AVX-512 VNNI dot products (vpdpbusd); needs vector-bits=512">,
+    Option<"dotprod", "dotprod", "bool", /*default=*/"false",
+           "int8 convolutions with AArch64 dot products (sdot)">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "scf::SCFDialect",
                            "vector::VectorDialect", "tensor::TensorDialect", "glm::GLMDialect"];

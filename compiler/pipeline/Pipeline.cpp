@@ -129,6 +129,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     tv.vectorBits = target.vectorBits;
     tv.numRegisters = target.numVectorRegisters;
     tv.vnni = target.vectorBits == 512 && (target.cpuFeatures & GLM_CPU_X86_AVX512VNNI);
+    tv.dotprod = target.cpuFeatures & GLM_CPU_ARM_DOTPROD;
     fpm.addPass(glm::createTileAndVectorizePass(tv));
     fpm.addPass(createCanonicalizerPass());
     fpm.addPass(createCSEPass());
@@ -158,6 +159,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     fpm.addPass(createConvertLinalgToLoopsPass());
     glm::LowerInt8DotsPassOptions dots;
     dots.vnni = target.vectorBits == 512 && (target.cpuFeatures & GLM_CPU_X86_AVX512VNNI);
+    dots.dotprod = target.cpuFeatures & GLM_CPU_ARM_DOTPROD;
     fpm.addPass(glm::createLowerInt8DotsPass(dots));
     fpm.addPass(glm::createApproximateMathPass());
     fpm.addPass(createLowerAffinePass());

@@ -26,8 +26,9 @@ Value expand(OpBuilder &b, Location loc, glm::Dot4AccumulateOp op) {
   auto bytesT = VectorType::get({4 * n}, i8), wideT = VectorType::get({4 * n}, i32);
   Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
   Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
-  Value prod = arith::MulIOp::create(b, loc, arith::ExtUIOp::create(b, loc, wideT, a),
-                                     arith::ExtSIOp::create(b, loc, wideT, w));
+  Value wa = op.getASigned() ? arith::ExtSIOp::create(b, loc, wideT, a).getResult()
+                            : arith::ExtUIOp::create(b, loc, wideT, a).getResult();
+  Value prod = arith::MulIOp::create(b, loc, wa, arith::ExtSIOp::create(b, loc, wideT, w));
   Value quads = vector::ShapeCastOp::create(b, loc, VectorType::get({n, 4}, i32), prod);
   Value sum = vector::MultiDimReductionOp::create(b, loc, quads, op.getAcc(), ArrayRef<bool>{false, true},
                                                   vector::CombiningKind::ADD);
@@ -43,7 +44,17 @@ struct LowerInt8DotsPass : glm::impl::LowerInt8DotsPassBase<LowerInt8DotsPass> {
       OpBuilder b(op);
       Location loc = op.getLoc();
       Value r;
-      if (vnni && cast<VectorType>(op.getType()).getDimSize(0) == 16) {
+      int64_t lanes = cast<VectorType>(op.getType()).getDimSize(0);
+      if (dotprod && lanes == 4 && op.getASigned()) {
+        // (<4 x i32> acc, <16 x i8> signed, <16 x i8> signed).
+        auto bytesT = VectorType::get({16}, b.getI8Type());
+        Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
+        Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
+        r = LLVM::CallIntrinsicOp::create(b, loc, op.getType(),
+                                          b.getStringAttr("llvm.aarch64.neon.sdot.v4i32.v16i8"),
+                                          ValueRange{op.getAcc(), a, w})
+                .getResult(0);
+      } else if (vnni && lanes == 16 && !op.getASigned()) {
         // LLVM's signature: (<16 x i32> acc, <64 x i8> unsigned, <64 x i8> signed).
         auto bytesT = VectorType::get({64}, b.getI8Type());
         Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());

@@ -771,9 +771,16 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   return success();
 }
 
+/// The int8 dot-product instruction a kernel is built for.
+enum class Int8Dot {
+  Vnni,    ///< AVX-512 VNNI vpdpbusd: 16 lanes, uint8 x int8
+  Dotprod, ///< AArch64 dotprod sdot: 4 lanes, int8 x int8
+};
+
 /// An int8 convolution (glm-quantize: i8 x i8 into a zero-filled i32
-/// accumulator) on AVX-512 VNNI: im2col (buildIm2Col), its rows packed in
-/// quads, then out[F, P] by vpdpbusd register tiles.
+/// accumulator) on int8 dot-product instructions: im2col (buildIm2Col), its
+/// rows packed in quads, then out[F, P] by register tiles of
+/// glm.dot4_accumulate (glm-lower-int8-dots makes them vpdpbusd or sdot).
 ///
 /// vpdpbusd adds to each i32 lane the dot product of 4 unsigned bytes and
 /// 4 signed bytes. The lanes are 16 pixels; their 4 bytes are 4
@@ -782,15 +789,32 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
 /// W[f, 4q..4q+3], one i32 broadcast to every lane, are the signed side.
 /// The +128 adds 128 * sum_k W[f, k] to row f, which the accumulators
 /// start from minus. No saturation anywhere (unlike vpmaddubsw): the
-/// result is exactly the i32 contraction. A tile is MR rows of F by NV
-/// vectors of 16 pixels; F and P are padded to whole tiles (the weights at
-/// compile time), K to whole quads, and the padding sliced off.
-LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv,
-                                  int64_t lanes) {
+/// result is exactly the i32 contraction. sdot (AArch64 dotprod) takes
+/// int8 on both sides: no flip, no correction, 4 pixels a vector. A tile
+/// is MR rows of F by NV vectors of pixels; F and P are padded to whole
+/// tiles (the weights at compile time), K to whole quads, and the padding
+/// sliced off.
+LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwOp conv,
+                                 int64_t lanes, Int8Dot isa) {
   FailureOr<ConvOperands> ops = staticUnitBatchF32(conv, /*int8=*/true);
   if (failed(ops) || !ops->xt.getElementType().isInteger(8))
     return failure();
-  auto fill = ops->out.getDefiningOp<linalg::FillOp>();
+  // A zero accumulator: a zero fill, or a slice of one (the tile of a
+  // dynamic batch, whose loop carries the filled tensor and writes each
+  // batch element's slice once).
+  Value acc0 = ops->out;
+  while (true) {
+    if (auto slice = acc0.getDefiningOp<tensor::ExtractSliceOp>()) {
+      acc0 = slice.getSource();
+      continue;
+    }
+    auto arg = dyn_cast<BlockArgument>(acc0);
+    auto loop = arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp()) : nullptr;
+    if (!loop || arg.getArgNumber() == 0)
+      break;
+    acc0 = loop.getTiedLoopInit(arg)->get();
+  }
+  auto fill = acc0.getDefiningOp<linalg::FillOp>();
   if (!fill || !matchPattern(fill.getInputs()[0], m_Zero()))
     return failure();
   ElementsAttr wAttr;
@@ -799,11 +823,15 @@ LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchw
   std::optional<SmallVector<double>> wv = glm::getValuesAsDouble(wAttr);
   if (!wv)
     return failure();
-  constexpr int64_t MR = 6, NV = 4, L = 16, PT = NV * L;
+  // Pixels per vector, and per step of the packing (its layout does not
+  // depend on L).
+  const bool flipData = isa == Int8Dot::Vnni;
+  const int64_t MR = 6, NV = 4, L = isa == Int8Dot::Vnni ? 16 : 4, PT = NV * L, PW = 16;
   RankedTensorType wt = ops->wt, ot = ops->ot;
   int64_t f = wt.getDimSize(0), kh = wt.getDimSize(2), kw = wt.getDimSize(3);
   int64_t k = wt.getDimSize(1) * kh * kw, oh = ot.getDimSize(2), ow = ot.getDimSize(3), p = oh * ow;
-  int64_t kq = (k + 3) / 4, fp = (f + MR - 1) / MR * MR, pp = (p + PT - 1) / PT * PT;
+  int64_t kq = (k + 3) / 4, fp = (f + MR - 1) / MR * MR,
+          pp = (p + std::max(PT, PW) - 1) / std::max(PT, PW) * std::max(PT, PW);
   MLIRContext *ctx = rewriter.getContext();
   Location loc = conv.getLoc();
   Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
@@ -815,7 +843,8 @@ LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchw
     for (int64_t i = 0; i < k; ++i) {
       int32_t byte = int32_t(int8_t(int64_t((*wv)[o * k + i])));
       packed[o * kq + i / 4] |= int32_t(uint32_t(uint8_t(byte)) << (8 * (i % 4)));
-      start[o] -= 128 * byte;
+      if (flipData)
+        start[o] -= 128 * byte;
     }
   rewriter.setInsertionPoint(conv);
   Value w4 = arith::ConstantOp::create(
@@ -835,24 +864,24 @@ LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchw
                                 padValue, /*nofold=*/false);
   }
 
-  // colq[q, 4 * pix + j] = col[4q + j, pix] ^ 0x80, pixels past P zero.
-  auto rowT = VectorType::get({L}, i8);
+  // colq[q, 4 * pix + j] = col[4q + j, pix] (^ 0x80), pixels past P zero.
+  auto rowT = VectorType::get({PW}, i8);
   Value colq = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kq, pp * 4}, i8);
   Value zero8 = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(i8));
   Value flip = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(rowT, rewriter.getIntegerAttr(i8, -128)));
   // One row of colq (a quad of col rows) into `dest` at row `destRow`.
   auto packRow = [&](OpBuilder &b, Location l, Value q, Value dest, Value destRow) -> Value {
     auto inner = scf::ForOp::create(
-        b, l, cst(b, 0), cst(b, pp / L), cst(b, 1), ValueRange{dest},
+        b, l, cst(b, 0), cst(b, pp / PW), cst(b, 1), ValueRange{dest},
         [&](OpBuilder &ib, Location il, Value c, ValueRange it) {
-          Value pix = arith::MulIOp::create(ib, il, c, cst(ib, L));
+          Value pix = arith::MulIOp::create(ib, il, c, cst(ib, PW));
           Value base = arith::MulIOp::create(ib, il, q, cst(ib, 4));
           SmallVector<Value> rows;
           for (int64_t j = 0; j < 4; ++j) {
             Value r = arith::AddIOp::create(ib, il, base, cst(ib, j));
             Value v = vector::TransferReadOp::create(ib, il, rowT, col, ValueRange{r, pix}, zero8,
-                                                     ArrayRef<bool>{p % L == 0});
-            rows.push_back(arith::XOrIOp::create(ib, il, v, flip));
+                                                     ArrayRef<bool>{p % PW == 0});
+            rows.push_back(flipData ? arith::XOrIOp::create(ib, il, v, flip).getResult() : v);
           }
           Value a = vector::InterleaveOp::create(ib, il, rows[0], rows[2]);
           Value bb = vector::InterleaveOp::create(ib, il, rows[1], rows[3]);
@@ -930,7 +959,9 @@ LogicalResult rewriteInt8ConvVnni(RewriterBase &rewriter, linalg::Conv2DNchwFchw
             Value wb = vector::BroadcastOp::create(b, l, accT, wq);
             for (int64_t c = 0; c < NV; ++c)
               next.push_back(
-                  glm::Dot4AccumulateOp::create(b, l, acc[m * NV + c], cols[c], wb).getResult());
+                  glm::Dot4AccumulateOp::create(b, l, acc[m * NV + c], cols[c], wb,
+                                                /*a_signed=*/!flipData)
+                      .getResult());
           }
           scf::YieldOp::create(b, l, next);
         });
@@ -1178,7 +1209,10 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
           continue;
       }
       rewriter.setInsertionPoint(target);
-      if (vnni && succeeded(rewriteInt8ConvVnni(rewriter, target, vectorLanes())))
+      if (vnni && succeeded(rewriteInt8ConvDot(rewriter, target, vectorLanes(), Int8Dot::Vnni)))
+        continue;
+      if (dotprod &&
+          succeeded(rewriteInt8ConvDot(rewriter, target, vectorLanes(), Int8Dot::Dotprod)))
         continue;
       if (succeeded(rewriteConvAsMatmul(rewriter, target, vectorLanes())))
         continue;

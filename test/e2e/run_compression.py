@@ -44,7 +44,8 @@ Cases:
                      both (fewer FLOPs and params, int8 layers), accuracy drop
                      <= 2 points, ORT on the export == the artifact.
   int8-aarch64       digits-resnet int8 for rpi4 and rpi5 under qemu: the host
-                     int8 artifact's outputs, and ORT on the QDQ export.
+                     int8 artifact's outputs, and ORT on the QDQ export; rpi5's
+                     object code has sdot (dotprod kernels), rpi4's none.
   ort-qdq            QDQ models from ONNX Runtime's quantize_static (U8S8 per
                      channel, S8S8 per tensor): every conv/gemm on glmc's int8
                      path with the model's scales, matching ORT on the model.
@@ -513,6 +514,11 @@ def int8_ops(cfg, work):
           + ("AVX-512 VNNI (vpdpbusd)" if "avx512vnni" in host_line and "x86-64-v4" in host_line
              else "i32 outer products (no AVX-512 VNNI)"))
     variants = [("host", p("int8-ops.so"))]
+    if "avx512vnni" in host_line and "x86-64-v4" in host_line:
+        dis = subprocess.run([cfg.objdump, "-d", p("int8-ops.so")], capture_output=True,
+                             text=True).stdout
+        n = len(re.findall(r"\bvpdpbusd\b", dis))
+        check(n > 0, f"host: {n} vpdpbusd instructions in the object code")
     if "x86_64" in host_line and "avx2" in host_line:
         glmc([p("int8-ops.onnx")] + flags + ["--target", "x86-64-v3", "-o", p("int8-ops.v3.so")], cfg)
         variants.append(("x86-64-v3", p("int8-ops.v3.so")))
@@ -577,6 +583,12 @@ def int8_aarch64(cfg, work):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if r.returncode != 0:
             sys.exit(f"FAIL: {' '.join(cmd)}:\n{r.stdout}{r.stderr}")
+        # rpi5 (dotprod) runs its int8 convolutions on sdot, rpi4 cannot.
+        dis = subprocess.run([cfg.objdump, "-d", "--mattr=+dotprod", p(f"{target}.so")],
+                             capture_output=True, text=True).stdout
+        sdots = len(re.findall(r"\bsdot\b", dis))
+        check(sdots > 0 if target == "rpi5" else sdots == 0,
+              f"{target}: {sdots} sdot instructions in the object code")
         y = np.load(p(f"{target}.out0.npy"))
         check(max_err(y, y_host) <= 1e-5,
               f"{target} under qemu ({cpu}) vs the host int8 artifact: max abs err "
@@ -762,6 +774,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--aarch64-run", default="", help="cross-built glmrt-run (int8-aarch64)")
     ap.add_argument("--qemu", default="", help="qemu-aarch64 command with -L SYSROOT (int8-aarch64)")
+    ap.add_argument("--objdump", default="llvm-objdump", help="llvm-objdump (int8 kernels' instructions)")
     ap.add_argument("case", choices=sorted(CASES))
     cfg = ap.parse_args()
     work = os.path.join(cfg.work, cfg.case)

@@ -293,17 +293,19 @@ def GLM_ReportIndexErrorOp : Op<GLM_Dialect, "report_index_error",
 
 def GLM_Dot4AccumulateOp : Op<GLM_Dialect, "dot4_accumulate",
                                [Pure, AllTypesMatch<["acc", "a", "b", "result"]>]> {
-  let summary = "i32 lanes plus 4-byte uint8 x int8 dot products (made by the lowering)";
+  let summary = "i32 lanes plus 4-byte int8 dot products (made by the lowering)";
   let description = [{
-    `result[i] = acc[i] + sum_{j<4} zext(a.byte[4i+j]) * sext(b.byte[4i+j])`,
-    each i32 lane of `a` and `b` holding 4 bytes (little-endian). Made by
+    `result[i] = acc[i] + sum_{j<4} ext(a.byte[4i+j]) * sext(b.byte[4i+j])`,
+    each i32 lane of `a` and `b` holding 4 bytes (little-endian), `a`'s
+    bytes unsigned (zero-extended) or, with `a_signed`, signed. Made by
     glm-tile-and-vectorize's int8 convolution kernel for targets with
     int8 dot-product instructions; glm-lower-int8-dots turns it into the
-    target's instruction (AVX-512 VNNI vpdpbusd) or into plain vector
-    arithmetic. Exact: no saturation.
+    target's instruction (AVX-512 VNNI vpdpbusd for uint8 x int8, AArch64
+    sdot for int8 x int8) or into plain vector arithmetic. Exact: no
+    saturation.
   }];
   let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc, VectorOfRankAndType<[1], [I32]>:$a,
-                       VectorOfRankAndType<[1], [I32]>:$b);
+                       VectorOfRankAndType<[1], [I32]>:$b, UnitAttr:$a_signed);
   let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
   let assemblyFormat = "$acc `,` $a `,` $b attr-dict `:` type($result)";
 }

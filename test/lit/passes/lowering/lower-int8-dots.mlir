@@ -1,5 +1,6 @@
 // RUN: glm-opt %s -glm-lower-int8-dots="vnni=1" | FileCheck %s --check-prefix=VNNI
 // RUN: glm-opt %s -glm-lower-int8-dots | FileCheck %s --check-prefix=PLAIN
+// RUN: glm-opt %s -glm-lower-int8-dots="dotprod=1" | FileCheck %s --check-prefix=SDOT
 
 // With AVX-512 VNNI, 16 lanes are one vpdpbusd (LLVM takes the bytes as
 // <64 x i8>: the first unsigned, the second signed).
@@ -26,5 +27,16 @@ func.func @dot16(%acc: vector<16xi32>, %a: vector<16xi32>, %b: vector<16xi32>) -
 // VNNI: arith.extui
 func.func @dot4(%acc: vector<4xi32>, %a: vector<4xi32>, %b: vector<4xi32>) -> vector<4xi32> {
   %r = glm.dot4_accumulate %acc, %a, %b : vector<4xi32>
+  return %r : vector<4xi32>
+}
+
+// int8 x int8 in 4 lanes is AArch64's sdot with dotprod.
+// SDOT-LABEL: func.func @sdot4
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"(%arg0, %{{.*}}, %{{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// PLAIN-LABEL: func.func @sdot4
+// PLAIN: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// PLAIN: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+func.func @sdot4(%acc: vector<4xi32>, %a: vector<4xi32>, %b: vector<4xi32>) -> vector<4xi32> {
+  %r = glm.dot4_accumulate %acc, %a, %b {a_signed} : vector<4xi32>
   return %r : vector<4xi32>
 }

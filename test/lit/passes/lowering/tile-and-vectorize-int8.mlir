@@ -1,5 +1,6 @@
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=512 num-registers=32 vnni=1" | FileCheck %s --check-prefix=VNNI
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=256 num-registers=16" | FileCheck %s --check-prefix=AVX2
+// RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=128 num-registers=32 dotprod=1" | FileCheck %s --check-prefix=SDOT
 
 // An int8 convolution (i8 x i8 into a zero-filled i32 accumulator) with
 // vnni=1 has the weights as one i32 per 4 bytes of a row ([F rounded up to 6
@@ -14,6 +15,12 @@
 // VNNI: scf.forall (%{{.*}}, %{{.*}}) in (3, 1)
 // VNNI-COUNT-24: glm.dot4_accumulate
 // VNNI: tensor.extract_slice %{{.*}}[0, 0] [16, 36] [1, 1] : tensor<18x64xi32> to tensor<16x36xi32>
+// With dotprod (sdot takes int8 on both sides): no sign-bit flip, the
+// accumulators start at 0, 4 pixels a vector (tiles of 6 rows x 16).
+// SDOT-LABEL: func.func @conv
+// SDOT-NOT: arith.xori
+// SDOT: scf.forall (%{{.*}}, %{{.*}}) in (3, 3) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<18x48xi32>)
+// SDOT-COUNT-24: glm.dot4_accumulate {{.*}} {a_signed} : vector<4xi32>
 // Without vnni: the im2col contraction in i32 outer products.
 // AVX2-LABEL: func.func @conv
 // AVX2-NOT: glm.dot4_accumulate
