@@ -417,6 +417,7 @@ def LowerInt8DotsPass : Pass<"glm-lower-int8-dots", "func::FuncOp"> {
   let options = [
     Option<"vnni", "vnni", "bool", /*default=*/"false", "The target has AVX-512 VNNI">,
     Option<"dotprod", "dotprod", "bool", /*default=*/"false", "The target has AArch64 dotprod">,
+    Option<"avx2", "avx2", "bool", /*default=*/"false", "The target has AVX2 (vpmaddwd)">,
   ];
   let dependentDialects = ["LLVM::LLVMDialect", "vector::VectorDialect", "arith::ArithDialect"];
 }
@@ -651,6 +652,8 @@ def TileAndVectorizePass : Pass<"glm-tile-and-vectorize", "func::FuncOp"> {
            "int8 convolutions with AVX-512 VNNI dot products (vpdpbusd); needs vector-bits=512">,
     Option<"dotprod", "dotprod", "bool", /*default=*/"false",
            "int8 convolutions with AArch64 dot products (sdot)">,
+    Option<"pmaddwd", "pmaddwd", "bool", /*default=*/"false",
+           "int8 convolutions with AVX2 int16 pair products (vpmaddwd); needs vector-bits=256">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "scf::SCFDialect",
                            "vector::VectorDialect", "tensor::TensorDialect", "glm::GLMDialect"];

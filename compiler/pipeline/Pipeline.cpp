@@ -130,6 +130,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     tv.numRegisters = target.numVectorRegisters;
     tv.vnni = target.vectorBits == 512 && (target.cpuFeatures & GLM_CPU_X86_AVX512VNNI);
     tv.dotprod = target.cpuFeatures & GLM_CPU_ARM_DOTPROD;
+    tv.pmaddwd = target.vectorBits == 256 && (target.cpuFeatures & GLM_CPU_X86_AVX2);
     fpm.addPass(glm::createTileAndVectorizePass(tv));
     fpm.addPass(createCanonicalizerPass());
     fpm.addPass(createCSEPass());
@@ -160,6 +161,7 @@ void glmc::pipeline::buildLoweringPipeline(OpPassManager &pm, const TargetInfo &
     glm::LowerInt8DotsPassOptions dots;
     dots.vnni = target.vectorBits == 512 && (target.cpuFeatures & GLM_CPU_X86_AVX512VNNI);
     dots.dotprod = target.cpuFeatures & GLM_CPU_ARM_DOTPROD;
+    dots.avx2 = target.cpuFeatures & GLM_CPU_X86_AVX2;
     fpm.addPass(glm::createLowerInt8DotsPass(dots));
     fpm.addPass(glm::createApproximateMathPass());
     fpm.addPass(createLowerAffinePass());

@@ -35,9 +35,46 @@ Value expand(OpBuilder &b, Location loc, glm::Dot4AccumulateOp op) {
   return sum;
 }
 
+/// acc + the int16 pair products, in vector ops.
+Value expand2(OpBuilder &b, Location loc, glm::Dot2AccumulateOp op) {
+  auto t = cast<VectorType>(op.getType());
+  int64_t n = t.getDimSize(0);
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  auto halvesT = VectorType::get({2 * n}, i16), wideT = VectorType::get({2 * n}, i32);
+  Value a = arith::ExtSIOp::create(b, loc, wideT, vector::BitCastOp::create(b, loc, halvesT, op.getA()));
+  Value w = arith::ExtSIOp::create(b, loc, wideT, vector::BitCastOp::create(b, loc, halvesT, op.getB()));
+  Value pairs = vector::ShapeCastOp::create(b, loc, VectorType::get({n, 2}, i32),
+                                            arith::MulIOp::create(b, loc, a, w));
+  return vector::MultiDimReductionOp::create(b, loc, pairs, op.getAcc(), ArrayRef<bool>{false, true},
+                                             vector::CombiningKind::ADD);
+}
+
 struct LowerInt8DotsPass : glm::impl::LowerInt8DotsPassBase<LowerInt8DotsPass> {
   using Base::Base;
   void runOnOperation() override {
+    SmallVector<glm::Dot2AccumulateOp> pairs;
+    getOperation().walk([&](glm::Dot2AccumulateOp op) { pairs.push_back(op); });
+    for (glm::Dot2AccumulateOp op : pairs) {
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      Value r;
+      if (avx2 && cast<VectorType>(op.getType()).getDimSize(0) == 8) {
+        // vpmaddwd (<16 x i16>, <16 x i16>) -> <8 x i32>, then the add
+        // (one vpdpwssd where the target has VNNI).
+        auto halvesT = VectorType::get({16}, b.getI16Type());
+        Value a = vector::BitCastOp::create(b, loc, halvesT, op.getA());
+        Value w = vector::BitCastOp::create(b, loc, halvesT, op.getB());
+        Value prod = LLVM::CallIntrinsicOp::create(b, loc, op.getType(),
+                                                   b.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                                                   ValueRange{a, w})
+                         .getResult(0);
+        r = arith::AddIOp::create(b, loc, op.getAcc(), prod);
+      } else {
+        r = expand2(b, loc, op);
+      }
+      op.replaceAllUsesWith(r);
+      op.erase();
+    }
     SmallVector<glm::Dot4AccumulateOp> dots;
     getOperation().walk([&](glm::Dot4AccumulateOp op) { dots.push_back(op); });
     for (glm::Dot4AccumulateOp op : dots) {

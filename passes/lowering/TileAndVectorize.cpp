@@ -773,8 +773,9 @@ LogicalResult rewriteConvAsMatmul(RewriterBase &rewriter, linalg::Conv2DNchwFchw
 
 /// The int8 dot-product instruction a kernel is built for.
 enum class Int8Dot {
-  Vnni,    ///< AVX-512 VNNI vpdpbusd: 16 lanes, uint8 x int8
-  Dotprod, ///< AArch64 dotprod sdot: 4 lanes, int8 x int8
+  Vnni,    ///< AVX-512 VNNI vpdpbusd: 16 lanes, uint8 x int8 quads
+  Dotprod, ///< AArch64 dotprod sdot: 4 lanes, int8 x int8 quads
+  Pmaddwd, ///< AVX2 vpmaddwd: 8 lanes, int16 x int16 pairs (int8 widened)
 };
 
 /// An int8 convolution (glm-quantize: i8 x i8 into a zero-filled i32
@@ -823,28 +824,33 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
   std::optional<SmallVector<double>> wv = glm::getValuesAsDouble(wAttr);
   if (!wv)
     return failure();
-  // Pixels per vector, and per step of the packing (its layout does not
-  // depend on L).
+  // Per instruction: L lanes of G products of E (G * bits(E) = 32); tiles
+  // of MR rows x NV vectors (within the target's registers); PW pixels per
+  // step of the packing (its layout does not depend on L).
   const bool flipData = isa == Int8Dot::Vnni;
-  const int64_t MR = 6, NV = 4, L = isa == Int8Dot::Vnni ? 16 : 4, PT = NV * L, PW = 16;
+  const int64_t G = isa == Int8Dot::Pmaddwd ? 2 : 4;
+  const int64_t MR = 6, NV = isa == Int8Dot::Pmaddwd ? 2 : 4,
+                L = isa == Int8Dot::Vnni ? 16 : isa == Int8Dot::Pmaddwd ? 8 : 4, PT = NV * L, PW = 16;
+  Type E = rewriter.getIntegerType(32 / G);
   RankedTensorType wt = ops->wt, ot = ops->ot;
   int64_t f = wt.getDimSize(0), kh = wt.getDimSize(2), kw = wt.getDimSize(3);
   int64_t k = wt.getDimSize(1) * kh * kw, oh = ot.getDimSize(2), ow = ot.getDimSize(3), p = oh * ow;
-  int64_t kq = (k + 3) / 4, fp = (f + MR - 1) / MR * MR,
+  int64_t kq = (k + G - 1) / G, fp = (f + MR - 1) / MR * MR,
           pp = (p + std::max(PT, PW) - 1) / std::max(PT, PW) * std::max(PT, PW);
   MLIRContext *ctx = rewriter.getContext();
   Location loc = conv.getLoc();
   Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
 
-  // Weights as [FP, KQ] i32 (4 bytes of a row each, little-endian) and
-  // each row's accumulator start, -128 * sum of its weights.
+  // Weights as [FP, KQ] i32 (G values of a row each, little-endian) and
+  // each row's accumulator start (-128 * sum of its weights when flipped).
   SmallVector<int32_t> packed(fp * kq, 0), start(fp, 0);
+  const uint32_t mask = G == 4 ? 0xffu : 0xffffu;
   for (int64_t o = 0; o < f; ++o)
     for (int64_t i = 0; i < k; ++i) {
-      int32_t byte = int32_t(int8_t(int64_t((*wv)[o * k + i])));
-      packed[o * kq + i / 4] |= int32_t(uint32_t(uint8_t(byte)) << (8 * (i % 4)));
+      int32_t value = int32_t(int8_t(int64_t((*wv)[o * k + i])));
+      packed[o * kq + i / G] |= int32_t((uint32_t(value) & mask) << ((32 / G) * (i % G)));
       if (flipData)
-        start[o] -= 128 * byte;
+        start[o] -= 128 * value;
     }
   rewriter.setInsertionPoint(conv);
   Value w4 = arith::ConstantOp::create(
@@ -855,19 +861,21 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
 
   Value col = buildIm2Col(rewriter, loc, ops->x, kh, kw, oh, ow, ops->strides, ops->dilations, lanes);
   auto cst = [&](OpBuilder &b, int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-  if (kq * 4 != k) {
-    // Whole quads: the extra rows meet zero weights, any value does.
+  if (kq * G != k) {
+    // Whole groups: the extra rows meet zero weights, any value does.
     SmallVector<OpFoldResult> low{rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> high{rewriter.getIndexAttr(kq * 4 - k), rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> high{rewriter.getIndexAttr(kq * G - k), rewriter.getIndexAttr(0)};
     Value padValue = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(i8));
-    col = tensor::PadOp::create(rewriter, loc, RankedTensorType::get({kq * 4, p}, i8), col, low, high,
+    col = tensor::PadOp::create(rewriter, loc, RankedTensorType::get({kq * G, p}, i8), col, low, high,
                                 padValue, /*nofold=*/false);
   }
 
-  // colq[q, 4 * pix + j] = col[4q + j, pix] (^ 0x80), pixels past P zero.
+  // colq[q, G * pix + j] = col[Gq + j, pix] (^ 0x80, or widened to E),
+  // pixels past P zero.
   auto rowT = VectorType::get({PW}, i8);
-  Value colq = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kq, pp * 4}, i8);
+  Value colq = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{kq, pp * G}, E);
   Value zero8 = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(i8));
+  Value zeroE = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(E));
   Value flip = arith::ConstantOp::create(rewriter, loc, DenseElementsAttr::get(rowT, rewriter.getIntegerAttr(i8, -128)));
   // One row of colq (a quad of col rows) into `dest` at row `destRow`.
   auto packRow = [&](OpBuilder &b, Location l, Value q, Value dest, Value destRow) -> Value {
@@ -875,18 +883,27 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
         b, l, cst(b, 0), cst(b, pp / PW), cst(b, 1), ValueRange{dest},
         [&](OpBuilder &ib, Location il, Value c, ValueRange it) {
           Value pix = arith::MulIOp::create(ib, il, c, cst(ib, PW));
-          Value base = arith::MulIOp::create(ib, il, q, cst(ib, 4));
+          Value base = arith::MulIOp::create(ib, il, q, cst(ib, G));
           SmallVector<Value> rows;
-          for (int64_t j = 0; j < 4; ++j) {
+          for (int64_t j = 0; j < G; ++j) {
             Value r = arith::AddIOp::create(ib, il, base, cst(ib, j));
             Value v = vector::TransferReadOp::create(ib, il, rowT, col, ValueRange{r, pix}, zero8,
                                                      ArrayRef<bool>{p % PW == 0});
-            rows.push_back(flipData ? arith::XOrIOp::create(ib, il, v, flip).getResult() : v);
+            if (flipData)
+              v = arith::XOrIOp::create(ib, il, v, flip);
+            if (E != i8)
+              v = arith::ExtSIOp::create(ib, il, VectorType::get({PW}, E), v);
+            rows.push_back(v);
           }
-          Value a = vector::InterleaveOp::create(ib, il, rows[0], rows[2]);
-          Value bb = vector::InterleaveOp::create(ib, il, rows[1], rows[3]);
-          Value quad = vector::InterleaveOp::create(ib, il, a, bb);
-          Value at = arith::MulIOp::create(ib, il, pix, cst(ib, 4));
+          Value quad;
+          if (G == 2) {
+            quad = vector::InterleaveOp::create(ib, il, rows[0], rows[1]);
+          } else {
+            Value a = vector::InterleaveOp::create(ib, il, rows[0], rows[2]);
+            Value bb = vector::InterleaveOp::create(ib, il, rows[1], rows[3]);
+            quad = vector::InterleaveOp::create(ib, il, a, bb);
+          }
+          Value at = arith::MulIOp::create(ib, il, pix, cst(ib, G));
           Value w = vector::TransferWriteOp::create(ib, il, quad, it[0], ValueRange{destRow, at},
                                                     ArrayRef<bool>{true})
                         .getResult();
@@ -897,7 +914,7 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
   // A small matrix in one loop; a large one a parallel task per quad (as
   // buildIm2Col: dispatching tasks costs more than a small copy).
   constexpr int64_t kParallelPackBytes = 1 << 16;
-  if (kq * pp * 4 < kParallelPackBytes) {
+  if (kq * pp * 4 < kParallelPackBytes) { // G * bits(E) = 32: 4 bytes per pixel and group
     colq = scf::ForOp::create(rewriter, loc, cst(rewriter, 0), cst(rewriter, kq), cst(rewriter, 1),
                               ValueRange{colq},
                               [&](OpBuilder &b, Location l, Value q, ValueRange it) {
@@ -910,19 +927,19 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(forall.getTerminator());
     Value q = forall.getInductionVar(0);
-    Value row = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{1, pp * 4}, i8);
+    Value row = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{1, pp * G}, E);
     row = packRow(rewriter, loc, q, row, cst(rewriter, 0));
     rewriter.setInsertionPointToEnd(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(
         rewriter, loc, row, forall.getRegionIterArgs()[0], SmallVector<OpFoldResult>{q, rewriter.getIndexAttr(0)},
-        SmallVector<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(pp * 4)},
+        SmallVector<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(pp * G)},
         SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
     colq = forall.getResult(0);
   }
 
   // out[FP, PP] by tiles of MR x PT, one parallel task each.
   auto accT = VectorType::get({L}, i32);
-  auto quadT = VectorType::get({4 * L}, i8);
+  auto quadT = VectorType::get({G * L}, E);
   auto outT = RankedTensorType::get({fp, pp}, i32);
   auto tileT = RankedTensorType::get({MR, PT}, i32);
   Value out = tensor::EmptyOp::create(rewriter, loc, outT.getShape(), i32);
@@ -947,8 +964,8 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
           SmallVector<Value> cols;
           for (int64_t c = 0; c < NV; ++c) {
             Value at = arith::MulIOp::create(
-                b, l, arith::AddIOp::create(b, l, p0, cst(b, c * L)), cst(b, 4));
-            Value v = vector::TransferReadOp::create(b, l, quadT, colq, ValueRange{q, at}, zero8,
+                b, l, arith::AddIOp::create(b, l, p0, cst(b, c * L)), cst(b, G));
+            Value v = vector::TransferReadOp::create(b, l, quadT, colq, ValueRange{q, at}, zeroE,
                                                      ArrayRef<bool>{true});
             cols.push_back(vector::BitCastOp::create(b, l, accT, v));
           }
@@ -958,10 +975,11 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
             Value wq = tensor::ExtractOp::create(b, l, w4, ValueRange{row, q});
             Value wb = vector::BroadcastOp::create(b, l, accT, wq);
             for (int64_t c = 0; c < NV; ++c)
-              next.push_back(
-                  glm::Dot4AccumulateOp::create(b, l, acc[m * NV + c], cols[c], wb,
-                                                /*a_signed=*/!flipData)
-                      .getResult());
+              next.push_back(G == 2 ? glm::Dot2AccumulateOp::create(b, l, acc[m * NV + c], cols[c], wb)
+                                          .getResult()
+                                    : glm::Dot4AccumulateOp::create(b, l, acc[m * NV + c], cols[c],
+                                                                    wb, /*a_signed=*/!flipData)
+                                          .getResult());
           }
           scf::YieldOp::create(b, l, next);
         });
@@ -1213,6 +1231,9 @@ struct TileAndVectorizePass : glm::impl::TileAndVectorizePassBase<TileAndVectori
         continue;
       if (dotprod &&
           succeeded(rewriteInt8ConvDot(rewriter, target, vectorLanes(), Int8Dot::Dotprod)))
+        continue;
+      if (pmaddwd &&
+          succeeded(rewriteInt8ConvDot(rewriter, target, vectorLanes(), Int8Dot::Pmaddwd)))
         continue;
       if (succeeded(rewriteConvAsMatmul(rewriter, target, vectorLanes())))
         continue;

@@ -506,13 +506,14 @@ def int8_ops(cfg, work):
          cfg)
     glmc([p("int8-ops.onnx")] + flags + ["--emit=onnx", "-o", p("int8-ops.qdq.onnx")], cfg)
     # The host's int8 kernels (AVX-512 VNNI where it has them), and on x86
-    # the AVX2 ones too (x86-64-v3 code runs on any such host).
+    # the AVX2 ones (vpmaddwd) too (x86-64-v3 code runs on any such host).
     host = subprocess.run([cfg.glmc, "--print-targets"], capture_output=True, text=True).stdout
     host_line = next((l for l in host.splitlines() if l.startswith("host")), "")
     print(f"host target: {' '.join(host_line.split())}")
     print("int8 convolution kernels on the host: "
           + ("AVX-512 VNNI (vpdpbusd)" if "avx512vnni" in host_line and "x86-64-v4" in host_line
-             else "i32 outer products (no AVX-512 VNNI)"))
+             else "AVX2 vpmaddwd" if "x86-64-v3" in host_line
+             else "i32 outer products"))
     variants = [("host", p("int8-ops.so"))]
     if "avx512vnni" in host_line and "x86-64-v4" in host_line:
         dis = subprocess.run([cfg.objdump, "-d", p("int8-ops.so")], capture_output=True,
@@ -522,6 +523,10 @@ def int8_ops(cfg, work):
     if "x86_64" in host_line and "avx2" in host_line:
         glmc([p("int8-ops.onnx")] + flags + ["--target", "x86-64-v3", "-o", p("int8-ops.v3.so")], cfg)
         variants.append(("x86-64-v3", p("int8-ops.v3.so")))
+        dis = subprocess.run([cfg.objdump, "-d", p("int8-ops.v3.so")], capture_output=True,
+                             text=True).stdout
+        n = len(re.findall(r"\bvpmaddwd\b", dis))
+        check(n > 0, f"x86-64-v3: {n} vpmaddwd instructions in the object code (AVX2 int8 kernel)")
     report = load_report(p("int8-ops.json"))
     quantized = [l["name"] for l in report["layers"] if l.get("quantization")]
     check(len(quantized) == 7, f"all 7 convs/gemms quantized: {quantized}")

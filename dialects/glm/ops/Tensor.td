@@ -310,6 +310,22 @@ def GLM_Dot4AccumulateOp : Op<GLM_Dialect, "dot4_accumulate",
   let assemblyFormat = "$acc `,` $a `,` $b attr-dict `:` type($result)";
 }
 
+def GLM_Dot2AccumulateOp : Op<GLM_Dialect, "dot2_accumulate",
+                               [Pure, AllTypesMatch<["acc", "a", "b", "result"]>]> {
+  let summary = "i32 lanes plus int16 pair dot products (made by the lowering)";
+  let description = [{
+    `result[i] = acc[i] + sum_{j<2} sext(a.i16[2i+j]) * sext(b.i16[2i+j])`,
+    each i32 lane of `a` and `b` holding 2 int16 (little-endian). Made by
+    glm-tile-and-vectorize's int8 convolution kernel (int8 widened to
+    int16) for AVX2; glm-lower-int8-dots turns it into vpmaddwd + vpaddd
+    or plain vector arithmetic. Exact.
+  }];
+  let arguments = (ins VectorOfRankAndType<[1], [I32]>:$acc, VectorOfRankAndType<[1], [I32]>:$a,
+                       VectorOfRankAndType<[1], [I32]>:$b);
+  let results = (outs VectorOfRankAndType<[1], [I32]>:$result);
+  let assemblyFormat = "$acc `,` $a `,` $b attr-dict `:` type($result)";
+}
+
 def GLM_NonZeroOp : GLM_Op<"non_zero", [Pure]> {
   let summary = "indices of the nonzero elements";
   let description = [{

@@ -1,6 +1,7 @@
 // RUN: glm-opt %s -glm-lower-int8-dots="vnni=1" | FileCheck %s --check-prefix=VNNI
 // RUN: glm-opt %s -glm-lower-int8-dots | FileCheck %s --check-prefix=PLAIN
 // RUN: glm-opt %s -glm-lower-int8-dots="dotprod=1" | FileCheck %s --check-prefix=SDOT
+// RUN: glm-opt %s -glm-lower-int8-dots="avx2=1" | FileCheck %s --check-prefix=PMADD
 
 // With AVX-512 VNNI, 16 lanes are one vpdpbusd (LLVM takes the bytes as
 // <64 x i8>: the first unsigned, the second signed).
@@ -39,4 +40,16 @@ func.func @dot4(%acc: vector<4xi32>, %a: vector<4xi32>, %b: vector<4xi32>) -> ve
 func.func @sdot4(%acc: vector<4xi32>, %a: vector<4xi32>, %b: vector<4xi32>) -> vector<4xi32> {
   %r = glm.dot4_accumulate %acc, %a, %b {a_signed} : vector<4xi32>
   return %r : vector<4xi32>
+}
+
+// int16 pairs in 8 lanes are AVX2's vpmaddwd plus the accumulation.
+// PMADD-LABEL: func.func @pairs
+// PMADD: %[[P:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// PMADD: arith.addi %arg0, %[[P]] : vector<8xi32>
+// PLAIN-LABEL: func.func @pairs
+// PLAIN: arith.extsi %{{.*}} : vector<16xi16> to vector<16xi32>
+// PLAIN: arith.muli
+func.func @pairs(%acc: vector<8xi32>, %a: vector<8xi32>, %b: vector<8xi32>) -> vector<8xi32> {
+  %r = glm.dot2_accumulate %acc, %a, %b : vector<8xi32>
+  return %r : vector<8xi32>
 }

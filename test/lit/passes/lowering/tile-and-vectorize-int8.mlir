@@ -1,6 +1,7 @@
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=512 num-registers=32 vnni=1" | FileCheck %s --check-prefix=VNNI
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=256 num-registers=16" | FileCheck %s --check-prefix=AVX2
 // RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=128 num-registers=32 dotprod=1" | FileCheck %s --check-prefix=SDOT
+// RUN: glm-opt %s -glm-tile-and-vectorize="vector-bits=256 num-registers=16 pmaddwd=1" | FileCheck %s --check-prefix=PMADD
 
 // An int8 convolution (i8 x i8 into a zero-filled i32 accumulator) with
 // vnni=1 has the weights as one i32 per 4 bytes of a row ([F rounded up to 6
@@ -21,7 +22,15 @@
 // SDOT-NOT: arith.xori
 // SDOT: scf.forall (%{{.*}}, %{{.*}}) in (3, 3) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<18x48xi32>)
 // SDOT-COUNT-24: glm.dot4_accumulate {{.*}} {a_signed} : vector<4xi32>
-// Without vnni: the im2col contraction in i32 outer products.
+// With pmaddwd (AVX2): im2col rows in pairs widened to int16 (K 36 = 18
+// pairs), the weights as 2 x int16 per i32, tiles of 6 rows x 2 vectors
+// of 8 lanes.
+// PMADD-LABEL: func.func @conv
+// PMADD: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi16>
+// PMADD: vector.interleave %{{.*}}, %{{.*}} : vector<16xi16> -> vector<32xi16>
+// PMADD: scf.forall (%{{.*}}, %{{.*}}) in (3, 3) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<18x48xi32>)
+// PMADD-COUNT-12: glm.dot2_accumulate {{.*}} : vector<8xi32>
+// Without any of them: the im2col contraction in i32 outer products.
 // AVX2-LABEL: func.func @conv
 // AVX2-NOT: glm.dot4_accumulate
 // AVX2: arith.muli %{{.*}} : vector<{{[0-9]+}}xi32>
