@@ -231,13 +231,13 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
       for (int64_t o = 0; o < outs; ++o)
         for (int64_t r = 0; r < inner; ++r)
           scales[o] = std::max(scales[o], std::fabs((*w)[at(o, i, r)]));
+    double top = *llvm::max_element(scales) / double(kWMax);
     for (double &s : scales)
-      s = s > 0 ? s / double(kWMax) : 1.0;
+      s = s > 0 ? s / double(kWMax) : 1.0; // an all-zero channel (pruned): any scale
     // A weight dequantized per tensor (a QDQ model quantized without
     // per-channel scales) keeps its one scale: re-deriving per-channel
     // ones would round differently from the model.
-    if (qdq) {
-      double top = *llvm::max_element(scales);
+    if (qdq && top > 0) {
       bool perTensor = llvm::all_of(*w, [&](double v) {
         double q = v / top;
         return std::fabs(q - std::nearbyint(q)) < 1e-3 && std::fabs(q) <= kWMax + 0.5;

@@ -63,6 +63,9 @@ func.func @gemm(%x: tensor<4x3xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) attri
 // QDQ: quant.scast {{.*}} to tensor<2x2x1x1x!quant.uniform<i8<-127:127>:f32:0, {7.812500e-03,7.812500e-03}>>
 // QDQ: glm.conv %[[Q]], {{.*}}from = "qdq"
 // QDQ: glm.conv %arg0, %{{.*}} : (tensor<1x2x3x3xf32>
+// An all-zero output channel (pruned) does not change the one scale.
+// QDQ: quant.scast {{.*}} to tensor<2x2x1x1x!quant.uniform<i8<-127:127>:f32:0, {7.812500e-03,7.812500e-03}>>
+// QDQ: glm.conv {{.*}}from = "qdq"
 func.func @qdq(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) attributes {glm.entry} {
   %s = glm.constant {value = dense<0.5> : tensor<f32>} : tensor<f32>
   %z = glm.constant {value = dense<10.0> : tensor<f32>} : tensor<f32>
@@ -79,5 +82,8 @@ func.func @qdq(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3x
   %w = glm.constant {value = dense<[[[[0.9921875]], [[-0.5]]], [[[0.25]], [[0.125]]]]> : tensor<2x2x1x1xf32>} : tensor<2x2x1x1xf32>
   %y = glm.conv %7, %w {pads = [0, 0, 0, 0]} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x3x3xf32> loc("c1")
   %y2 = glm.conv %x, %w {pads = [0, 0, 0, 0], glm.calib = {min = -1.0 : f64, max = 3.0 : f64}} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x3x3xf32> loc("c2")
-  return %y, %y2 : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
+  %wz = glm.constant {value = dense<[[[[0.9921875]], [[-0.5]]], [[[0.0]], [[0.0]]]]> : tensor<2x2x1x1xf32>} : tensor<2x2x1x1xf32>
+  %y3 = glm.conv %7, %wz {pads = [0, 0, 0, 0]} : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x3x3xf32> loc("c3")
+  %s3 = glm.add %y2, %y3 : (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %y, %s3 : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
 }
