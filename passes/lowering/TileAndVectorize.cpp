@@ -287,9 +287,13 @@ bool isChannelBroadcast(linalg::GenericOp g) {
 /// result of the convolution's type, the convolution read whole (identity
 /// map), other operands whole, per channel (d1) or scalar, a body of
 /// arith/math ops on scalars that does not read its init.
-bool isRowEpilogue(linalg::GenericOp g, Value conv) {
-  if (g.getNumReductionLoops() != 0 || g.getNumLoops() != 4 || g.getNumResults() != 1 ||
-      g.getNumDpsInits() != 1 || g.getResult(0).getType() != conv.getType())
+/// With `anyElementType`, the result may have another element type than
+/// the convolution (an int8 convolution's dequantizing epilogue).
+bool isRowEpilogue(linalg::GenericOp g, Value conv, bool anyElementType = false) {
+  auto rt = dyn_cast<RankedTensorType>(g.getNumResults() == 1 ? g.getResult(0).getType() : Type());
+  auto ct = cast<RankedTensorType>(conv.getType());
+  if (g.getNumReductionLoops() != 0 || g.getNumLoops() != 4 || !rt || g.getNumDpsInits() != 1 ||
+      rt.getShape() != ct.getShape() || (!anyElementType && rt != ct))
     return false;
   MLIRContext *ctx = g.getContext();
   AffineMap channel4 = channelMap(ctx);
@@ -313,15 +317,17 @@ bool isRowEpilogue(linalg::GenericOp g, Value conv) {
   return true;
 }
 
-/// Applies `g`'s body (isRowEpilogue) to `acc`, the pixels of channel `ch`,
-/// output row `y` from column `col` on: the scalar ops become the same ops
-/// on vectors.
-Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value conv, Value acc, Value ch, Value y,
-                       Value col) {
+/// Applies `g`'s body (isRowEpilogue) to `acc`, a vector of the
+/// convolution's outputs of one channel: the scalar ops become the same
+/// ops on vectors. `readWhole(operand)` gives the matching vector of an
+/// operand read whole, `readChannel(operand)` the scalar of a per-channel
+/// one (scalars are read here).
+Value applyVectorEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value conv, Value acc,
+                          function_ref<Value(Value)> readWhole,
+                          function_ref<Value(Value)> readChannel) {
   auto rowT = cast<VectorType>(acc.getType());
   int64_t ow = rowT.getDimSize(0);
   IRMapping map;
-  auto zero = arith::ConstantIndexOp::create(b, loc, 0);
   for (OpOperand *o : g.getDpsInputOperands()) {
     Value arg = g.getMatchingBlockArgument(o);
     AffineMap m = g.getMatchingIndexingMap(o);
@@ -330,14 +336,10 @@ Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value co
     if (o->get() == conv && m.isIdentity()) {
       v = acc;
     } else if (m.isIdentity()) {
-      Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
-      v = vector::TransferReadOp::create(b, loc, VectorType::get({ow}, et), o->get(), ValueRange{zero, ch, y, col},
-                                         pad, ArrayRef<bool>{true});
+      v = readWhole(o->get());
     } else {
-      SmallVector<Value> idx;
-      if (m.getNumResults() == 1)
-        idx.push_back(ch);
-      Value sc = tensor::ExtractOp::create(b, loc, o->get(), idx);
+      Value sc = m.getNumResults() == 1 ? readChannel(o->get())
+                                        : tensor::ExtractOp::create(b, loc, o->get(), ValueRange{}).getResult();
       v = vector::BroadcastOp::create(b, loc, VectorType::get({ow}, et), sc);
     }
     map.map(arg, v);
@@ -362,6 +364,23 @@ Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value co
     map.map(op.getResults(), n->getResults());
   }
   return map.lookup(cast<linalg::YieldOp>(g.getBody()->getTerminator()).getValues()[0]);
+}
+
+/// applyVectorEpilogue on the pixels of channel `ch`, output row `y` from
+/// column `col` on.
+Value applyRowEpilogue(OpBuilder &b, Location loc, linalg::GenericOp g, Value conv, Value acc, Value ch, Value y,
+                       Value col) {
+  int64_t ow = cast<VectorType>(acc.getType()).getDimSize(0);
+  auto zero = arith::ConstantIndexOp::create(b, loc, 0);
+  return applyVectorEpilogue(
+      b, loc, g, conv, acc,
+      [&](Value v) -> Value {
+        Type et = getElementTypeOrSelf(v.getType());
+        Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(et));
+        return vector::TransferReadOp::create(b, loc, VectorType::get({ow}, et), v,
+                                              ValueRange{zero, ch, y, col}, pad, ArrayRef<bool>{true});
+      },
+      [&](Value v) -> Value { return tensor::ExtractOp::create(b, loc, v, ValueRange{ch}); });
 }
 
 /// The operands of a convolution with static shapes, a unit batch and f32
@@ -852,7 +871,19 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
       if (flipData)
         start[o] -= 128 * value;
     }
-  rewriter.setInsertionPoint(conv);
+  // The element-wise op after the convolution (its dequantization, with
+  // an activation or residual add fused into it), applied by each tile to
+  // its accumulators while they are in registers: the float output is
+  // written once, by the parallel tiles. The kernel is built where that op
+  // is (its other operands, e.g. a residual, may come after the
+  // convolution; the convolution's own operands come before both).
+  linalg::GenericOp epi;
+  Value convResult = conv.getResult(0);
+  if (convResult.hasOneUse())
+    if (auto g = dyn_cast<linalg::GenericOp>(*convResult.getUsers().begin());
+        g && g->getBlock() == conv->getBlock() && isRowEpilogue(g, convResult, /*anyElementType=*/true))
+      epi = g;
+  rewriter.setInsertionPoint(epi ? epi.getOperation() : conv.getOperation());
   Value w4 = arith::ConstantOp::create(
       rewriter, loc,
       DenseElementsAttr::get(RankedTensorType::get({fp, kq}, i32), ArrayRef<int32_t>(packed)));
@@ -937,12 +968,24 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
     colq = forall.getResult(0);
   }
 
+  Type outEt = epi ? getElementTypeOrSelf(epi.getResult(0).getType()) : Type(i32);
+  // Operands the epilogue reads whole, as [F, P].
+  DenseMap<Value, Value> flat;
+  if (epi)
+    for (OpOperand *o : epi.getDpsInputOperands())
+      if (o->get() != convResult && epi.getMatchingIndexingMap(o).isIdentity() && !flat.count(o->get())) {
+        auto t = cast<RankedTensorType>(o->get().getType());
+        flat[o->get()] = tensor::CollapseShapeOp::create(
+            rewriter, loc, RankedTensorType::get({f, p}, t.getElementType()), o->get(),
+            SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+      }
+
   // out[FP, PP] by tiles of MR x PT, one parallel task each.
   auto accT = VectorType::get({L}, i32);
   auto quadT = VectorType::get({G * L}, E);
-  auto outT = RankedTensorType::get({fp, pp}, i32);
-  auto tileT = RankedTensorType::get({MR, PT}, i32);
-  Value out = tensor::EmptyOp::create(rewriter, loc, outT.getShape(), i32);
+  auto outT = RankedTensorType::get({fp, pp}, outEt);
+  auto tileT = RankedTensorType::get({MR, PT}, outEt);
+  Value out = tensor::EmptyOp::create(rewriter, loc, outT.getShape(), outEt);
   auto forall = scf::ForallOp::create(
       rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(fp / MR), rewriter.getIndexAttr(pp / PT)},
       ValueRange{out}, std::nullopt);
@@ -983,13 +1026,36 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
           }
           scf::YieldOp::create(b, l, next);
         });
-    Value tile = tensor::EmptyOp::create(rewriter, loc, tileT.getShape(), i32);
-    for (int64_t m = 0; m < MR; ++m)
-      for (int64_t c = 0; c < NV; ++c)
-        tile = vector::TransferWriteOp::create(rewriter, loc, kloop.getResult(m * NV + c), tile,
+    Value tile = tensor::EmptyOp::create(rewriter, loc, tileT.getShape(), outEt);
+    for (int64_t m = 0; m < MR; ++m) {
+      // Padding rows (F rounded up to MR) read the last real channel; they
+      // are sliced off.
+      Value ch = arith::MinUIOp::create(rewriter, loc, arith::AddIOp::create(rewriter, loc, f0, cst(rewriter, m)),
+                                        cst(rewriter, f - 1));
+      for (int64_t c = 0; c < NV; ++c) {
+        Value v = kloop.getResult(m * NV + c);
+        if (epi) {
+          Value pix = arith::AddIOp::create(rewriter, loc, p0, cst(rewriter, c * L));
+          v = applyVectorEpilogue(
+              rewriter, loc, epi, convResult, v,
+              [&](Value operand) -> Value {
+                Type et = getElementTypeOrSelf(operand.getType());
+                Value pad = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(et));
+                return vector::TransferReadOp::create(rewriter, loc, VectorType::get({L}, et),
+                                                      flat.lookup(operand), ValueRange{ch, pix}, pad,
+                                                      ArrayRef<bool>{p % L == 0 && pp == p})
+                    .getResult();
+              },
+              [&](Value operand) -> Value {
+                return tensor::ExtractOp::create(rewriter, loc, operand, ValueRange{ch});
+              });
+        }
+        tile = vector::TransferWriteOp::create(rewriter, loc, v, tile,
                                                ValueRange{cst(rewriter, m), cst(rewriter, c * L)},
                                                ArrayRef<bool>{true})
                    .getResult();
+      }
+    }
     rewriter.setInsertionPointToEnd(forall.getTerminator().getBody());
     SmallVector<OpFoldResult> offs{f0, p0}, sizes{rewriter.getIndexAttr(MR), rewriter.getIndexAttr(PT)},
         ones(2, rewriter.getIndexAttr(1));
@@ -998,13 +1064,18 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
   Value res = forall.getResult(0);
   if (fp != f || pp != p)
     res = tensor::ExtractSliceOp::create(
-        rewriter, loc, RankedTensorType::get({f, p}, i32), res,
+        rewriter, loc, RankedTensorType::get({f, p}, outEt), res,
         SmallVector<OpFoldResult>{rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)},
         SmallVector<OpFoldResult>{rewriter.getIndexAttr(f), rewriter.getIndexAttr(p)},
         SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
-  Value res4 = tensor::ExpandShapeOp::create(rewriter, loc, ot, res,
+  Value res4 = tensor::ExpandShapeOp::create(rewriter, loc, ot.clone(outEt), res,
                                              SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
-  rewriter.replaceOp(conv, res4);
+  if (epi) {
+    rewriter.replaceOp(epi, res4);
+    rewriter.eraseOp(conv);
+  } else {
+    rewriter.replaceOp(conv, res4);
+  }
   (void)ctx;
   return success();
 }

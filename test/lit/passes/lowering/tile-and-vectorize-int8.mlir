@@ -70,3 +70,41 @@ func.func @large(%x: tensor<1x32x16x16xi8>) -> tensor<1x16x16x16xi32> {
          ins(%p, %w : tensor<1x32x18x18xi8>, tensor<16x32x3x3xi8>) outs(%z : tensor<1x16x16x16xi32>) -> tensor<1x16x16x16xi32>
   return %y : tensor<1x16x16x16xi32>
 }
+
+// The dequantizing element-wise op after the convolution (here with a
+// residual read whole) runs inside the kernel's tiles: they write floats,
+// no separate pass over the i32 result is left.
+// VNNI-LABEL: func.func @epilogue
+// VNNI: scf.forall (%{{.*}}, %{{.*}}) in (3, 1) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<18x64xf32>)
+// VNNI: glm.dot4_accumulate
+// VNNI: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// VNNI: vector.transfer_read %{{.*}} : tensor<16x36xf32>, vector<16xf32>
+// VNNI: arith.addf %{{.*}} : vector<16xf32>
+// VNNI-NOT: linalg.generic
+// VNNI: return
+func.func @epilogue(%x: tensor<1x4x6x6xi8>, %res: tensor<1x16x6x6xf32>) -> tensor<1x16x6x6xf32> {
+  %w = arith.constant dense<1> : tensor<16x4x3x3xi8>
+  %m = arith.constant dense<0.5> : tensor<16xf32>
+  %c0 = arith.constant 0 : i32
+  %cpad = arith.constant -5 : i8
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %cpad : i8
+  } : tensor<1x4x6x6xi8> to tensor<1x4x8x8xi8>
+  %e = tensor.empty() : tensor<1x16x6x6xi32>
+  %z = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x16x6x6xi32>) -> tensor<1x16x6x6xi32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%p, %w : tensor<1x4x8x8xi8>, tensor<16x4x3x3xi8>) outs(%z : tensor<1x16x6x6xi32>) -> tensor<1x16x6x6xi32>
+  %ef = tensor.empty() : tensor<1x16x6x6xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>,
+                                        affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+       ins(%y, %m, %res : tensor<1x16x6x6xi32>, tensor<16xf32>, tensor<1x16x6x6xf32>) outs(%ef : tensor<1x16x6x6xf32>) {
+  ^bb0(%a: i32, %s: f32, %q: f32, %o: f32):
+    %f = arith.sitofp %a : i32 to f32
+    %t = arith.mulf %f, %s : f32
+    %u = arith.addf %t, %q : f32
+    linalg.yield %u : f32
+  } -> tensor<1x16x6x6xf32>
+  return %r : tensor<1x16x6x6xf32>
+}
