@@ -82,24 +82,20 @@ struct LowerInt8DotsPass : glm::impl::LowerInt8DotsPassBase<LowerInt8DotsPass> {
       Location loc = op.getLoc();
       Value r;
       int64_t lanes = cast<VectorType>(op.getType()).getDimSize(0);
+      // LLVM's signatures: (<N x i32> acc, <4N x i8>, <4N x i8>), sdot's
+      // both signed, vpdpbusd's first unsigned.
+      auto intrinsic = [&](StringRef name) -> Value {
+        auto bytesT = VectorType::get({4 * lanes}, b.getI8Type());
+        Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
+        Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
+        return LLVM::CallIntrinsicOp::create(b, loc, op.getType(), b.getStringAttr(name),
+                                             ValueRange{op.getAcc(), a, w})
+            .getResult(0);
+      };
       if (dotprod && lanes == 4 && op.getASigned()) {
-        // (<4 x i32> acc, <16 x i8> signed, <16 x i8> signed).
-        auto bytesT = VectorType::get({16}, b.getI8Type());
-        Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
-        Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
-        r = LLVM::CallIntrinsicOp::create(b, loc, op.getType(),
-                                          b.getStringAttr("llvm.aarch64.neon.sdot.v4i32.v16i8"),
-                                          ValueRange{op.getAcc(), a, w})
-                .getResult(0);
+        r = intrinsic("llvm.aarch64.neon.sdot.v4i32.v16i8");
       } else if (vnni && lanes == 16 && !op.getASigned()) {
-        // LLVM's signature: (<16 x i32> acc, <64 x i8> unsigned, <64 x i8> signed).
-        auto bytesT = VectorType::get({64}, b.getI8Type());
-        Value a = vector::BitCastOp::create(b, loc, bytesT, op.getA());
-        Value w = vector::BitCastOp::create(b, loc, bytesT, op.getB());
-        r = LLVM::CallIntrinsicOp::create(b, loc, op.getType(),
-                                          b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
-                                          ValueRange{op.getAcc(), a, w})
-                .getResult(0);
+        r = intrinsic("llvm.x86.avx512.vpdpbusd.512");
       } else {
         r = expand(b, loc, op);
       }
