@@ -10,6 +10,7 @@
 
 #include "dialects/glm/GLMOps.h"
 #include "dialects/glm/ShapeUtils.h"
+#include "passes/compress/Calibration.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/Regex.h"
@@ -89,19 +90,27 @@ struct QDQChain {
   int64_t zeroPoint = 0;
 };
 
+/// The zero point step of the chain, which the importer leaves out when
+/// there is none: `v` = OpT(a, z) with a constant scalar z gives (a, z), a
+/// `v` made otherwise (v, 0); nullopt when z is not a constant scalar.
+template <typename OpT>
+std::optional<std::pair<Value, double>> peelZeroPoint(Value v) {
+  auto op = v.getDefiningOp<OpT>();
+  if (!op)
+    return std::make_pair(v, 0.0);
+  std::optional<double> z = scalarOf(op.getB());
+  if (!z)
+    return std::nullopt;
+  return std::make_pair(op.getA(), *z);
+}
+
 std::optional<QDQChain> matchQDQ(Value v) {
   auto mul = v.getDefiningOp<MulOp>();
   std::optional<double> s2 = mul ? scalarOf(mul.getB()) : std::nullopt;
-  if (!s2)
+  auto dequantized = s2 ? peelZeroPoint<SubOp>(mul.getA()) : std::nullopt;
+  if (!dequantized)
     return std::nullopt;
-  Value t = mul.getA();
-  double zd = 0;
-  if (auto sub = t.getDefiningOp<SubOp>()) {
-    std::optional<double> z = scalarOf(sub.getB());
-    if (!z)
-      return std::nullopt;
-    zd = *z, t = sub.getA();
-  }
+  auto [t, zd] = *dequantized;
   auto toFloat = t.getDefiningOp<CastOp>();
   auto toInt = toFloat ? toFloat.getInput().getDefiningOp<CastOp>() : nullptr;
   auto it = toInt ? dyn_cast<IntegerType>(elementTypeOf(toInt.getOutput())) : nullptr;
@@ -113,14 +122,10 @@ std::optional<QDQChain> matchQDQ(Value v) {
   std::optional<double> hi = clip && clip.getMax() ? scalarOf(clip.getMax()) : std::nullopt;
   if (!lo || !hi || *lo != (isUnsigned ? 0.0 : -128.0) || *hi != (isUnsigned ? 255.0 : 127.0))
     return std::nullopt;
-  Value a = clip.getInput();
-  double zq = 0;
-  if (auto add = a.getDefiningOp<AddOp>()) {
-    std::optional<double> z = scalarOf(add.getB());
-    if (!z)
-      return std::nullopt;
-    zq = *z, a = add.getA();
-  }
+  auto quantized = peelZeroPoint<AddOp>(clip.getInput());
+  if (!quantized)
+    return std::nullopt;
+  auto [a, zq] = *quantized;
   auto round = a.getDefiningOp<RoundOp>();
   auto div = round ? round.getX().getDefiningOp<DivOp>() : nullptr;
   std::optional<double> s1 = div ? scalarOf(div.getB()) : std::nullopt;
@@ -172,21 +177,21 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
     func.walk([](Operation *op) { op->removeAttr("glm.calib"); });
   }
 
-  /// The (data, weight, output axis of the weight) of a supported op.
-  static std::optional<std::tuple<OpOperand *, OpOperand *, int64_t>> operandsOf(Operation *op) {
+  /// The (data, weight) operands of a supported op.
+  static std::optional<std::pair<OpOperand *, OpOperand *>> operandsOf(Operation *op) {
     if (auto conv = dyn_cast<ConvOp>(op))
-      return std::make_tuple(&conv.getXMutable(), &conv.getWMutable(), int64_t(0));
+      return std::make_pair(&conv.getXMutable(), &conv.getWMutable());
     auto gemm = cast<GemmOp>(op);
     if (gemm.getTransA())
       return std::nullopt;
-    return std::make_tuple(&gemm.getAMutable(), &gemm.getBMutable(), gemm.getTransB() ? int64_t(0) : int64_t(1));
+    return std::make_pair(&gemm.getAMutable(), &gemm.getBMutable());
   }
 
   void quantize(Operation *op) {
     auto operands = operandsOf(op);
     if (!operands)
       return;
-    auto [data, weight, axis] = *operands;
+    auto [data, weight] = *operands;
     auto dt = rankedOrNull(data->get()), wt = rankedOrNull(weight->get());
     if (!dt || !wt || !wt.hasStaticShape() || !dt.getElementType().isF32() ||
         !wt.getElementType().isF32())
@@ -218,19 +223,17 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
     Value q = quant::QuantizeCastOp::create(
         b, loc, RankedTensorType::get(dt.getShape(), dataType), qdq ? qdq->source : data->get());
 
-    // Weight: symmetric int8 per output channel.
+    // Weight: symmetric int8 per output channel (the weight as the
+    // [output][feature] matrix pruning sees).
+    auto prunable = cast<PrunableOpInterface>(op);
+    int64_t axis = prunable.getWeightOutputDim();
+    WeightView view(prunable);
     ArrayRef<int64_t> shape = wt.getShape();
-    int64_t outs = shape[axis], inner = 1, outer = 1;
-    for (int64_t d = axis + 1; d < wt.getRank(); ++d)
-      inner *= shape[d];
-    for (int64_t d = 0; d < axis; ++d)
-      outer *= shape[d];
+    int64_t outs = view.outputs();
     SmallVector<double> scales(outs, 0.0);
-    auto at = [&](int64_t o, int64_t i, int64_t r) { return (i * outs + o) * inner + r; };
-    for (int64_t i = 0; i < outer; ++i)
-      for (int64_t o = 0; o < outs; ++o)
-        for (int64_t r = 0; r < inner; ++r)
-          scales[o] = std::max(scales[o], std::fabs((*w)[at(o, i, r)]));
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t f = 0; f < view.features(); ++f)
+        scales[o] = std::max(scales[o], std::fabs((*w)[view.index(o, f)]));
     double top = *llvm::max_element(scales) / double(kWMax);
     for (double &s : scales)
       s = s > 0 ? s / double(kWMax) : 1.0; // an all-zero channel (pruned): any scale
@@ -247,15 +250,14 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
     }
     SmallVector<double> qw(w->size());
     double signal = 0, noise = 0;
-    for (int64_t i = 0; i < outer; ++i)
-      for (int64_t o = 0; o < outs; ++o)
-        for (int64_t r = 0; r < inner; ++r) {
-          int64_t k = at(o, i, r);
-          double v = std::clamp<double>(std::nearbyint((*w)[k] / scales[o]), -kWMax, kWMax);
-          qw[k] = v;
-          signal += (*w)[k] * (*w)[k];
-          noise += ((*w)[k] - v * scales[o]) * ((*w)[k] - v * scales[o]);
-        }
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t f = 0; f < view.features(); ++f) {
+        int64_t k = view.index(o, f);
+        double v = std::clamp<double>(std::nearbyint((*w)[k] / scales[o]), -kWMax, kWMax);
+        qw[k] = v;
+        signal += (*w)[k] * (*w)[k];
+        noise += ((*w)[k] - v * scales[o]) * ((*w)[k] - v * scales[o]);
+      }
     SmallVector<int64_t> zeros(outs, 0);
     auto weightType = quant::UniformQuantizedPerAxisType::get(
         quant::QuantizationFlags::Signed, i8, f32, scales, zeros, int32_t(axis), -kWMax, kWMax);
@@ -275,7 +277,6 @@ struct QuantizePass : glm::impl::QuantizePassBase<QuantizePass> {
                                                                         range ? range->clipped : 0.0)),
                                           NamedAttribute(StringAttr::get(ctx, "from"),
                                                          StringAttr::get(ctx, qdq ? "qdq" : "calibration"))}));
-    op->removeAttr("glm.calib");
   }
 };
 
