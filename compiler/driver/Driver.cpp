@@ -594,23 +594,29 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
       return ExitCode::IOError;
     }
   }
+  // Runs the model as it is now on the calibration set and attaches what
+  // `what` asks for (pruning's moments, INT8 ranges) to its ops.
+  auto calibrateModule = [&](const std::string &phase,
+                             const calibrate::StatisticsOptions &what) -> bool {
+    progress.phase(phase + " on " + std::to_string(calib->size()) + " samples of " +
+                   options.calibDir);
+    auto build = [&](ModuleOp copy, std::string &err) {
+      return buildHostModel(copy, modelName + "-calib", errs, err);
+    };
+    auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
+    std::string error;
+    if (failed(calibrate::collectStatistics(module, *calib, build, count, error, what))) {
+      errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
+      return false;
+    }
+    return true;
+  };
   const std::vector<double> steps = prune ? pruneSteps(options.prune) : std::vector<double>{};
   for (size_t k = 0; k < steps.size(); ++k) {
     std::string stepName =
         steps.size() > 1 ? llvm::formatv("step {0}/{1}: ", k + 1, steps.size()).str() : "";
-    if (calib) {
-      progress.phase(stepName + "calibrating on " + std::to_string(calib->size()) +
-                     " samples of " + options.calibDir);
-      auto build = [&](ModuleOp copy, std::string &err) {
-        return buildHostModel(copy, modelName + "-calib", errs, err);
-      };
-      auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
-      std::string error;
-      if (failed(calibrate::collectStatistics(module, *calib, build, count, error))) {
-        errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
-        return ExitCode::ModelError;
-      }
-    }
+    if (calib && !calibrateModule(stepName + "calibrating", calibrate::StatisticsOptions()))
+      return ExitCode::ModelError;
     pipeline::CompileOptions::Prune step = pruneStep(options.prune, steps, k);
     progress.phase(stepName + llvm::formatv("pruning to {0:f1}% ({1}, {2}, {3} allocation)",
                                             100.0 * steps[k], step.mode, step.criterion,
@@ -630,42 +636,30 @@ static ExitCode compileModel(const pipeline::CompileOptions &options, llvm::raw_
     if (failed(ran))
       return ExitCode::ModelError;
   }
-  // A QDQ model (quantized elsewhere, e.g. by ONNX Runtime's
-  // quantize_static) runs its convolutions and gemms on the int8 kernels
-  // with the model's own scales; without --quantize nothing else is.
-  if (!quantize) {
-    PassManager pm(&context);
-    pipeline::CompileOptions::Quantize qdq;
-    qdq.mode = "qdq";
-    pipeline::buildQuantizePipeline(pm, qdq, options.prune.exclude);
-    if (failed(pm.run(module)))
-      return ExitCode::ModelError;
-  }
-  // INT8 ranges are calibrated on the model as pruning left it.
+  // INT8: with --quantize, ranges calibrated on the model as pruning left
+  // it; without, only the QDQ pairs a model already has (quantized
+  // elsewhere, e.g. by ONNX Runtime's quantize_static) put its convolutions
+  // and gemms on the int8 kernels, with the model's own scales.
+  pipeline::CompileOptions::Quantize quantization = options.quantize;
   if (quantize) {
     if (!calib) {
       errs << "glmc: error: --quantize " << options.quantize.mode
            << " calibrates activation ranges and needs --calib DIR\n";
       return ExitCode::Usage;
     }
-    progress.phase("calibrating INT8 ranges on " + std::to_string(calib->size()) + " samples of " +
-                   options.calibDir);
-    auto build = [&](ModuleOp copy, std::string &err) {
-      return buildHostModel(copy, modelName + "-calib", errs, err);
-    };
-    auto count = [&](size_t done, size_t total) { progress.counter("sample", done, total); };
     calibrate::StatisticsOptions ranges;
     ranges.moments = false;
     ranges.ranges = true;
-    std::string error;
-    if (failed(calibrate::collectStatistics(module, *calib, build, count, error, ranges))) {
-      errs << "glmc: error: --calib " << options.calibDir << ": " << error << "\n";
+    if (!calibrateModule("calibrating INT8 ranges", ranges))
       return ExitCode::ModelError;
-    }
     progress.phase("quantizing to " + options.quantize.mode + " (" +
                    options.quantize.calibMethod + " ranges)");
+  } else {
+    quantization.mode = "qdq";
+  }
+  {
     PassManager pm(&context);
-    pipeline::buildQuantizePipeline(pm, options.quantize, options.prune.exclude);
+    pipeline::buildQuantizePipeline(pm, quantization, options.prune.exclude);
     if (failed(pm.run(module)))
       return ExitCode::ModelError;
   }
