@@ -79,7 +79,8 @@ private:
   /// A 1-d initializer of `count` elements of `dtype` holding `bytes`.
   std::string addVectorInitializer(StringRef base, ox::DataType dtype, ArrayRef<char> bytes,
                                    int64_t count);
-  /// A new scalar initializer of `elementType` (float), for decompositions.
+  /// A new scalar initializer of `elementType` (float or integer), for
+  /// decompositions and quantization parameters.
   FailureOr<std::string> addScalarInitializer(StringRef base, double value, Type elementType,
                                               Location loc);
   FailureOr<std::vector<ox::Attribute>> convertAttributes(Operation *op);
@@ -243,7 +244,9 @@ std::string GraphExporter::addF32Initializer(StringRef base, ArrayRef<float> val
 FailureOr<std::string> GraphExporter::addScalarInitializer(StringRef base, double value,
                                                            Type elementType, Location loc) {
   auto type = RankedTensorType::get({}, elementType);
-  auto attr = DenseElementsAttr::get(type, FloatAttr::get(elementType, value).getValue());
+  auto attr = isa<IntegerType>(elementType)
+                  ? DenseElementsAttr::get(type, IntegerAttr::get(elementType, int64_t(value)).getValue())
+                  : DenseElementsAttr::get(type, FloatAttr::get(elementType, value).getValue());
   auto t = encode(cast<ElementsAttr>(attr), uniqueValueName(base), loc);
   if (failed(t))
     return failure();
@@ -352,15 +355,13 @@ LogicalResult GraphExporter::exportQuantCast(Operation *op) {
   if (auto pt = dyn_cast<quant::UniformQuantizedType>(et)) {
     if (pt.getStorageTypeIntegralWidth() != 8 || !pt.isSigned())
       return op->emitError("cannot export ") << et << " to ONNX (int8 only)";
-    float s = float(pt.getScale());
-    int8_t z = int8_t(pt.getZeroPoint());
-    scale = addVectorInitializer(nodeName + "_scale", ox::DataType::Float,
-                                 ArrayRef<char>(reinterpret_cast<const char *>(&s), 4), 1);
-    zeroPoint = addVectorInitializer(nodeName + "_zero_point", ox::DataType::Int8,
-                                     ArrayRef<char>(reinterpret_cast<const char *>(&z), 1), 1);
     // Scalars, as per-tensor parameters must be.
-    model.graph.initializers[model.graph.initializers.size() - 2].dims.clear();
-    model.graph.initializers.back().dims.clear();
+    OpBuilder b(op->getContext());
+    auto s = addScalarInitializer(nodeName + "_scale", pt.getScale(), b.getF32Type(), loc);
+    auto z = addScalarInitializer(nodeName + "_zero_point", pt.getZeroPoint(), b.getI8Type(), loc);
+    if (failed(s) || failed(z))
+      return failure();
+    scale = *s, zeroPoint = *z;
   } else if (auto pa = dyn_cast<quant::UniformQuantizedPerAxisType>(et)) {
     if (pa.getStorageTypeIntegralWidth() != 8 || !pa.isSigned())
       return op->emitError("cannot export ") << et << " to ONNX (int8 only)";
