@@ -856,7 +856,6 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
   int64_t k = wt.getDimSize(1) * kh * kw, oh = ot.getDimSize(2), ow = ot.getDimSize(3), p = oh * ow;
   int64_t kq = (k + G - 1) / G, fp = (f + MR - 1) / MR * MR,
           pp = (p + std::max(PT, PW) - 1) / std::max(PT, PW) * std::max(PT, PW);
-  MLIRContext *ctx = rewriter.getContext();
   Location loc = conv.getLoc();
   Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type();
 
@@ -1076,7 +1075,6 @@ LogicalResult rewriteInt8ConvDot(RewriterBase &rewriter, linalg::Conv2DNchwFchwO
   } else {
     rewriter.replaceOp(conv, res4);
   }
-  (void)ctx;
   return success();
 }
 
